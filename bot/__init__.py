@@ -1,0 +1,1 @@
+"""tanya's front ends: the Telegram bot and the ``tanya`` command line."""

@@ -1,0 +1,153 @@
+"""The ``tanya`` command line: index, ask, sections, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from config import Settings, SettingsError, load_settings
+from embeddings.index import IndexUnavailable
+
+_WIDTH = 100
+
+
+def _quiet_libraries() -> None:
+    """Keep library chatter (progress bars of weight loading, hub warnings) out of the terminal."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
+def _encoder(settings: Settings):
+    from embeddings.encoder import load_encoder
+
+    _quiet_libraries()
+    return load_encoder(settings.model, settings.model_cache_dir)
+
+
+def _retriever(settings: Settings):
+    from embeddings.retrieval import Retriever, open_index
+
+    encoder = _encoder(settings)
+    return Retriever(encoder, open_index(settings.docs_dir, settings.index_dir, encoder, progress=sys.stderr.isatty()))
+
+
+def command_index(settings: Settings, args: argparse.Namespace) -> int:
+    from embeddings.retrieval import reindex
+
+    _, report = reindex(settings.docs_dir, settings.index_dir, _encoder(settings), progress=True)
+    for problem in report.problems:
+        print(f"skipped {problem.message}", file=sys.stderr)
+    print(
+        f"Indexed {report.documents} documents, {report.sections} sections, "
+        f"{report.passages} passages in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+    question = " ".join(args.question.split())
+    if not question:
+        print("error: the question is empty", file=sys.stderr)
+        return 2
+    hits = _retriever(settings).search(question, k=args.k)
+    if not hits:
+        print("No documents are indexed: add .txt or .md files to TANYA_DOCS_DIR and run `tanya index`.")
+        return 1
+    for rank, hit in enumerate(hits, start=1):
+        passage = hit.passage
+        where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
+        label = "Best answer" if rank == 1 else f"#{rank}"
+        print(f"{label}: {passage.section}  ({where}; score {hit.score:.3f})")
+        print(textwrap.fill(passage.text, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
+        print()
+    return 0
+
+
+def command_sections(settings: Settings, args: argparse.Namespace) -> int:
+    sections = _retriever(settings).index.sections()
+    if not sections:
+        print("No documents are indexed.")
+        return 1
+    document = None
+    for section in sections:
+        if section.document != document:
+            document = section.document
+            print(document)
+        count = len(section.passages)
+        print(f"  {section.number:>3}. {section.title}  ({count} passage{'' if count == 1 else 's'})")
+    return 0
+
+
+def command_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from embeddings.evaluation import evaluate, read_eval_file
+
+    eval_set = read_eval_file(args.file, split=args.split)
+    result = evaluate(eval_set, _encoder(settings), progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return 0
+    print(f"{args.file.name}" + (f" (split {args.split})" if args.split else ""))
+    print(f"  queries    {result.queries}")
+    print(f"  passages   {result.passages}")
+    print(f"  Recall@1   {result.recall_at_1:.3f}")
+    print(f"  Recall@5   {result.recall_at_5:.3f}")
+    print(f"  MRR@10     {result.mrr_at_10:.3f}")
+    print(f"  seconds    {result.seconds:.1f}")
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tanya`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="tanya", description="Answer questions from a folder of documents (settings: TANYA_* variables or .env)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build the index of TANYA_DOCS_DIR")
+    index.set_defaults(run=command_index)
+
+    ask = commands.add_parser("ask", help="answer a question from the documents")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=_positive, default=1, help="how many passages to show (default 1)")
+    ask.set_defaults(run=command_ask)
+
+    sections = commands.add_parser("sections", help="list the documents' sections, numbered")
+    sections.set_defaults(run=command_sections)
+
+    evaluation = commands.add_parser("eval", help="measure retrieval on a question→passage JSONL file")
+    evaluation.add_argument("file", type=Path)
+    evaluation.add_argument("--split", help="only the questions of this split (e.g. test)")
+    evaluation.add_argument("--json", action="store_true", help="print one JSON object on one line")
+    evaluation.set_defaults(run=command_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``tanya`` command line; errors are one line on stderr and exit status 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        status = args.run(settings, args)
+    except (SettingsError, IndexUnavailable, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return status

@@ -1,0 +1,83 @@
+"""tanya's settings: ``TANYA_*`` environment variables, or a ``.env`` file in the working directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SAMPLE_DOCS_DIR = Path(__file__).resolve().parent.parent / "sample-docs"
+DEFAULT_MODEL = "multilingual-e5-small"
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "tanya"
+
+
+class SettingsError(ValueError):
+    """A setting has a wrong value; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything tanya can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="TANYA_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, description="Telegram bot token from @BotFather.")
+    base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL, as python-telegram-bot's base_url (the token is appended).",
+    )
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), description="Comma-separated Telegram user ids allowed to use admin commands."
+    )
+    docs_dir: Path = Field(default=SAMPLE_DOCS_DIR, description="Folder of .txt and .md documents to answer from.")
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index and model cache live.")
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Sentence-transformers model: the embedded default, a hub id or a local path.",
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            bad = [part for part in parts if not part.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"expected comma-separated numeric user ids, got {', '.join(bad)!r}")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the index of ``docs_dir`` is stored."""
+        return self.data_dir / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where converted models are cached."""
+        return self.data_dir / "models"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation error into one line that names the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "TANYA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        shown = "" if name == "TANYA_BOT_TOKEN" else f" (got {first.get('input')!r})"
+        raise SettingsError(f"{name}: {message}{shown}") from None

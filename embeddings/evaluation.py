@@ -1,0 +1,107 @@
+"""Retrieval quality on a question → passage file (one JSON object per line).
+
+Each line has ``question``, ``context``, ``context_id`` and optionally ``gold_context_ids`` and
+``split``. The corpus is every distinct context of the file; each distinct question is a query,
+and a hit is any of its gold contexts. Contexts go through the same passage splitting as
+documents, so a long context becomes several passages that all count as that context.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from embeddings.documents import Document, DocumentSet, Section
+from embeddings.encoder import Encoder
+from embeddings.retrieval import index_documents
+
+# Passages fetched per question: enough to find 10 distinct contexts when long ones were split.
+_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """The corpus and the queries of an evaluation file."""
+
+    contexts: dict[str, str]
+    queries: list[tuple[str, frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Retrieval figures for one evaluation file."""
+
+    queries: int
+    passages: int
+    recall_at_1: float
+    recall_at_5: float
+    mrr_at_10: float
+    seconds: float
+
+    def as_json(self) -> dict[str, float | int]:
+        """The figures under the keys ``tanya eval --json`` prints."""
+        return {
+            "queries": self.queries,
+            "passages": self.passages,
+            "recall@1": round(self.recall_at_1, 4),
+            "recall@5": round(self.recall_at_5, 4),
+            "mrr@10": round(self.mrr_at_10, 4),
+        }
+
+
+def read_eval_file(path: Path, split: str | None = None) -> EvalSet:
+    """Read an evaluation file; ``split`` keeps only the queries of that split (the corpus stays whole)."""
+    contexts: dict[str, str] = {}
+    gold: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                context_id, context, question = row["context_id"], row["context"], row["question"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a question/context/context_id JSON object ({error})") from None
+            contexts.setdefault(context_id, context)
+            if split is None or row.get("split") == split:
+                gold.setdefault(question, set()).update(row.get("gold_context_ids") or [context_id])
+    if not gold:
+        raise ValueError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
+    return EvalSet(contexts, [(question, frozenset(ids)) for question, ids in gold.items()])
+
+
+def evaluate(eval_set: EvalSet, encoder: Encoder, progress: bool = False) -> EvalResult:
+    """Index the set's contexts in memory and measure how well its questions find them."""
+    started = time.perf_counter()
+    documents = DocumentSet(
+        tuple(
+            Document(name=context_id, title=context_id, sections=(Section(context_id, (" ".join(text.split()),)),))
+            for context_id, text in eval_set.contexts.items()
+        )
+    )
+    index = index_documents(documents, encoder, fingerprint="eval", progress=progress)
+    questions = [question for question, _ in eval_set.queries]
+    _, ids = index.search(encoder.encode_queries(questions), _CANDIDATES)
+    hits_at_1 = hits_at_5 = reciprocal_ranks = 0.0
+    for (_, gold), row in zip(eval_set.queries, ids):
+        ranked: list[str] = []
+        for passage_number in row[row >= 0]:
+            context_id = index.passages[passage_number].document
+            if context_id not in ranked:
+                ranked.append(context_id)
+        rank = next((position for position, cid in enumerate(ranked[:10], start=1) if cid in gold), None)
+        if rank is not None:
+            hits_at_1 += rank == 1
+            hits_at_5 += rank <= 5
+            reciprocal_ranks += 1.0 / rank
+    count = len(eval_set.queries)
+    return EvalResult(
+        queries=count,
+        passages=len(eval_set.contexts),
+        recall_at_1=hits_at_1 / count,
+        recall_at_5=hits_at_5 / count,
+        mrr_at_10=reciprocal_ranks / count,
+        seconds=time.perf_counter() - started,
+    )

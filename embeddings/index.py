@@ -1,0 +1,220 @@
+"""The passage index on disk: FAISS vectors, the passages, and a manifest that says what built them.
+
+An index folder holds ``current``, a symbolic link to one complete version folder. Saving
+writes a new version beside it and then swaps the link with one atomic rename, so a crash
+mid-write leaves the previous index in place and a reader never sees half of each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from embeddings.passages import Passage
+
+FORMAT_VERSION = 1
+_VECTORS = "vectors.faiss"
+_PASSAGES = "passages.json"
+_MANIFEST = "manifest.json"
+_CURRENT = "current"
+
+
+class IndexUnavailable(Exception):
+    """There is no usable index at a path; the message says why."""
+
+
+class IndexMissing(IndexUnavailable):
+    """No index has been saved there yet."""
+
+
+class IndexIncompatible(IndexUnavailable):
+    """The saved index was built by another model, format or set of documents, or is damaged."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from; checked before the index is used."""
+
+    format_version: int
+    model: str
+    dimension: int
+    prompts: dict[str, str]
+    corpus_fingerprint: str
+    created_at: str
+    documents: int
+    sections: int
+    passages: int
+    checksums: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SectionEntry:
+    """One section of the indexed documents, as listed to users."""
+
+    number: int
+    document: str
+    title: str
+    passages: tuple[Passage, ...]
+
+    @property
+    def text(self) -> str:
+        """The section's paragraphs, separated by blank lines (split paragraphs joined again)."""
+        paragraphs: list[str] = []
+        for passage in self.passages:
+            if passage.part > 1:
+                paragraphs[-1] += " " + passage.text
+            else:
+                paragraphs.append(passage.text)
+        return "\n\n".join(paragraphs)
+
+
+class PassageIndex:
+    """Passages and their vectors in an exact inner-product FAISS index."""
+
+    def __init__(self, passages: list[Passage], vectors: faiss.Index, manifest: Manifest) -> None:
+        if vectors.ntotal != len(passages):
+            raise IndexIncompatible(f"index has {vectors.ntotal} vectors for {len(passages)} passages")
+        self.passages = passages
+        self.vectors = vectors
+        self.manifest = manifest
+
+    def sections(self) -> list[SectionEntry]:
+        """The indexed sections in document order, numbered from 1."""
+        grouped: dict[int, list[Passage]] = {}
+        for passage in self.passages:
+            grouped.setdefault(passage.section_number, []).append(passage)
+        return [
+            SectionEntry(number, group[0].document, group[0].section, tuple(group))
+            for number, group in sorted(grouped.items())
+        ]
+
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and passage numbers of the ``k`` nearest passages for each query row."""
+        k = min(k, len(self.passages))
+        if k == 0:
+            empty = np.zeros((len(query_vectors), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        return self.vectors.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+
+
+def build_index(
+    passages: list[Passage],
+    vectors: np.ndarray,
+    *,
+    model: str,
+    prompts: dict[str, str],
+    corpus_fingerprint: str,
+) -> PassageIndex:
+    """An in-memory index of ``passages`` whose normalised vectors are the rows of ``vectors``."""
+    dimension = int(vectors.shape[1])
+    flat = faiss.IndexFlatIP(dimension)
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=model,
+        dimension=dimension,
+        prompts=dict(prompts),
+        corpus_fingerprint=corpus_fingerprint,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        documents=len({p.document for p in passages}),
+        sections=len({(p.document, p.section_number) for p in passages}),
+        passages=len(passages),
+    )
+    return PassageIndex(passages, flat, manifest)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def save_index(index: PassageIndex, folder: Path) -> Path:
+    """Save ``index`` as the current version in ``folder`` atomically; returns the version folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    version = Path(tempfile.mkdtemp(prefix="v-", dir=folder))
+    faiss.write_index(index.vectors, str(version / _VECTORS))
+    passages = json.dumps([dataclasses.asdict(p) for p in index.passages], ensure_ascii=False).encode()
+    _write_synced(version / _PASSAGES, passages)
+    checksums = {name: _sha256(version / name) for name in (_VECTORS, _PASSAGES)}
+    manifest = dataclasses.replace(index.manifest, checksums=checksums)
+    _write_synced(version / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
+    index.manifest = manifest
+    _fsync_dir(version)
+
+    link = folder / f".{_CURRENT}-{version.name}"
+    link.symlink_to(version.name)
+    os.replace(link, folder / _CURRENT)
+    _fsync_dir(folder)
+    _remove_old_versions(folder, keep=version.name)
+    return version
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_old_versions(folder: Path, keep: str) -> None:
+    for entry in folder.iterdir():
+        if entry.name == keep or entry.name == _CURRENT:
+            continue
+        if entry.is_symlink():
+            entry.unlink(missing_ok=True)
+        elif entry.is_dir() and entry.name.startswith("v-"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The manifest of the current index in ``folder``."""
+    current = folder / _CURRENT
+    if not current.exists():
+        raise IndexMissing(f"no index in {folder} yet")
+    try:
+        raw = json.loads((current / _MANIFEST).read_text(encoding="utf-8"))
+        return Manifest(**raw)
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexIncompatible(f"the index manifest in {folder} is unreadable ({error})") from None
+
+
+def load_index(folder: Path, *, model: str) -> PassageIndex:
+    """Load the current index in ``folder``, refusing one that ``model`` did not build or that is damaged."""
+    manifest = read_manifest(folder)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexIncompatible(
+            f"the index has format {manifest.format_version}, this version of tanya reads {FORMAT_VERSION}"
+        )
+    if manifest.model != model:
+        raise IndexIncompatible(f"the index was built with model {manifest.model!r}, not {model!r}")
+    current = folder / _CURRENT
+    for name, expected in manifest.checksums.items():
+        path = current / name
+        if not path.exists() or _sha256(path) != expected:
+            raise IndexIncompatible(f"index file {name} is missing or damaged (checksum mismatch)")
+    passages = [Passage(**raw) for raw in json.loads((current / _PASSAGES).read_text(encoding="utf-8"))]
+    vectors = faiss.read_index(str(current / _VECTORS))
+    if vectors.d != manifest.dimension:
+        raise IndexIncompatible(f"index vectors have dimension {vectors.d}, manifest says {manifest.dimension}")
+    return PassageIndex(passages, vectors, manifest)

@@ -1,0 +1,104 @@
+"""Sections → passages: one paragraph each, split at sentences when longer than the model's input limit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from embeddings.documents import Document
+
+# A sentence ends at . ! ? … (with closing quotes or brackets) before white space and a capital,
+# digit or opening quote; CJK full stops end a sentence without any space.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9À-ÖØ-ÞĀ-ſА-ЯЁ])|[。！？]+")
+# Words that end in a full stop without ending a sentence (English and Indonesian).
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st no vs etc e.g i.e hlm tn ny sdr bpk kol jl kab kec dll dsb dkk sbb yth a.n u.p".split()
+)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph (or one part of a long one), with where it comes from."""
+
+    document: str
+    section: str
+    section_number: int  # 1-based, counting sections across all documents in order
+    paragraph: int  # 1-based position of the paragraph inside its section
+    part: int  # 1-based part of a paragraph that had to be split; 1 for most passages
+    text: str
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``; together they cover it without gaps."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        preceding = text[start : match.start()].split()
+        last_word = preceding[-1].lower().rstrip(".") if preceding else ""
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, each with its trailing space removed."""
+    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
+
+
+def fit_to_limit(paragraph: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
+    """Split a paragraph into parts of at most ``max_tokens`` tokens, at sentence boundaries.
+
+    Sentences are packed greedily in order; a single sentence that is still too long is split
+    between words. No text is dropped.
+    """
+    if count_tokens(paragraph) <= max_tokens:
+        return [paragraph]
+    parts: list[str] = []
+    current = ""
+    for sentence in split_sentences(paragraph):
+        pieces = [sentence] if count_tokens(sentence) <= max_tokens else _split_words(sentence, count_tokens, max_tokens)
+        for piece in pieces:
+            candidate = f"{current} {piece}" if current else piece
+            if current and count_tokens(candidate) > max_tokens:
+                parts.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _split_words(sentence: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
+    pieces, current = [], ""
+    for word in sentence.split():
+        candidate = f"{current} {word}" if current else word
+        if current and count_tokens(candidate) > max_tokens:
+            pieces.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def make_passages(
+    documents: Iterable[Document], count_tokens: Callable[[str], int], max_tokens: int
+) -> list[Passage]:
+    """Every passage of ``documents``, in reading order."""
+    passages = []
+    section_number = 0
+    for document in documents:
+        for section in document.sections:
+            section_number += 1
+            for paragraph_number, paragraph in enumerate(section.paragraphs, start=1):
+                for part, text in enumerate(fit_to_limit(paragraph, count_tokens, max_tokens), start=1):
+                    passages.append(
+                        Passage(document.name, section.title, section_number, paragraph_number, part, text)
+                    )
+    return passages

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets tanya up in .venv (CPU-only PyTorch, the package, the embedded model) and answers a
+# sample question from the bundled article. Safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+# torch first, pinned: 2.13.0 is the CPU build this project is tested with. Left to the
+# package's own "torch>=2.1", pip would fetch a multi-GB CUDA build.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+
+if [ "${1:-}" != "--no-demo" ]; then
+    .venv/bin/tanya index
+    .venv/bin/tanya ask "Sektor apa saja yang dicakup kesepakatan ekonomi Tiongkok dan Rusia?"
+fi

@@ -1,0 +1,41 @@
+"""Questions about the bundled article, in Indonesian and English, find the paragraph that answers them."""
+
+from __future__ import annotations
+
+import pytest
+
+# (question, section number, paragraph number in that section)
+QUESTIONS = [
+    ("Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", 1, 1),
+    ("On what day did Xi and Putin meet virtually?", 1, 1),
+    ("Bagaimana perkembangan diplomasi Tiongkok dan Rusia di bawah Xi dan Putin?", 2, 1),
+    ("How has diplomacy between China and Russia developed under Xi and Putin?", 2, 1),
+    ("Apa yang disepakati kedua pemimpin tentang keamanan regional?", 3, 1),
+    ("What did the leaders agree on regarding regional security and peace?", 3, 1),
+    ("Sektor apa saja yang dicakup kesepakatan ekonomi kedua negara?", 4, 1),
+    ("Which sectors does the economic agreement between China and Russia cover?", 4, 1),
+    ("Mengapa sektor energi menjadi bidang utama kerja sama?", 4, 2),
+    ("Why is energy a key area of cooperation between the two countries?", 4, 2),
+    ("How does Russia's military power combine with China's economic strength?", 5, 1),
+    ("Isu global apa saja yang membuat kedua negara mengambil posisi serupa?", 5, 2),
+    ("What global issues do China and Russia take similar positions on, such as climate change?", 5, 2),
+    ("Apa kesimpulan dari pertemuan Xi Jinping dan Vladimir Putin?", 5, 3),
+]
+
+
+@pytest.mark.parametrize(("question", "section", "paragraph"), QUESTIONS)
+def test_best_passage_answers_the_question(sample_retriever, question, section, paragraph):
+    best = sample_retriever.search(question, k=3)[0]
+    assert (best.passage.section_number, best.passage.paragraph) == (section, paragraph)
+    assert best.passage.document == "pertemuan-xi-putin.txt"
+
+
+def test_hits_are_ordered_and_distinct(sample_retriever):
+    hits = sample_retriever.search("kerja sama energi", k=8)
+    assert len(hits) == 8
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len({(h.passage.section_number, h.passage.paragraph) for h in hits}) == 8
+
+
+def test_blank_question_finds_nothing(sample_retriever):
+    assert sample_retriever.search("   \n\t ") == []

@@ -1,0 +1,112 @@
+"""The ``tanya`` command line, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from config import SAMPLE_DOCS_DIR
+
+
+def test_index_then_ask_in_indonesian_and_english(run_tanya):
+    indexed = run_tanya("index")
+    assert indexed.returncode == 0, indexed.stderr
+    assert "Indexed 1 documents, 5 sections, 8 passages in" in indexed.stdout
+
+    answer = run_tanya("ask", "Sektor apa saja yang dicakup kesepakatan ekonomi kedua negara?")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.startswith("Best answer: Kerja Sama Ekonomi yang Solid  (pertemuan-xi-putin.txt, section 4")
+    assert "energi, teknologi, dan infrastruktur" in answer.stdout
+
+    english = run_tanya("ask", "Why is energy a key area of cooperation?", "-k", "3")
+    assert english.returncode == 0, english.stderr
+    assert english.stdout.startswith("Best answer: Kerja Sama Ekonomi yang Solid")
+    assert "konsumen energi terbesar dunia" in english.stdout.split("#2:")[0]
+    assert english.stdout.count("score ") == 3 and "#3:" in english.stdout
+
+
+def test_ask_builds_the_index_on_first_use(run_tanya, data_dir: Path):
+    assert not (data_dir / "index").exists()
+    answer = run_tanya("ask", "Kapan pertemuan virtual diadakan?")
+    assert answer.returncode == 0, answer.stderr
+    assert "section 1, paragraph 1" in answer.stdout
+    assert (data_dir / "index" / "current" / "manifest.json").exists()
+
+
+def test_sections_are_numbered(run_tanya):
+    listing = run_tanya("sections")
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines() == [
+        "pertemuan-xi-putin.txt",
+        "    1. Pertemuan Xi Putin  (1 passage)",
+        "    2. Hubungan Diplomatik yang Semakin Menguat  (1 passage)",
+        "    3. Fokus pada Stabilitas dan Keamanan Regional  (1 passage)",
+        "    4. Kerja Sama Ekonomi yang Solid  (2 passages)",
+        "    5. Dinamika Politik Global  (3 passages)",
+    ]
+
+
+def test_docs_dir_and_dotenv(run_tanya, tmp_path: Path):
+    docs = tmp_path / "mydocs"
+    docs.mkdir()
+    (docs / "kebijakan.md").write_text("# Jam Kerja\n\nKantor buka pukul 08.00 sampai 17.00.", encoding="utf-8")
+    (docs / "rusak.txt").write_bytes(b"\xff\xfe\x00b\x00a\x00d")
+    (tmp_path / ".env").write_text(f"TANYA_DOCS_DIR={docs}\n", encoding="utf-8")
+    indexed = run_tanya("index", cwd=tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert "Indexed 1 documents, 1 sections, 1 passages" in indexed.stdout
+    assert "skipped rusak.txt:" in indexed.stderr
+    answer = run_tanya("ask", "Jam berapa kantor buka?", cwd=tmp_path)
+    assert "Best answer: Jam Kerja  (kebijakan.md, section 1, paragraph 1" in answer.stdout
+
+
+def test_bad_setting_is_one_clear_line(run_tanya):
+    result = run_tanya("sections", env={"TANYA_ADMIN_IDS": "12,abc"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: TANYA_ADMIN_IDS: expected comma-separated numeric user ids, got 'abc' (got '12,abc')"
+    ]
+
+
+def test_missing_docs_dir_is_one_clear_line(run_tanya, tmp_path: Path):
+    result = run_tanya("index", env={"TANYA_DOCS_DIR": str(tmp_path / "nope")})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"error: documents folder {tmp_path / 'nope'} does not exist or is not a folder"
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_question_and_bad_k(run_tanya):
+    empty = run_tanya("ask", "   ")
+    assert empty.returncode == 2 and "the question is empty" in empty.stderr
+    bad_k = run_tanya("ask", "apa?", "-k", "0")
+    assert bad_k.returncode == 2 and "must be at least 1" in bad_k.stderr
+
+
+def test_eval_json(run_tanya, tmp_path: Path):
+    eval_file = tmp_path / "qa.jsonl"
+    paragraphs = SAMPLE_DOCS_DIR.joinpath("pertemuan-xi-putin.txt").read_text(encoding="utf-8").split("\n\n")
+    rows = [
+        ("Kapan pertemuan virtual Xi dan Putin diadakan?", paragraphs[0], "test"),
+        ("Sektor apa saja yang dicakup kesepakatan ekonomi?", paragraphs[6], "test"),
+        ("Why is energy central to the cooperation?", paragraphs[7], "train"),
+    ]
+    eval_file.write_text(
+        "\n".join(
+            json.dumps({"question": q, "context": c, "context_id": f"c{i}", "split": s, "gold_context_ids": [f"c{i}"]})
+            for i, (q, c, s) in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
+    result = run_tanya("eval", str(eval_file), "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures == {"queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0}
+    test_only = json.loads(run_tanya("eval", str(eval_file), "--split", "test", "--json").stdout)
+    assert (test_only["queries"], test_only["passages"]) == (2, 3)
+
+    table = run_tanya("eval", str(eval_file))
+    assert "Recall@1   1.000" in table.stdout and "MRR@10     1.000" in table.stdout
+
+    eval_file.write_text('{"question": "no context"}\n', encoding="utf-8")
+    broken = run_tanya("eval", str(eval_file))
+    assert broken.returncode == 2 and f"{eval_file}:1:" in broken.stderr

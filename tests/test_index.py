@@ -1,0 +1,137 @@
+"""The index on disk: saved atomically, checked on load, rebuilt when it no longer fits."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from embeddings import index as index_module
+from embeddings.documents import folder_fingerprint, read_documents
+from embeddings.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
+from embeddings.retrieval import Retriever, index_documents, open_index, reindex
+
+
+def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_path: Path):
+    built, report = reindex(docs_dir, tmp_path / "index", encoder)
+    loaded = load_index(tmp_path / "index", model=encoder.name)
+    assert (report.documents, report.sections, report.passages) == (1, 5, 8)
+    assert loaded.passages == built.passages
+    manifest = loaded.manifest
+    assert manifest.model == encoder.name and manifest.dimension == 384
+    assert manifest.prompts == {"query": "query: ", "document": "passage: "}
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.corpus_fingerprint == folder_fingerprint(docs_dir)
+    assert manifest.created_at and set(manifest.checksums) == {"vectors.faiss", "passages.json"}
+    question = encoder.encode_queries(["Sektor energi"])
+    assert (loaded.search(question, 3)[1] == built.search(question, 3)[1]).all()
+
+
+def test_missing_index(tmp_path: Path, encoder):
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "nothing", model=encoder.name)
+
+
+def test_index_built_by_another_model_is_refused(encoder, docs_dir: Path, tmp_path: Path):
+    reindex(docs_dir, tmp_path / "index", encoder)
+    with pytest.raises(IndexIncompatible, match="built with model 'multilingual-e5-small', not 'other/model'"):
+        load_index(tmp_path / "index", model="other/model")
+
+
+def test_index_of_another_format_is_refused(encoder, docs_dir: Path, tmp_path: Path):
+    reindex(docs_dir, tmp_path / "index", encoder)
+    manifest_path = tmp_path / "index" / "current" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match="format"):
+        load_index(tmp_path / "index", model=encoder.name)
+
+
+def test_damaged_vectors_are_detected(encoder, docs_dir: Path, tmp_path: Path):
+    reindex(docs_dir, tmp_path / "index", encoder)
+    vectors = tmp_path / "index" / "current" / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:-100])
+    with pytest.raises(IndexIncompatible, match="damaged"):
+        load_index(tmp_path / "index", model=encoder.name)
+
+
+def test_a_crash_while_saving_leaves_the_previous_index(encoder, docs_dir: Path, tmp_path: Path, monkeypatch):
+    folder = tmp_path / "index"
+    reindex(docs_dir, folder, encoder)
+    before = read_manifest(folder)
+    (docs_dir / "baru.txt").write_text("Dokumen baru tentang pariwisata Bali.", encoding="utf-8")
+
+    written = []
+
+    def write_then_die(path: Path, data: bytes) -> None:
+        path.write_bytes(data[: len(data) // 2])
+        written.append(path)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_module, "_write_synced", write_then_die)
+    with pytest.raises(OSError, match="disk full"):
+        reindex(docs_dir, folder, encoder)
+    monkeypatch.undo()
+
+    assert written, "the fault was injected during the write"
+    after = load_index(folder, model=encoder.name)
+    assert after.manifest == before
+    assert {p.document for p in after.passages} == {"pertemuan-xi-putin.txt"}
+
+
+def test_saving_again_replaces_the_current_version_and_cleans_up(encoder, docs_dir: Path, tmp_path: Path):
+    folder = tmp_path / "index"
+    reindex(docs_dir, folder, encoder)
+    reindex(docs_dir, folder, encoder)
+    entries = sorted(os.listdir(folder))
+    assert len(entries) == 2 and "current" in entries  # the link and one version
+
+
+def test_index_is_built_on_first_use_and_rebuilt_when_documents_change(encoder, docs_dir: Path, tmp_path: Path):
+    folder = tmp_path / "index"
+    first = open_index(docs_dir, folder, encoder)
+    assert read_manifest(folder).passages == len(first.passages) == 8
+
+    (docs_dir / "cuti.md").write_text("# Cuti\n\nKaryawan mendapat cuti tahunan dua belas hari kerja.", encoding="utf-8")
+    second = open_index(docs_dir, folder, encoder)
+    assert len(second.passages) == 9
+    best = Retriever(encoder, second).search("Berapa hari cuti tahunan karyawan?")[0]
+    assert (best.passage.document, best.passage.section) == ("cuti.md", "Cuti")
+
+    unchanged = open_index(docs_dir, folder, encoder)
+    assert unchanged.manifest.created_at == second.manifest.created_at
+
+
+def test_index_of_another_model_is_rebuilt_on_open(encoder, docs_dir: Path, tmp_path: Path):
+    folder = tmp_path / "index"
+    reindex(docs_dir, folder, encoder)
+    manifest_path = folder / "current" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "another-model"
+    manifest_path.write_text(json.dumps(manifest))
+    index = open_index(docs_dir, folder, encoder)
+    assert index.manifest.model == encoder.name
+    assert read_manifest(folder).model == encoder.name
+
+
+def test_sections_listing(encoder, docs_dir: Path):
+    index = index_documents(read_documents(docs_dir), encoder, fingerprint="x")
+    sections = index.sections()
+    assert [(s.number, s.title, len(s.passages)) for s in sections] == [
+        (1, "Pertemuan Xi Putin", 1),
+        (2, "Hubungan Diplomatik yang Semakin Menguat", 1),
+        (3, "Fokus pada Stabilitas dan Keamanan Regional", 1),
+        (4, "Kerja Sama Ekonomi yang Solid", 2),
+        (5, "Dinamika Politik Global", 3),
+    ]
+    assert sections[3].text.count("\n\n") == 1
+
+
+def test_empty_documents_folder_gives_an_empty_index(encoder, tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    index, report = reindex(tmp_path / "docs", tmp_path / "index", encoder)
+    assert report.passages == 0 and index.sections() == []
+    assert Retriever(encoder, index).search("apa saja?") == []
