@@ -1,4 +1,4 @@
-"""The ``tanya`` command line: index, ask, sections, eval."""
+"""The ``tanya`` command line: index, ask, sections, eval, serve."""
 
 from __future__ import annotations
 
@@ -104,6 +104,14 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def command_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import serve
+
+    _quiet_libraries()
+    serve(settings)
+    return 0
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -134,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--split", help="only the questions of this split (e.g. test)")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object on one line")
     evaluation.set_defaults(run=command_eval)
+
+    serve = commands.add_parser("serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)")
+    serve.set_defaults(run=command_serve)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,36 @@ class Settings(BaseSettings):
         description="Sentence-transformers model: the embedded default, a hub id or a local path.",
     )
 
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to; when set, the bot uses a webhook."
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook server listens on.")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, description="Port the webhook server listens on.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
+    )
+    min_score: float = Field(
+        default=0.78,
+        ge=0.0,
+        le=1.0,
+        description="Below this similarity the bot says it is not sure and shows the closest passage as a guess.",
+    )
+    answers: int = Field(default=5, ge=1, le=5, description="Passages a question can page through with 'more answers'.")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only posts to HTTPS)")
+        return value or None
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
@@ -79,5 +110,5 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         name = "TANYA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
-        shown = "" if name == "TANYA_BOT_TOKEN" else f" (got {first.get('input')!r})"
+        shown = "" if name in ("TANYA_BOT_TOKEN", "TANYA_WEBHOOK_SECRET") else f" (got {first.get('input')!r})"
         raise SettingsError(f"{name}: {message}{shown}") from None

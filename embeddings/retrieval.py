@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from embeddings.documents import DocumentSet, Problem, folder_fingerprint, read_documents
 from embeddings.encoder import Encoder
 from embeddings.index import (
@@ -21,7 +23,7 @@ from embeddings.index import (
     load_index,
     save_index,
 )
-from embeddings.passages import Passage, make_passages
+from embeddings.passages import Passage, make_passages, sentence_spans
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,16 @@ class Hit:
 
     passage: Passage
     score: float
+    number: int  # position of the passage in its index
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The passages found for a question, and the sentence of the best one that answers it."""
+
+    question: str
+    hits: list[Hit]
+    sentence: tuple[int, int] | None  # character span in hits[0].passage.text
 
 
 @dataclass(frozen=True)
@@ -57,16 +69,39 @@ class Retriever:
         question = " ".join(question.split())
         if not question:
             return []
-        scores, ids = self.index.search(self.encoder.encode_queries([question]), k)
-        return [Hit(self.index.passages[i], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        return self._search_vector(self.encoder.encode_queries([question]), k)
+
+    def _search_vector(self, query_vector: np.ndarray, k: int) -> list[Hit]:
+        scores, ids = self.index.search(query_vector, k)
+        return [Hit(self.index.passages[i], float(s), int(i)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        """The ``k`` best passages, and the sentence of the first that is closest to the question."""
+        question = " ".join(question.split())
+        if not question:
+            return Answer(question, [], None)
+        query_vector = self.encoder.encode_queries([question])
+        hits = self._search_vector(query_vector, k)
+        sentence = self._closest_sentence(query_vector, hits[0].passage.text) if hits else None
+        return Answer(question, hits, sentence)
+
+    def best_sentence(self, question: str, text: str) -> tuple[int, int] | None:
+        """The span of the sentence of ``text`` closest to ``question``."""
+        question = " ".join(question.split())
+        return self._closest_sentence(self.encoder.encode_queries([question]), text) if question else None
+
+    def _closest_sentence(self, query_vector: np.ndarray, text: str) -> tuple[int, int] | None:
+        spans = [(a, b) for a, b in sentence_spans(text) if text[a:b].strip()]
+        if len(spans) <= 1:
+            return spans[0] if spans else None
+        vectors = self.encoder.encode_documents([text[a:b] for a, b in spans])
+        return spans[int(np.argmax(vectors @ query_vector[0]))]
 
 
 def index_documents(documents: DocumentSet, encoder: Encoder, fingerprint: str, progress: bool = False) -> PassageIndex:
     """Embed every passage of ``documents`` into a new in-memory index."""
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
     vectors = encoder.encode_documents([p.text for p in passages], progress=progress)
-    if not passages:
-        vectors = vectors.reshape(0, encoder.dimension)
     return build_index(
         passages, vectors, model=encoder.name, prompts=encoder.prompts, corpus_fingerprint=fingerprint
     )

@@ -73,3 +73,120 @@ def docs_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "docs"
     shutil.copytree(SAMPLE_DOCS_DIR, folder)
     return folder
+
+
+class BotHarness:
+    """The real Application, polling (or on a webhook) against a local Bot API stand-in."""
+
+    def __init__(self, standin, application, settings, docs: Path) -> None:
+        self.standin = standin
+        self.application = application
+        self.settings = settings
+        self.docs_dir = docs
+
+    def ask(self, text: str, **kwargs) -> dict:
+        """Send ``text`` as a user and return the bot's reply to it."""
+        return self.standin.reply_to(self.standin.send(text, **kwargs))
+
+    def actions_since(self, start: int) -> list[str]:
+        """Methods the bot called after the first ``start`` recorded calls, update fetching left out."""
+        return [call.method for call in self.standin.calls[start:] if call.method != "getUpdates"]
+
+    def press(self, message: dict, data: str, **kwargs) -> list:
+        """Press a button and return the calls the bot made for it (the answerCallbackQuery first)."""
+        query_id = self.standin.press(message, data, **kwargs)
+        [answered] = self.standin.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id
+        )
+        return answered
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
+    """Start bots: ``bot_factory(mode="polling"|"webhook", **settings)``; all are stopped after the test."""
+    import asyncio
+    import threading
+
+    from telegram import Update
+
+    from bot.app import build_application
+    from config import Settings
+    from tests.botapi import BotApiStandIn
+
+    started = []
+
+    def start(
+        mode: str = "polling", webhook_port: int | None = None, failing_methods: frozenset[str] = frozenset(), **overrides
+    ) -> BotHarness:
+        standin = BotApiStandIn()
+        standin.failing_methods = set(failing_methods)
+        standin.start()
+        values = dict(
+            bot_token=standin.token,
+            base_url=standin.base_url,
+            docs_dir=docs_dir,
+            data_dir=data_dir,
+            admin_ids=frozenset({42}),
+        )
+        values.update(overrides)
+        settings = Settings(**values)
+        application = build_application(settings, encoder=encoder)
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            if mode == "polling":
+                application.run_polling(
+                    poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False, allowed_updates=Update.ALL_TYPES
+                )
+            else:
+                application.run_webhook(
+                    listen="127.0.0.1",
+                    port=webhook_port,
+                    url_path="hook",
+                    webhook_url="https://bot.example/hook",
+                    secret_token="s3cret-token",
+                    stop_signals=None,
+                    close_loop=False,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        # started: post_init has run, and polling began (deleteWebhook) or the webhook was set
+        standin.wait_for(lambda c: c.method in ("deleteWebhook", "setWebhook"), timeout=120)
+        if mode == "webhook":  # PTB sets the webhook just before its server listens
+            _wait_for_port(webhook_port)
+        started.append((standin, application, loop, thread))
+        return BotHarness(standin, application, settings, docs_dir)
+
+    yield start
+
+    for standin, application, loop, thread in started:
+        loop.call_soon_threadsafe(application.stop_running)
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the bot did not stop"
+        standin.stop()
+        loop.close()
+        failed = [(c.method, c.result) for c in standin.calls if c.status != 200 and c.method not in standin.failing_methods]
+        assert failed == [], "the bot made calls that Telegram would refuse"
+
+
+@pytest.fixture
+def bot(bot_factory) -> BotHarness:
+    return bot_factory()

@@ -1,0 +1,128 @@
+"""The Telegram application: handlers wired up, model and index loaded at start-up, polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from config import Settings
+from embeddings.encoder import Encoder, load_encoder
+from embeddings.knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = {
+    "en": [
+        BotCommand("help", "What I know and how to ask"),
+        BotCommand("sections", "Browse the documents' sections"),
+        BotCommand("section", "Read one section: /section 3 or /section words"),
+        BotCommand("ask", "Ask a question (works in groups)"),
+    ],
+    "id": [
+        BotCommand("help", "Apa yang saya ketahui dan cara bertanya"),
+        BotCommand("sections", "Lihat bagian-bagian dokumen"),
+        BotCommand("section", "Baca satu bagian: /section 3 atau /section kata"),
+        BotCommand("ask", "Ajukan pertanyaan (bisa di grup)"),
+    ],
+}
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in every log record, wherever a library puts it (URLs included)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[bot token]"), None
+        if record.exc_info and record.exc_info[1] is not None and self.token in str(record.exc_info[1]):
+            record.exc_text = logging.Formatter().formatException(record.exc_info).replace(self.token, "[bot token]")
+            record.exc_info = None
+        return True
+
+
+def configure_logging(token: str) -> None:
+    """Log to stderr with the token redacted; keep per-request HTTP logs (which carry URLs) quiet."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    redact = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+
+
+def build_application(settings: Settings, encoder: Encoder | None = None) -> Application:
+    """The bot for ``settings``; ``encoder`` may be passed in when one is already loaded."""
+    if settings.bot_token is None:
+        raise ValueError("TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
+
+    async def post_init(application: Application) -> None:
+        loaded = encoder or await asyncio.to_thread(load_encoder, settings.model, settings.model_cache_dir)
+        application.bot_data["knowledge"] = await asyncio.to_thread(
+            KnowledgeBase, loaded, settings.docs_dir, settings.index_dir
+        )
+        for language, commands in COMMANDS.items():
+            try:
+                await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+            except TelegramError as error:
+                logger.warning("could not register the command list (%s); going on without it", error)
+        logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
+
+    application = (
+        Application.builder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.base_url)
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.bot_data["stats"] = handlers.AnswerStats()
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["start", "help"], handlers.start))
+    application.add_handler(CommandHandler("ask", handlers.ask))
+    application.add_handler(CommandHandler("sections", handlers.sections))
+    application.add_handler(CommandHandler("section", handlers.section))
+    application.add_handler(CommandHandler("reindex", handlers.reindex))
+    application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+    application.add_error_handler(handlers.error)
+    return application
+
+
+def serve(settings: Settings) -> None:
+    """Run the bot until SIGINT or SIGTERM: a webhook when ``TANYA_WEBHOOK_URL`` is set, else polling."""
+    application = build_application(settings)
+    configure_logging(settings.bot_token.get_secret_value())
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,175 @@
+"""Telegram HTML for answers, sections and lists: everything escaped, every message ≤ 4096 characters."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from embeddings.index import SectionEntry
+from embeddings.passages import sentence_spans
+from embeddings.retrieval import Hit
+
+from bot.texts import text
+
+MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
+PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
+TITLE_LIMIT = 200
+_WHITESPACE = re.compile(r"\s")
+
+
+def escape(value: object) -> str:
+    """Text made safe for Telegram HTML."""
+    return html.escape(str(value), quote=True)
+
+
+def escaped_length(value: str) -> int:
+    return len(escape(value))
+
+
+def shorten(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters with an ellipsis, for titles and echoed input."""
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def split_text(value: str, limit: int, measure: Callable[[str], int] = escaped_length) -> list[str]:
+    """Consecutive pieces of ``value``, each measuring at most ``limit``, that join back to ``value``.
+
+    Cuts prefer a paragraph break, then a sentence end, then white space; a run with none of
+    those is cut where it must be.
+    """
+    pieces = []
+    rest = value
+    while rest:
+        if measure(rest) <= limit:
+            pieces.append(rest)
+            break
+        low, high = 1, len(rest)
+        while low < high:  # longest prefix within the limit
+            middle = (low + high + 1) // 2
+            if measure(rest[:middle]) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        cut = _preferred_cut(rest[:low]) or low
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return pieces
+
+
+def _preferred_cut(prefix: str) -> int | None:
+    paragraph = prefix.rfind("\n\n")
+    if paragraph > 0:
+        return paragraph + 2
+    spans = sentence_spans(prefix)
+    if len(spans) > 1:
+        return spans[-1][0]
+    space = max((m.end() for m in _WHITESPACE.finditer(prefix)), default=0)
+    return space or None
+
+
+def highlight(passage: str, sentence: tuple[int, int] | None) -> str:
+    """The passage as HTML with the answering sentence in bold."""
+    if sentence is None:
+        return escape(passage)
+    start, end = sentence
+    core = passage[start:end].rstrip()
+    end = start + len(core)
+    return f"{escape(passage[:start])}<b>{escape(core)}</b>{escape(passage[end:])}"
+
+
+def fit_passage(passage: str, sentence: tuple[int, int] | None, budget: int) -> str:
+    """The highlighted passage, or, if it can't fit in ``budget``, the piece of it that holds the sentence."""
+    if escaped_length(passage) + 7 <= budget:
+        return highlight(passage, sentence)
+    offset = 0
+    anchor = sentence[0] if sentence else 0
+    for piece in split_text(passage, budget - 20):
+        if offset <= anchor < offset + len(piece) or offset + len(piece) == len(passage):
+            inner = None
+            if sentence:
+                start, end = max(sentence[0], offset) - offset, min(sentence[1], offset + len(piece)) - offset
+                inner = (start, end) if start < end else None
+            prefix = "… " if offset else ""
+            suffix = " …" if offset + len(piece) < len(passage) else ""
+            return prefix + highlight(piece.strip(), _shift(piece, inner)) + suffix
+        offset += len(piece)
+    raise AssertionError("unreachable: the pieces cover the passage")
+
+
+def _shift(piece: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Move a span of ``piece`` to the same characters of ``piece.strip()``."""
+    if span is None:
+        return None
+    lead = len(piece) - len(piece.lstrip())
+    stripped_length = len(piece.strip())
+    start, end = max(span[0] - lead, 0), min(span[1] - lead, stripped_length)
+    return (start, end) if start < end else None
+
+
+def confidence_level(score: float, min_score: float) -> str:
+    """``high``, ``medium`` or ``low``: how far the match is above the not-sure threshold."""
+    if score >= min_score + 0.08:
+        return "high"
+    if score >= min_score + 0.04:
+        return "medium"
+    return "low"
+
+
+def format_answer(
+    hit: Hit,
+    sentence: tuple[int, int] | None,
+    *,
+    language: str,
+    min_score: float,
+    rank: int = 1,
+    total: int = 1,
+) -> str:
+    """An answer message: section title, passage with the answering sentence in bold, source, confidence."""
+    passage = hit.passage
+    unsure = hit.score < min_score
+    head = f"{text(language, 'not_sure')}\n\n" if unsure else ""
+    title = f"<b>{escape(shorten(passage.section, TITLE_LIMIT))}</b>\n"
+    source = text(
+        language,
+        "source",
+        document=escape(shorten(passage.document, TITLE_LIMIT)),
+        section=passage.section_number,
+        paragraph=passage.paragraph,
+    )
+    if unsure:
+        tail = f"\n\n{source}\n{text(language, 'not_sure_hint')}"
+    else:
+        level = text(language, f"level_{confidence_level(hit.score, min_score)}")
+        tail = f"\n\n{source}\n{text(language, 'confidence', level=level)}"
+    if total > 1:
+        tail += " · " + text(language, "answer_position", rank=rank, total=total)
+    budget = MESSAGE_LIMIT - len(head) - len(title) - len(tail)
+    return head + title + fit_passage(passage.text, sentence, budget) + tail
+
+
+def section_pages(section: SectionEntry, language: str) -> list[str]:
+    """A section's full text as messages: its title, then pages of at most ``PAGE_LIMIT`` characters."""
+    pieces = [piece.strip() for piece in split_text(section.text, PAGE_LIMIT)]
+    pieces = [piece for piece in pieces if piece] or [""]
+    title = f"<b>{section.number}. {escape(shorten(section.title, TITLE_LIMIT))}</b>"
+    pages = []
+    for number, piece in enumerate(pieces, start=1):
+        page_line = ""
+        if len(pieces) > 1:
+            page_line = f"\n<i>{text(language, 'section_page', page=number, pages=len(pieces))}</i>"
+        pages.append(f"{title}{page_line}\n\n{escape(piece)}")
+    return pages
+
+
+def section_list(sections: list[SectionEntry], language: str, start: int, count: int) -> str:
+    """The numbered list of sections ``start`` to ``start + count``, grouped by document."""
+    lines = [text(language, "sections_title", count=len(sections))]
+    document = None
+    for section in sections[start : start + count]:
+        if section.document != document:
+            document = section.document
+            lines.append(f"\n📄 <i>{escape(shorten(document, TITLE_LIMIT))}</i>")
+        lines.append(f"{section.number}. {escape(shorten(section.title, 120))}")
+    return "\n".join(lines)

@@ -1,0 +1,406 @@
+"""One handler per command or kind of update. Retrieval runs in worker threads, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import statistics
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    MESSAGE_LIMIT,
+    escape,
+    format_answer,
+    section_list,
+    section_pages,
+    shorten,
+)
+from bot.keyboards import (
+    LIST_PAGE_SIZE,
+    NOTHING,
+    AnswerButton,
+    ListButton,
+    SectionButton,
+    answer_keyboard,
+    parse_callback,
+    section_keyboard,
+    section_list_keyboard,
+)
+from bot.texts import language_of, text
+from config import Settings
+from embeddings.index import SectionEntry
+from embeddings.knowledge import KnowledgeBase, ReindexBusy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnswerStats:
+    """Questions answered since start, and recent answer times."""
+
+    answered: int = 0
+    seconds: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+
+    def record(self, elapsed: float) -> None:
+        self.answered += 1
+        self.seconds.append(elapsed)
+
+    def median_ms(self) -> float | None:
+        return statistics.median(self.seconds) * 1000 if self.seconds else None
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data["settings"]
+
+
+def _knowledge(context: ContextTypes.DEFAULT_TYPE) -> KnowledgeBase:
+    return context.bot_data["knowledge"]
+
+
+def _stats(context: ContextTypes.DEFAULT_TYPE) -> AnswerStats:
+    return context.bot_data["stats"]
+
+
+def _language(update: Update) -> str:
+    return language_of(update.effective_user.language_code if update.effective_user else None)
+
+
+def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in _settings(context).admin_ids
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to ask."""
+    language = _language(update)
+    manifest = _knowledge(context).manifest
+    message = text(language, "start", documents=manifest.documents, sections=manifest.sections)
+    if update.effective_chat.type != ChatType.PRIVATE:
+        message += text(language, "group_hint")
+    await update.effective_message.reply_html(message)
+
+
+def _question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The question of a group message addressed to the bot (mention or reply), else None."""
+    username = f"@{context.bot.username}".lower()
+    mentions = [
+        entity
+        for entity in message.entities
+        if entity.type == MessageEntity.MENTION and message.parse_entity(entity).lower() == username
+    ]
+    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None
+    if replied:
+        replied = message.reply_to_message.from_user.id == context.bot.id
+    if not mentions and not replied:
+        return None
+    # Entity offsets count UTF-16 code units; cut the mentions out from the end backwards.
+    encoded = message.text.encode("utf-16-le")
+    for entity in sorted(mentions, key=lambda e: e.offset, reverse=True):
+        encoded = encoded[: entity.offset * 2] + encoded[(entity.offset + entity.length) * 2 :]
+    return encoded.decode("utf-16-le")
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message: in private chats always a question; in groups only when addressed to the bot."""
+    message = update.effective_message
+    if update.effective_chat.type == ChatType.PRIVATE:
+        await answer(update, context, message.text)
+        return
+    asked = _question_in_group(message, context)
+    if asked is not None:
+        await answer(update, context, asked)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask question — works in groups without mentioning the bot."""
+    asked = " ".join(context.args or [])
+    if not asked.strip():
+        await update.effective_message.reply_html(text(_language(update), "ask_usage"))
+        return
+    await answer(update, context, asked)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str) -> None:
+    """Reply with the best passage, its answering sentence in bold, and buttons for more."""
+    language = _language(update)
+    message = update.effective_message
+    asked = " ".join(asked.split())
+    if not any(character.isalnum() for character in asked):
+        await message.reply_html(text(language, "empty_question"), do_quote=True)
+        return
+    if len(asked) < 2:
+        await message.reply_html(text(language, "too_short"), do_quote=True)
+        return
+    knowledge = _knowledge(context)
+    settings = _settings(context)
+    started = time.perf_counter()
+    result = await asyncio.to_thread(knowledge.ask, asked, settings.answers)
+    if not result.hits:
+        await message.reply_html(text(language, "no_documents"), do_quote=True)
+        return
+    best = result.hits[0]
+    ids = tuple(hit.number for hit in result.hits)
+    await message.reply_html(
+        format_answer(best, result.sentence, language=language, min_score=settings.min_score, total=len(ids)),
+        reply_markup=answer_keyboard(knowledge.version, ids, 0, best.passage.section_number, language),
+        do_quote=True,
+    )
+    _stats(context).record(time.perf_counter() - started)
+
+
+async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sections: every section, numbered, with a button to open each."""
+    await _send_section_list(update, context, text_before="")
+
+
+async def _send_section_list(update: Update, context: ContextTypes.DEFAULT_TYPE, text_before: str) -> None:
+    language = _language(update)
+    knowledge = _knowledge(context)
+    entries = knowledge.sections()
+    if not entries:
+        await update.effective_message.reply_html(text_before + text(language, "no_documents"))
+        return
+    pages = -(-len(entries) // LIST_PAGE_SIZE)
+    body = section_list(entries, language, 0, LIST_PAGE_SIZE)
+    numbers = [entry.number for entry in entries[:LIST_PAGE_SIZE]]
+    await update.effective_message.reply_html(
+        (text_before + "\n\n" if text_before else "") + body,
+        reply_markup=section_list_keyboard(knowledge.version, numbers, 0, pages),
+    )
+
+
+def _words(value: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", value.casefold()) if len(word) >= 3 or word.isdigit()}
+
+
+def _find_section(entries: list[SectionEntry], words: str) -> SectionEntry | None:
+    """The section whose title has the most of ``words`` (a word may be the start of a title word)."""
+    wanted = _words(words)
+    best, best_overlap = None, 0
+    for entry in entries:
+        title = _words(entry.title)
+        overlap = sum(1 for word in wanted if any(title_word.startswith(word) for title_word in title))
+        if overlap > best_overlap:
+            best, best_overlap = entry, overlap
+    return best
+
+
+async def section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/section 3 or /section words of the title: that section's full text, paged."""
+    language = _language(update)
+    argument = " ".join(context.args or [])
+    entries = _knowledge(context).sections()
+    if not argument:
+        await _send_section_list(update, context, text_before=text(language, "section_usage"))
+        return
+    if argument.isdigit():
+        number = int(argument)
+        found = next((entry for entry in entries if entry.number == number), None)
+        if found is None:
+            shown = escape(shorten(argument, 20))
+            await _send_section_list(
+                update, context, text(language, "section_not_found_number", number=shown, count=len(entries))
+            )
+            return
+    else:
+        found = _find_section(entries, argument)
+        if found is None:
+            shown = escape(shorten(argument, 60))
+            await _send_section_list(update, context, text(language, "section_not_found_words", words=shown))
+            return
+    await _send_section_page(update.effective_message, context, found, 0, language, edit=False)
+
+
+async def _send_section_page(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, entry: SectionEntry, page: int, language: str, edit: bool
+) -> None:
+    pages = section_pages(entry, language)
+    keyboard = section_keyboard(_knowledge(context).version, entry.number, page, len(pages))
+    if edit:
+        try:
+            await message.edit_text(pages[page], parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():  # the page already shown was pressed again
+                raise
+    else:
+        await message.reply_html(pages[page], reply_markup=keyboard)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on one of the bot's buttons; stale or forged data gets an answer and does nothing."""
+    query = update.callback_query
+    language = _language(update)
+    knowledge = _knowledge(context)
+    if query.data == NOTHING:
+        await query.answer()
+        return
+    target = parse_callback(query.data)
+    if target is None or target.version != knowledge.version or query.message is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    if isinstance(target, AnswerButton):
+        await _show_answer(update, context, target, language)
+    elif isinstance(target, SectionButton):
+        entry = next((e for e in knowledge.sections() if e.number == target.section), None)
+        pages = section_pages(entry, language) if entry else []
+        if target.page >= len(pages):
+            await query.answer(text(language, "stale_button"), show_alert=True)
+            return
+        await query.answer()
+        await _send_section_page(query.message, context, entry, target.page, language, edit=target.in_place)
+    else:
+        await _show_section_list_page(update, context, target, language)
+
+
+async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target: AnswerButton, language: str) -> None:
+    query = update.callback_query
+    knowledge = _knowledge(context)
+    original = query.message.reply_to_message
+    asked = (original.text or "") if original else ""
+    if asked.startswith("/"):
+        asked = asked.partition(" ")[2]
+    result = await asyncio.to_thread(knowledge.ask, asked, len(target.passage_ids)) if asked.strip() else None
+    hits = {hit.number: hit for hit in result.hits} if result else {}
+    hit = hits.get(target.passage_ids[target.rank])
+    if hit is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    sentence = result.sentence if hit is result.hits[0] else await asyncio.to_thread(
+        knowledge.retriever.best_sentence, asked, hit.passage.text
+    )
+    settings = _settings(context)
+    await query.message.edit_text(
+        format_answer(
+            hit, sentence, language=language, min_score=settings.min_score, rank=target.rank + 1,
+            total=len(target.passage_ids),
+        ),
+        parse_mode=ParseMode.HTML,
+        reply_markup=answer_keyboard(
+            knowledge.version, target.passage_ids, target.rank, hit.passage.section_number, language
+        ),
+    )
+
+
+async def _show_section_list_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: ListButton, language: str
+) -> None:
+    query = update.callback_query
+    knowledge = _knowledge(context)
+    entries = knowledge.sections()
+    pages = max(1, -(-len(entries) // LIST_PAGE_SIZE))
+    if target.page >= pages:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    start_at = target.page * LIST_PAGE_SIZE
+    numbers = [entry.number for entry in entries[start_at : start_at + LIST_PAGE_SIZE]]
+    await query.message.edit_text(
+        section_list(entries, language, start_at, LIST_PAGE_SIZE),
+        parse_mode=ParseMode.HTML,
+        reply_markup=section_list_keyboard(knowledge.version, numbers, target.page, pages),
+    )
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex (admins): rebuild from the documents folder while answering from the old index."""
+    language = _language(update)
+    message = update.effective_message
+    if not _is_admin(update, context):
+        await message.reply_html(text(language, "not_admin"))
+        return
+    knowledge = _knowledge(context)
+    if knowledge.reindexing:
+        await message.reply_html(text(language, "reindex_busy"))
+        return
+    await message.reply_html(text(language, "reindex_started"))
+    try:
+        result = await asyncio.to_thread(knowledge.reindex)
+    except ReindexBusy:
+        await message.reply_html(text(language, "reindex_busy"))
+        return
+    except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
+        logger.exception("reindex failed")
+        await message.reply_html(text(language, "reindex_failed", reason=escape(shorten(str(error), 300))))
+        return
+    lines = [
+        text(
+            language,
+            "reindex_done",
+            seconds=result.seconds,
+            documents_before=result.before.documents,
+            documents_after=result.after.documents,
+            sections_before=result.before.sections,
+            sections_after=result.after.sections,
+            passages_before=result.before.passages,
+            passages_after=result.after.passages,
+        )
+    ]
+    for key, names in (("reindex_added", result.added), ("reindex_removed", result.removed)):
+        if names:
+            lines.append(text(language, key, names=escape(shorten(", ".join(names), 600))))
+    if result.problems:
+        problems = "; ".join(problem.message for problem in result.problems)
+        lines.append(text(language, "reindex_skipped", problems=escape(shorten(problems, 1500))))
+    await message.reply_html("\n".join(lines)[:MESSAGE_LIMIT])
+
+
+def _age(created_at: str) -> str:
+    seconds = max(0, int((datetime.now(timezone.utc) - datetime.fromisoformat(created_at)).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): documents, passages, model, index age, questions answered, median answer time."""
+    language = _language(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_html(text(language, "not_admin"))
+        return
+    manifest = _knowledge(context).manifest
+    answer_stats = _stats(context)
+    median = answer_stats.median_ms()
+    await update.effective_message.reply_html(
+        text(
+            language,
+            "stats",
+            documents=manifest.documents,
+            sections=manifest.sections,
+            passages=manifest.passages,
+            model=escape(manifest.model),
+            created_at=escape(manifest.created_at),
+            age=_age(manifest.created_at),
+            answered=answer_stats.answered,
+            median="—" if median is None else f"{median:.0f} ms",
+        )
+    )
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo or other non-text message in a private chat."""
+    await update.effective_message.reply_html(text(_language(update), "text_only"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_html(text(_language(update), "unknown_command"))
+
+
+async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error and tell the user something went wrong; the bot keeps running."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_html(text(_language(update), "error"))
+        except Exception:  # noqa: BLE001 - the report itself may fail when Telegram is unreachable
+            logger.warning("could not tell the user about the error")

@@ -1,0 +1,125 @@
+"""Everything the bot says, in Indonesian (for users whose Telegram language is Indonesian) and English.
+
+Texts are Telegram HTML; ``{placeholders}`` are filled with values that are already escaped.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "start": (
+            "👋 Hi! I answer questions from <b>{documents}</b> document(s) with <b>{sections}</b> sections.\n\n"
+            "Just write your question, in Indonesian, English or another language, and I reply with the "
+            "passage that answers it and where it comes from.\n\n"
+            "/sections — browse the sections\n/section 3 or /section economy — read one\n/help — this message"
+        ),
+        "group_hint": "\n\nIn groups, mention me, reply to me, or use /ask your question.",
+        "confidence": "Confidence: {level}",
+        "level_high": "high",
+        "level_medium": "medium",
+        "level_low": "low",
+        "not_sure": "🤔 I'm not sure the documents answer this. The closest passage I found:",
+        "not_sure_hint": "Try rephrasing, or browse /sections.",
+        "source": "📄 {document} · section {section}, paragraph {paragraph}",
+        "answer_position": "Answer {rank} of {total}",
+        "more": "More answers ▶",
+        "previous": "◀ Previous",
+        "open_section": "📖 Open section",
+        "no_documents": "No documents are indexed yet. An admin can add some and run /reindex.",
+        "empty_question": "Please write a question in words, for example: <i>What is the main topic?</i>",
+        "too_short": "That is too short to search for. Please write a whole question.",
+        "text_only": "I can only read text questions. Please type your question.",
+        "sections_title": "📚 <b>Sections</b> ({count})",
+        "section_page": "page {page} of {pages}",
+        "section_usage": "Send /section with a number or words from a title, for example /section 2.",
+        "section_not_found_number": "There is no section {number}. There are {count} sections:",
+        "section_not_found_words": "No section title matches “{words}”. These are the sections:",
+        "ask_usage": "Write your question after /ask, for example: /ask What was agreed?",
+        "unknown_command": "I don't know that command. /help lists what I can do.",
+        "not_admin": "Sorry, only admins can use this command.",
+        "reindex_started": "⏳ Reindexing the documents… I keep answering from the current index meanwhile.",
+        "reindex_busy": "A reindex is already running. Please wait for it to finish.",
+        "reindex_done": (
+            "✅ Reindexed in {seconds:.1f} s.\n"
+            "Documents: {documents_before} → {documents_after}\n"
+            "Sections: {sections_before} → {sections_after}\n"
+            "Passages: {passages_before} → {passages_after}"
+        ),
+        "reindex_added": "Added: {names}",
+        "reindex_removed": "Removed: {names}",
+        "reindex_skipped": "Skipped: {problems}",
+        "reindex_failed": "❌ Reindex failed, the previous index is still in use: {reason}",
+        "stats": (
+            "📊 <b>Stats</b>\n"
+            "Documents: {documents}\nSections: {sections}\nPassages: {passages}\n"
+            "Model: {model}\nIndex built: {created_at} ({age} ago)\n"
+            "Questions answered since start: {answered}\nMedian answer time: {median}"
+        ),
+        "stale_button": "This button is out of date. Please ask again.",
+        "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+    },
+    "id": {
+        "start": (
+            "👋 Halo! Saya menjawab pertanyaan dari <b>{documents}</b> dokumen dengan <b>{sections}</b> bagian.\n\n"
+            "Tulis saja pertanyaan Anda, dalam bahasa Indonesia, Inggris, atau bahasa lain, dan saya balas "
+            "dengan kutipan yang menjawabnya beserta sumbernya.\n\n"
+            "/sections — lihat daftar bagian\n/section 3 atau /section ekonomi — baca satu bagian\n"
+            "/help — pesan ini"
+        ),
+        "group_hint": "\n\nDi grup, sebut saya, balas pesan saya, atau gunakan /ask pertanyaan Anda.",
+        "confidence": "Keyakinan: {level}",
+        "level_high": "tinggi",
+        "level_medium": "sedang",
+        "level_low": "rendah",
+        "not_sure": "🤔 Saya tidak yakin dokumen menjawab ini. Kutipan terdekat yang saya temukan:",
+        "not_sure_hint": "Coba ubah pertanyaannya, atau lihat /sections.",
+        "source": "📄 {document} · bagian {section}, paragraf {paragraph}",
+        "answer_position": "Jawaban {rank} dari {total}",
+        "more": "Jawaban lain ▶",
+        "previous": "◀ Sebelumnya",
+        "open_section": "📖 Buka bagian",
+        "no_documents": "Belum ada dokumen yang diindeks. Admin dapat menambahkannya lalu menjalankan /reindex.",
+        "empty_question": "Silakan tulis pertanyaan dengan kata-kata, misalnya: <i>Apa topik utamanya?</i>",
+        "too_short": "Itu terlalu pendek untuk dicari. Silakan tulis pertanyaan lengkap.",
+        "text_only": "Saya hanya bisa membaca pertanyaan berupa teks. Silakan ketik pertanyaan Anda.",
+        "sections_title": "📚 <b>Daftar bagian</b> ({count})",
+        "section_page": "halaman {page} dari {pages}",
+        "section_usage": "Kirim /section dengan nomor atau kata dari judul, misalnya /section 2.",
+        "section_not_found_number": "Tidak ada bagian {number}. Ada {count} bagian:",
+        "section_not_found_words": "Tidak ada judul bagian yang cocok dengan “{words}”. Ini daftar bagiannya:",
+        "ask_usage": "Tulis pertanyaan setelah /ask, misalnya: /ask Apa yang disepakati?",
+        "unknown_command": "Saya tidak mengenal perintah itu. /help menampilkan apa yang bisa saya lakukan.",
+        "not_admin": "Maaf, hanya admin yang dapat menggunakan perintah ini.",
+        "reindex_started": "⏳ Mengindeks ulang dokumen… Sementara itu saya tetap menjawab dari indeks saat ini.",
+        "reindex_busy": "Pengindeksan ulang sedang berjalan. Mohon tunggu sampai selesai.",
+        "reindex_done": (
+            "✅ Selesai diindeks ulang dalam {seconds:.1f} dtk.\n"
+            "Dokumen: {documents_before} → {documents_after}\n"
+            "Bagian: {sections_before} → {sections_after}\n"
+            "Kutipan: {passages_before} → {passages_after}"
+        ),
+        "reindex_added": "Ditambahkan: {names}",
+        "reindex_removed": "Dihapus: {names}",
+        "reindex_skipped": "Dilewati: {problems}",
+        "reindex_failed": "❌ Pengindeksan ulang gagal, indeks sebelumnya tetap dipakai: {reason}",
+        "stats": (
+            "📊 <b>Statistik</b>\n"
+            "Dokumen: {documents}\nBagian: {sections}\nKutipan: {passages}\n"
+            "Model: {model}\nIndeks dibuat: {created_at} ({age} lalu)\n"
+            "Pertanyaan dijawab sejak mulai: {answered}\nMedian waktu jawab: {median}"
+        ),
+        "stale_button": "Tombol ini sudah kedaluwarsa. Silakan bertanya lagi.",
+        "error": "Maaf, terjadi kesalahan di pihak saya. Silakan coba lagi sebentar lagi.",
+    },
+}
+
+
+def language_of(language_code: str | None) -> str:
+    """``id`` for users whose Telegram language is Indonesian, ``en`` for everyone else."""
+    return "id" if (language_code or "").lower().startswith("id") else "en"
+
+
+def text(language: str, key: str, **values: object) -> str:
+    """The text ``key`` in ``language``, with ``values`` filled in."""
+    template = TEXTS[language][key]
+    return template.format(**values) if values else template

@@ -1,0 +1,106 @@
+"""The documents as a long-running server sees them: answers now, reindexing in the background."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from embeddings.documents import Problem
+from embeddings.encoder import Encoder
+from embeddings.index import Manifest, SectionEntry
+from embeddings.retrieval import Answer, Retriever, open_index, reindex
+
+logger = logging.getLogger(__name__)
+
+
+class ReindexBusy(RuntimeError):
+    """A reindex is already running."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Documents, sections and passages of one index."""
+
+    documents: int
+    sections: int
+    passages: int
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> Counts:
+        return cls(manifest.documents, manifest.sections, manifest.passages)
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    """What a reindex changed."""
+
+    before: Counts
+    after: Counts
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    seconds: float
+    problems: tuple[Problem, ...]
+
+
+class KnowledgeBase:
+    """One documents folder and its index, safe to query from many threads while it reindexes."""
+
+    def __init__(self, encoder: Encoder, docs_dir: Path, index_dir: Path) -> None:
+        self.encoder = encoder
+        self.docs_dir = docs_dir
+        self.index_dir = index_dir
+        self._retriever = Retriever(encoder, open_index(docs_dir, index_dir, encoder))
+        self._reindexing = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever of the current index (replaced as a whole when a reindex finishes)."""
+        return self._retriever
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._retriever.index.manifest
+
+    @property
+    def version(self) -> str:
+        """A short id of the current index, so that references to its passages can be checked."""
+        manifest = self.manifest
+        return hashlib.sha256(f"{manifest.created_at}|{manifest.corpus_fingerprint}".encode()).hexdigest()[:6]
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        return self._retriever.ask(question, k)
+
+    def sections(self) -> list[SectionEntry]:
+        return self._retriever.index.sections()
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindexing.locked()
+
+    def reindex(self) -> ReindexResult:
+        """Rebuild the index from the documents folder; questions keep using the old one until it is done.
+
+        Raises ReindexBusy when another reindex is running; on failure the old index stays in use.
+        """
+        if not self._reindexing.acquire(blocking=False):
+            raise ReindexBusy("a reindex is already running")
+        try:
+            old = self._retriever.index
+            index, report = reindex(self.docs_dir, self.index_dir, self.encoder)
+            self._retriever = Retriever(self.encoder, index)
+        finally:
+            self._reindexing.release()
+        old_documents = {p.document for p in old.passages}
+        new_documents = {p.document for p in index.passages}
+        logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)
+        return ReindexResult(
+            before=Counts.of(old.manifest),
+            after=Counts.of(index.manifest),
+            added=tuple(sorted(new_documents - old_documents)),
+            removed=tuple(sorted(old_documents - new_documents)),
+            seconds=report.seconds,
+            problems=report.problems,
+        )

@@ -1,0 +1,340 @@
+"""A local stand-in for Telegram's Bot API server, for end-to-end tests over real HTTP.
+
+It serves ``/bot<token>/<method>`` on 127.0.0.1: ``getUpdates`` hands out the updates the test
+feeds in (long polling, with offsets), and every call the bot makes is recorded. Messages are
+checked like Telegram checks them: invalid HTML or a text over 4096 characters is a 400.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.telegram_html import telegram_html_problem
+
+_JSON_FIELDS = {"reply_markup", "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options"}
+_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id", "cache_time"}
+BOT_USER = {
+    "id": 7000001,
+    "is_bot": True,
+    "first_name": "Tanya",
+    "username": "tanya_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class Call:
+    """One request the bot made: the method, its parameters, and what the stand-in answered."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    result: Any
+    at: float
+
+
+class BotApiStandIn:
+    """The fake Telegram: feed updates in, read the bot's calls out."""
+
+    def __init__(self, token: str = "123456789:TEST-standin-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict] = {}
+        self._sent_at: dict[tuple[int, int], float] = {}
+        self.webhook: dict[str, Any] | None = None
+        self.failing_methods: set[str] = set()  # methods answered with HTTP 500, to test the bot's resilience
+        self._updates: list[dict] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """For python-telegram-bot's ``base_url`` (the token is appended to it)."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+
+    def start(self) -> BotApiStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ---- what users do -------------------------------------------------------------------
+
+    def user(self, user_id: int, language: str = "en") -> dict:
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": language}
+
+    def send(
+        self,
+        text: str | None,
+        *,
+        user_id: int = 1001,
+        language: str = "en",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to: dict | None = None,
+        extra: dict | None = None,
+    ) -> dict:
+        """A user sends a message; returns it (as Telegram would deliver it)."""
+        chat_id = chat_id if chat_id is not None else user_id
+        chat = {"id": chat_id, "type": chat_type}
+        if chat_type != "private":
+            chat["title"] = "Test group"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id, language),
+        }
+        if text is not None:
+            message["text"] = text
+            entities = _command_and_mention_entities(text)
+            if entities:
+                message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        message.update(extra or {})
+        with self._changed:
+            self.messages[(chat_id, message["message_id"])] = message
+            self._sent_at[(chat_id, message["message_id"])] = time.monotonic()
+        self.push({"message": message})
+        return message
+
+    def press(self, message: dict, data: str, *, user_id: int = 1001, language: str = "en") -> str:
+        """A user presses a button with ``data`` under the bot's ``message``; returns the query id."""
+        query_id = str(next(self._callback_ids))
+        with self._changed:
+            current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
+        self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user(user_id, language),
+                    "message": current,
+                    "chat_instance": "standin",
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    def push(self, update: dict) -> int:
+        """Queue a raw update for getUpdates; returns its update_id."""
+        with self._changed:
+            update = {"update_id": next(self._update_ids), **update}
+            self._updates.append(update)
+            self._changed.notify_all()
+        return update["update_id"]
+
+    # ---- what the bot did ----------------------------------------------------------------
+
+    def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 60.0, count: int = 1) -> list[Call]:
+        """Wait until ``count`` recorded calls match ``predicate``; returns them."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                matching = [call for call in self.calls if predicate(call)]
+                if len(matching) >= count:
+                    return matching
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    methods = [c.method for c in self.calls]
+                    raise TimeoutError(f"{len(matching)}/{count} matching calls after {timeout}s; calls: {methods}")
+                self._changed.wait(remaining)
+
+    def reply_to(self, message: dict, timeout: float = 60.0) -> dict:
+        """The bot's reply to ``message``: a sendMessage quoting it, or else the first unquoted one to its chat."""
+        chat_id, message_id = message["chat"]["id"], message["message_id"]
+        sent_at = self._sent_at[(chat_id, message_id)]
+
+        def replies(call: Call) -> bool:
+            if call.method != "sendMessage" or call.status != 200 or call.params.get("chat_id") != chat_id:
+                return False
+            quoted = (call.params.get("reply_parameters") or {}).get("message_id")
+            return quoted == message_id or (quoted is None and call.at >= sent_at)
+
+        return self.wait_for(replies, timeout)[0].result
+
+    def sent_texts(self) -> list[str]:
+        """Every text the bot sent or edited, in order."""
+        return [c.params["text"] for c in self.calls if c.method in ("sendMessage", "editMessageText")]
+
+    def pending_updates(self) -> int:
+        with self._changed:
+            return len(self._updates)
+
+    # ---- the server ----------------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                standin._serve(self)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        prefix = f"/bot{self.token}/"
+        if not request.path.startswith(prefix):
+            self._respond(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        method = request.path[len(prefix) :]
+        length = int(request.headers.get("Content-Length") or 0)
+        params = _decode(request.headers.get("Content-Type", ""), request.rfile.read(length))
+        status, result = self._call(method, params)
+        body = {"ok": True, "result": result} if status == 200 else {"ok": False, "error_code": status, "description": result}
+        if method != "getUpdates" or result:
+            with self._changed:
+                self.calls.append(Call(method, params, status, result, time.monotonic()))
+                self._changed.notify_all()
+        self._respond(request, status, body)
+
+    @staticmethod
+    def _respond(request: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        try:
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the bot hung up on a long poll while stopping
+
+    def _call(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        if method in self.failing_methods:
+            return 500, "Internal Server Error"
+        if method == "getMe":
+            return 200, BOT_USER
+        if method == "getUpdates":
+            return 200, self._get_updates(params)
+        if method in ("setMyCommands", "deleteWebhook", "answerCallbackQuery", "sendChatAction", "close"):
+            return 200, True
+        if method == "setWebhook":
+            self.webhook = params
+            return 200, True
+        if method == "sendMessage":
+            return self._send_message(params)
+        if method == "editMessageText":
+            return self._edit_message(params)
+        return 404, "Not Found: method not found"
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 1.0)
+        deadline = time.monotonic() + wait
+        with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._changed.wait(deadline - time.monotonic())
+            return list(self._updates[: int(params.get("limit") or 100)])
+
+    def _send_message(self, params: dict[str, Any]) -> tuple[int, Any]:
+        problem = _message_problem(params)
+        if problem:
+            return 400, problem
+        chat_id = params["chat_id"]
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            "text": params["text"],
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        with self._changed:
+            if reply_to is not None and (chat_id, reply_to) in self.messages:
+                message["reply_to_message"] = self.messages[(chat_id, reply_to)]
+            self.messages[(chat_id, message["message_id"])] = message
+        return 200, message
+
+    def _edit_message(self, params: dict[str, Any]) -> tuple[int, Any]:
+        problem = _message_problem(params)
+        if problem:
+            return 400, problem
+        key = (params["chat_id"], params["message_id"])
+        with self._changed:
+            message = self.messages.get(key)
+            if message is None:
+                return 400, "Bad Request: message to edit not found"
+            if message["text"] == params["text"] and message.get("reply_markup") == params.get("reply_markup"):
+                return 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"
+            message = {**message, "text": params["text"], "edit_date": int(time.time())}
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            else:
+                message.pop("reply_markup", None)
+            self.messages[key] = message
+        return 200, message
+
+
+def _message_problem(params: dict[str, Any]) -> str | None:
+    text = params.get("text")
+    if not text:
+        return "Bad Request: message text is empty"
+    if params.get("parse_mode") == "HTML":
+        problem = telegram_html_problem(text)
+        if problem:
+            return f"Bad Request: can't parse entities: {problem}"
+    elif len(text) > 4096:
+        return "Bad Request: message is too long"
+    for row in (params.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if len(button.get("callback_data", "").encode()) > 64:
+                return "Bad Request: BUTTON_DATA_INVALID"
+    return None
+
+
+def _command_and_mention_entities(text: str) -> list[dict]:
+    """bot_command and mention entities, as Telegram would attach them (offsets in UTF-16 units)."""
+    import re
+
+    entities = []
+    for match in re.finditer(r"(?:^|(?<=\s))(/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?|@[A-Za-z0-9_]{5,})", text):
+        start = len(text[: match.start(1)].encode("utf-16-le")) // 2
+        length = len(match.group(1).encode("utf-16-le")) // 2
+        kind = "bot_command" if match.group(1).startswith("/") else "mention"
+        if kind == "bot_command" and start != 0:
+            continue
+        entities.append({"type": kind, "offset": start, "length": length})
+    return entities
+
+
+def _decode(content_type: str, body: bytes) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(body or b"{}")
+    params: dict[str, Any] = {}
+    for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
+        value: Any = values[-1]
+        if key in _JSON_FIELDS:
+            value = json.loads(value)
+        elif key in _INT_FIELDS:
+            value = int(value)
+        elif value in ("true", "false"):
+            value = value == "true"
+        params[key] = value
+    return params

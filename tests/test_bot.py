@@ -1,0 +1,402 @@
+"""The Telegram bot, end to end: the real Application over real HTTP against a local Bot API stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.botapi import BotApiStandIn
+from tests.telegram_html import telegram_html_problem
+from tests.test_answers import QUESTIONS
+
+ADMIN = 42
+
+
+def buttons(message: dict) -> dict[str, str]:
+    """Button label → callback data of a message's inline keyboard."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {button["text"]: button["callback_data"] for row in rows for button in row}
+
+
+def assert_all_messages_valid(bot) -> None:
+    texts = bot.standin.sent_texts()
+    assert texts, "the bot sent nothing"
+    for sent in texts:
+        assert telegram_html_problem(sent) is None, sent[:200]
+
+
+def test_questions_in_indonesian_and_english_get_the_right_passage(bot):
+    sent = [
+        (bot.standin.send(question, user_id=2000 + i, language="id" if i % 2 == 0 else "en"), section, paragraph)
+        for i, (question, section, paragraph) in enumerate(QUESTIONS)
+    ]
+    for message, section, paragraph in sent:
+        reply = bot.standin.reply_to(message)
+        where = (
+            f"bagian {section}, paragraf {paragraph}"
+            if message["from"]["language_code"] == "id"
+            else f"section {section}, paragraph {paragraph}"
+        )
+        assert where in reply["text"], (message["text"], reply["text"][-200:])
+        assert "pertemuan-xi-putin.txt" in reply["text"]
+    assert_all_messages_valid(bot)
+
+
+def test_answer_shows_section_highlighted_sentence_source_and_confidence(bot):
+    reply = bot.ask("Which sectors does the economic agreement cover?")
+    text = reply["text"]
+    assert text.startswith("<b>Kerja Sama Ekonomi yang Solid</b>\n")
+    [highlighted] = re.findall(r"(?<=\n)[^\n]*?<b>(.*?)</b>", text)
+    assert "energi, teknologi, dan infrastruktur" in highlighted
+    assert "📄 pertemuan-xi-putin.txt · section 4, paragraph 1" in text
+    assert re.search(r"Confidence: (high|medium|low)", text)
+    assert set(buttons(reply)) == {"More answers ▶", "📖 Open section"}
+
+
+def test_more_answers_pages_through_passages_in_place(bot):
+    reply = bot.ask("Mengapa sektor energi menjadi bidang utama kerja sama?", language="id")
+    assert "Jawaban 1 dari 5" in reply["text"]
+    bot.press(reply, buttons(reply)["Jawaban lain ▶"], language="id")
+    [edit] = bot.standin.wait_for(lambda c: c.method == "editMessageText")
+    assert edit.params["message_id"] == reply["message_id"]
+    second = edit.result
+    assert "Jawaban 2 dari 5" in second["text"] and second["text"] != reply["text"]
+    assert set(buttons(second)) == {"◀ Sebelumnya", "Jawaban lain ▶", "📖 Buka bagian"}
+    bot.press(second, buttons(second)["◀ Sebelumnya"], language="id")
+    back = bot.standin.wait_for(lambda c: c.method == "editMessageText", count=2)[-1].result
+    assert back["text"] == reply["text"]
+    assert_all_messages_valid(bot)
+
+
+def test_open_section_sends_the_whole_section(bot):
+    reply = bot.ask("Why is energy important for the cooperation?")
+    bot.press(reply, buttons(reply)["📖 Open section"])
+    [section] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "<b>4." in c.params["text"])
+    assert section.params["text"].startswith("<b>4. Kerja Sama Ekonomi yang Solid</b>")
+    assert "Aspek lain dari hubungan bilateral" in section.params["text"]
+    assert "pemasok utama." in section.params["text"]  # both paragraphs
+
+
+def _long_section_document(folder: Path) -> str:
+    paragraphs = [
+        f"Paragraf {i}: " + "Pemerintah daerah mengumumkan program pembangunan jalan dan jembatan baru. " * 8
+        for i in range(1, 13)
+    ]
+    body = "\n\n".join(p.strip() for p in paragraphs)
+    (folder / "pembangunan.md").write_text("# Rencana Pembangunan Daerah\n\n" + body, encoding="utf-8")
+    return body
+
+
+def test_long_section_is_paged_with_buttons_that_edit_in_place(bot_factory, docs_dir):
+    body = _long_section_document(docs_dir)
+    bot = bot_factory()
+    first = bot.ask("/section pembangunan")
+    assert first["text"].startswith("<b>1. Rencana Pembangunan Daerah</b>\n<i>page 1 of 3</i>")
+    pages = [first]
+    for number in (2, 3):
+        bot.press(pages[-1], buttons(pages[-1])["▶"])
+        edit = bot.standin.wait_for(lambda c: c.method == "editMessageText", count=number - 1)[-1]
+        assert edit.params["message_id"] == first["message_id"]
+        assert f"page {number} of 3" in edit.result["text"]
+        pages.append(edit.result)
+    assert "▶" not in buttons(pages[-1]) and "◀" in buttons(pages[-1])
+    shown = " ".join(page["text"].split("</i>\n\n", 1)[1] for page in pages)
+    assert " ".join(shown.split()) == " ".join(body.split())  # every word, in order
+    before = len(bot.standin.calls)
+    bot.press(pages[-1], buttons(pages[-1])["3/3"])  # the page already shown: nothing to do
+    assert bot.actions_since(before) == ["answerCallbackQuery"]
+    assert_all_messages_valid(bot)
+
+
+def test_start_and_help_in_the_users_language(bot):
+    indonesian = bot.ask("/start", language="id")
+    assert "Saya menjawab pertanyaan dari <b>1</b> dokumen dengan <b>5</b> bagian" in indonesian["text"]
+    english = bot.ask("/help", language="en-GB")
+    assert "I answer questions from <b>1</b> document(s) with <b>5</b> sections" in english["text"]
+    assert "/sections" in english["text"] and "/section 3" in english["text"]
+
+
+def test_commands_are_registered_at_start(bot):
+    calls = [c for c in bot.standin.calls if c.method == "setMyCommands"]
+    assert {c.params.get("language_code") for c in calls} == {None, "id"}
+    for call in calls:
+        assert [c["command"] for c in call.params["commands"]] == ["help", "sections", "section", "ask"]
+
+
+def test_failed_command_registration_is_logged_and_the_bot_goes_on(bot_factory, caplog):
+    bot = bot_factory(failing_methods=frozenset({"setMyCommands"}))
+    assert "Kerja Sama Ekonomi" in bot.ask("What sectors does the economic deal cover?")["text"]
+    assert "could not register the command list" in caplog.text
+
+
+def test_sections_list_and_its_buttons(bot):
+    listing = bot.ask("/sections")
+    assert listing["text"].startswith("📚 <b>Sections</b> (5)")
+    for number, title in enumerate(
+        ["Pertemuan Xi Putin", "Hubungan Diplomatik yang Semakin Menguat", "Dinamika Politik Global"], start=1
+    ):
+        assert title in listing["text"]
+    assert list(buttons(listing)) == ["1", "2", "3", "4", "5"]
+    bot.press(listing, buttons(listing)["3"])
+    [section] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and c.params["text"].startswith("<b>3."))
+    assert "Fokus pada Stabilitas dan Keamanan Regional" in section.params["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/section 3", "<b>3. Fokus pada Stabilitas dan Keamanan Regional</b>"),
+        ("/section ekonomi", "<b>4. Kerja Sama Ekonomi yang Solid</b>"),
+        ("/section dinamika politik", "<b>5. Dinamika Politik Global</b>"),
+        ("/section 99", "There is no section 99. There are 5 sections:"),
+        ("/section zzzz", "No section title matches “zzzz”. These are the sections:"),
+        ("/section", "Send /section with a number or words from a title"),
+        ("/section " + "9" * 300, "There is no section 9999999999999999999…"),
+        ("/section " + "kata " * 800, "No section title matches “kata kata"),
+        ("/section <b>&amp;</b>", "No section title matches “&lt;b&gt;&amp;amp;&lt;/b&gt;”"),
+    ],
+)
+def test_section_command(bot, command, expected):
+    reply = bot.ask(command)
+    assert expected in reply["text"]
+    assert telegram_html_problem(reply["text"]) is None
+
+
+def test_admin_commands_refuse_non_admins_and_do_nothing(bot):
+    before = bot.standin.calls[:]
+    for command in ("/reindex", "/stats"):
+        assert bot.ask(command, user_id=7)["text"] == "Sorry, only admins can use this command."
+    assert bot.actions_since(len(before)) == ["sendMessage", "sendMessage"]
+    assert bot.application.bot_data["knowledge"].manifest.documents == 1
+
+
+def test_with_no_admins_configured_nobody_is_admin(bot_factory):
+    bot = bot_factory(admin_ids=frozenset())
+    assert bot.ask("/reindex", user_id=ADMIN)["text"] == "Sorry, only admins can use this command."
+    assert bot.ask("/stats", user_id=ADMIN, language="id")["text"] == "Maaf, hanya admin yang dapat menggunakan perintah ini."
+
+
+def test_stats_for_admins(bot):
+    bot.ask("Kapan pertemuan virtual diadakan?")
+    reply = bot.ask("/stats", user_id=ADMIN)
+    assert "Documents: 1\nSections: 5\nPassages: 8\nModel: multilingual-e5-small" in reply["text"]
+    assert "Questions answered since start: 1\nMedian answer time: " in reply["text"]
+    assert re.search(r"Median answer time: \d+ ms", reply["text"])
+
+
+def test_reindex_adds_a_document_while_answering_from_the_old_index(bot_factory, docs_dir):
+    bot = bot_factory()
+    # Enough new text that the reindex takes a few seconds, so questions arrive while it runs.
+    for number in range(30):
+        paragraphs = "\n\n".join(
+            f"Catatan {number}-{i}: laporan rapat koordinasi bidang {i} membahas anggaran, jadwal, dan evaluasi."
+            for i in range(8)
+        )
+        (docs_dir / f"rapat-{number:02}.txt").write_text(paragraphs, encoding="utf-8")
+    (docs_dir / "cuti.md").write_text(
+        "# Aturan Cuti\n\nSetiap karyawan berhak atas cuti tahunan selama dua belas hari kerja.", encoding="utf-8"
+    )
+    reindex = bot.standin.send("/reindex", user_id=ADMIN)
+    started = bot.standin.reply_to(reindex)
+    assert started["text"].startswith("⏳ Reindexing the documents")
+    during = [bot.standin.send("Why is energy a key area of cooperation?", user_id=500 + i) for i in range(3)]
+    second = bot.standin.send("/reindex", user_id=ADMIN)
+    assert bot.standin.reply_to(second)["text"] == "A reindex is already running. Please wait for it to finish."
+    for message in during:
+        assert "section 4, paragraph 2" in bot.standin.reply_to(message)["text"]
+
+    [done] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], 300)
+    assert "Documents: 1 → 32" in done.params["text"]
+    assert "Sections: 5 → 36" in done.params["text"]
+    assert "Passages: 8 → 249" in done.params["text"]
+    assert "Added: cuti.md, rapat-00.txt" in done.params["text"]
+    # the reindex finished after the questions asked during it were answered
+    answered = [c.at for c in bot.standin.calls if c.method == "sendMessage" and "section 4, paragraph 2" in c.params["text"]]
+    reindexed = next(c.at for c in bot.standin.calls if c.method == "sendMessage" and "Reindexed in" in c.params["text"])
+    assert max(answered) < reindexed
+
+    new = bot.ask("Berapa hari cuti tahunan karyawan?", language="id")
+    assert "<b>Aturan Cuti</b>" in new["text"] and "cuti.md" in new["text"]
+    old = bot.ask("Why is energy a key area of cooperation?")
+    # cuti.md now sorts first, so the article's sections are numbered one higher
+    assert old["text"].startswith("<b>Kerja Sama Ekonomi yang Solid</b>")
+    assert "pertemuan-xi-putin.txt · section 5, paragraph 2" in old["text"]
+
+
+def test_failed_reindex_keeps_the_old_index_and_says_why(bot_factory, docs_dir):
+    bot = bot_factory()
+    shutil.rmtree(docs_dir)
+    bot.ask("/reindex", user_id=ADMIN)
+    [failed] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindex failed" in c.params["text"])
+    assert "does not exist or is not a folder" in failed.params["text"]
+    assert str(docs_dir.parent) not in failed.params["text"].replace(str(docs_dir), "")
+    assert "section 4, paragraph 2" in bot.ask("Why is energy a key area of cooperation?")["text"]
+
+
+def test_groups_answer_only_when_addressed(bot):
+    group = -100123
+    ignored = bot.standin.send("Kapan pertemuan virtual diadakan?", chat_id=group, chat_type="supergroup")
+    mention = bot.ask("@tanya_test_bot kapan pertemuan virtual diadakan?", chat_id=group, chat_type="supergroup")
+    assert "section 1, paragraph 1" in mention["text"]
+    replying = bot.ask("Why is energy central?", chat_id=group, chat_type="supergroup", reply_to=mention)
+    assert "section 4, paragraph 2" in replying["text"]
+    command = bot.ask("/ask Sektor apa saja yang dicakup kesepakatan ekonomi?", chat_id=group, chat_type="supergroup")
+    assert "section 4, paragraph 1" in command["text"]
+    assert "Write your question after /ask" in bot.ask("/ask", chat_id=group, chat_type="supergroup")["text"]
+    chatter = bot.standin.send("/unknowncommand", chat_id=group, chat_type="supergroup")
+    bot.ask("/ask energi?", chat_id=group, chat_type="supergroup")  # processed after the two above
+    replied_to = {(c.params.get("reply_parameters") or {}).get("message_id") for c in bot.standin.calls if c.method == "sendMessage"}
+    assert ignored["message_id"] not in replied_to and chatter["message_id"] not in replied_to
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("   ", "Please write a question in words"),
+        ("a", "That is too short to search for"),
+        ("😀🎉👍", "Please write a question in words"),
+        ("/frobnicate", "I don't know that command"),
+        ("<b>bold</b> & *energi* _x_ `code` [link](http://x) ?", "<b>Kerja Sama Ekonomi yang Solid</b>"),
+        ("\x01\x02 kerja sama energi \x7f\u200b", "<b>Kerja Sama Ekonomi yang Solid</b>"),
+        ("energi " * 585 + "x", "<b>Kerja Sama Ekonomi yang Solid</b>"),  # 4096 characters
+    ],
+)
+def test_bad_inputs_get_a_clear_reply(bot, text, expected):
+    if len(text) > 100:
+        assert len(text) == 4096
+    reply = bot.ask(text)
+    assert expected in reply["text"]
+    assert_all_messages_valid(bot)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
+                     "is_animated": False, "is_video": False}},
+        {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
+    ],
+)
+def test_stickers_and_photos_get_a_text_only_reply(bot, extra):
+    message = bot.standin.send(None, extra=extra)
+    [sent] = bot.standin.wait_for(lambda c: c.method == "sendMessage")
+    assert sent.params["chat_id"] == message["chat"]["id"]
+    assert sent.params["text"] == "I can only read text questions. Please type your question."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a:zzzzzz:0:1",  # not hex
+        "a:000000:0:1.2",  # another index version
+        "s:000000:1:0",
+        "l:000000:0",
+        "a:{version}:7:1.2",  # rank outside the list
+        "s:{version}:99:0",  # no such section
+        "s:{version}:4:9",  # no such page
+        "l:{version}:50",
+        "x" * 64,
+        "",
+    ],
+)
+def test_forged_or_stale_buttons_get_an_answer_and_nothing_happens(bot, data):
+    reply = bot.ask("Kapan pertemuan virtual diadakan?")
+    version = bot.application.bot_data["knowledge"].version
+    before = len(bot.standin.calls)
+    answered = bot.press(reply, data.format(version=version))
+    assert answered.params.get("text") == "This button is out of date. Please ask again."
+    assert answered.params.get("show_alert") is True
+    assert bot.actions_since(before) == ["answerCallbackQuery"]
+
+
+def test_buttons_from_before_a_reindex_are_stale(bot_factory, docs_dir):
+    bot = bot_factory()
+    reply = bot.ask("Kapan pertemuan virtual diadakan?")
+    (docs_dir / "baru.txt").write_text("Dokumen baru.", encoding="utf-8")
+    bot.ask("/reindex", user_id=ADMIN)
+    bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"])
+    answered = bot.press(reply, buttons(reply)["More answers ▶"])
+    assert answered.params.get("text") == "This button is out of date. Please ask again."
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _post_update(port: int, update: dict, secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/hook", json.dumps(update).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_webhook_mode_answers_and_checks_the_secret_token(bot_factory):
+    port = _free_port()
+    bot = bot_factory(mode="webhook", webhook_port=port)
+    bot.standin.wait_for(lambda c: c.method == "setWebhook")
+    assert bot.standin.webhook["url"] == "https://bot.example/hook"
+    assert bot.standin.webhook["secret_token"] == "s3cret-token"
+
+    def update(update_id: int, text: str) -> dict:
+        chat = {"id": 3001, "type": "private"}
+        message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "text": text,
+                   "from": {"id": 3001, "is_bot": False, "first_name": "W", "language_code": "en"}}
+        return {"update_id": update_id, "message": message}
+
+    assert _post_update(port, update(1, "Kapan pertemuan virtual diadakan?"), secret=None) == 403
+    assert _post_update(port, update(2, "Kapan pertemuan virtual diadakan?"), secret="wrong") == 403
+    assert _post_update(port, update(3, "Why is energy a key area of cooperation?"), secret="s3cret-token") == 200
+    [sent] = bot.standin.wait_for(lambda c: c.method == "sendMessage")
+    assert "section 4, paragraph 2" in sent.params["text"]
+    assert sent.params["reply_parameters"]["message_id"] == 3
+    time.sleep(1)
+    assert len([c for c in bot.standin.calls if c.method == "sendMessage"]) == 1  # the forged ones did nothing
+
+
+def test_tanya_serve_answers_and_stops_cleanly_on_sigterm(data_dir, tmp_path):
+    standin = BotApiStandIn().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+        env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=str(data_dir))
+        log = tmp_path / "serve.log"
+        with log.open("w") as output:
+            process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=output, stderr=output)
+            try:
+                indonesian = standin.reply_to(standin.send("Apa kesimpulan pertemuan Xi dan Putin?", language="id"), 180)
+                english = standin.reply_to(standin.send("How has diplomacy developed under Xi and Putin?"), 60)
+                assert "bagian 5, paragraf 3" in indonesian["text"]
+                assert "section 2, paragraph 1" in english["text"]
+            finally:
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=60) == 0
+        logs = log.read_text()
+        assert "ready: @tanya_test_bot" in logs
+        assert standin.token not in logs and standin.token.split(":")[1] not in logs
+        assert "Traceback" not in logs
+    finally:
+        standin.stop()
+
+
+def test_serve_without_a_token_is_one_clear_line(run_tanya):
+    result = run_tanya("serve")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token"
