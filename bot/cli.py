@@ -57,15 +57,18 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     if not question:
         print("error: the question is empty", file=sys.stderr)
         return 2
-    hits = _retriever(settings).search(question, k=args.k)
-    if not hits:
+    answer = _retriever(settings).ask(question, k=args.k)
+    if not answer.hits:
         print("No documents are indexed: add .txt or .md files to TANYA_DOCS_DIR and run `tanya index`.")
         return 1
-    for rank, hit in enumerate(hits, start=1):
+    for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage
         where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
         label = "Best answer" if rank == 1 else f"#{rank}"
         print(f"{label}: {passage.section}  ({where}; score {hit.score:.3f})")
+        if rank == 1 and answer.sentence:
+            start, end = answer.sentence
+            print(textwrap.fill(passage.text[start:end].strip(), width=_WIDTH, initial_indent="  » ", subsequent_indent="    "))
         print(textwrap.fill(passage.text, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
         print()
     return 0

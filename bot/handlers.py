@@ -316,7 +316,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = _language(update)
     message = update.effective_message
     if not _is_admin(update, context):
-        await message.reply_html(text(language, "not_admin"))
+        await message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
         return
     knowledge = _knowledge(context)
     if knowledge.reindexing:
@@ -366,7 +366,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): documents, passages, model, index age, questions answered, median answer time."""
     language = _language(update)
     if not _is_admin(update, context):
-        await update.effective_message.reply_html(text(language, "not_admin"))
+        await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
         return
     manifest = _knowledge(context).manifest
     answer_stats = _stats(context)

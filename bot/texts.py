@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_not_found_words": "No section title matches “{words}”. These are the sections:",
         "ask_usage": "Write your question after /ask, for example: /ask What was agreed?",
         "unknown_command": "I don't know that command. /help lists what I can do.",
-        "not_admin": "Sorry, only admins can use this command.",
+        "not_admin": "Sorry, only admins can use this command. (Your Telegram user id is <code>{user_id}</code>.)",
         "reindex_started": "⏳ Reindexing the documents… I keep answering from the current index meanwhile.",
         "reindex_busy": "A reindex is already running. Please wait for it to finish.",
         "reindex_done": (
@@ -89,7 +89,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_not_found_words": "Tidak ada judul bagian yang cocok dengan “{words}”. Ini daftar bagiannya:",
         "ask_usage": "Tulis pertanyaan setelah /ask, misalnya: /ask Apa yang disepakati?",
         "unknown_command": "Saya tidak mengenal perintah itu. /help menampilkan apa yang bisa saya lakukan.",
-        "not_admin": "Maaf, hanya admin yang dapat menggunakan perintah ini.",
+        "not_admin": "Maaf, hanya admin yang dapat menggunakan perintah ini. (ID pengguna Telegram Anda: <code>{user_id}</code>.)",
         "reindex_started": "⏳ Mengindeks ulang dokumen… Sementara itu saya tetap menjawab dari indeks saat ini.",
         "reindex_busy": "Pengindeksan ulang sedang berjalan. Mohon tunggu sampai selesai.",
         "reindex_done": (

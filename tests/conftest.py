@@ -121,6 +121,7 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
     """Start bots: ``bot_factory(mode="polling"|"webhook", **settings)``; all are stopped after the test."""
     import asyncio
     import threading
+    import time
 
     from telegram import Update
 
@@ -172,6 +173,10 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
         standin.wait_for(lambda c: c.method in ("deleteWebhook", "setWebhook"), timeout=120)
         if mode == "webhook":  # PTB sets the webhook just before its server listens
             _wait_for_port(webhook_port)
+        deadline = time.monotonic() + 30
+        while not application.running:  # stop_running() does nothing before this
+            assert time.monotonic() < deadline, "the bot did not start"
+            time.sleep(0.01)
         started.append((standin, application, loop, thread))
         return BotHarness(standin, application, settings, docs_dir)
 

@@ -16,6 +16,8 @@ def test_index_then_ask_in_indonesian_and_english(run_tanya):
     answer = run_tanya("ask", "Sektor apa saja yang dicakup kesepakatan ekonomi kedua negara?")
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.startswith("Best answer: Kerja Sama Ekonomi yang Solid  (pertemuan-xi-putin.txt, section 4")
+    sentence = answer.stdout.splitlines()[1]
+    assert sentence.startswith("  » Kesepakatan ekonomi ini mencakup berbagai sektor strategis")
     assert "energi, teknologi, dan infrastruktur" in answer.stdout
 
     english = run_tanya("ask", "Why is energy a key area of cooperation?", "-k", "3")

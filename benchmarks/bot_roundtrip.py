@@ -1,0 +1,98 @@
+"""Round trip through the bot: a user's message enters the local Bot API stand-in → the reply arrives there.
+
+    .venv/bin/python benchmarks/bot_roundtrip.py [--users 20] [--questions 3] [--eval-dir ../shared/eval]
+
+Runs the real `tanya serve` process (polling) against the tests' Bot API stand-in on 127.0.0.1,
+answering from the bundled sample article. Questions are FacQA test questions (Indonesian) and
+XQuAD questions (English). Prints p50 / p99 / max in milliseconds for one user asking in turn,
+then for N users asking at once, and how many questions were answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.speed import percentile  # noqa: E402
+from config import load_settings  # noqa: E402
+from embeddings.evaluation import read_eval_file  # noqa: E402
+from tests.botapi import BotApiStandIn  # noqa: E402
+
+
+def round_trips(standin: BotApiStandIn, batches: list[list[tuple[int, str]]]) -> list[float]:
+    """Send each batch of (user, question) at once; wait for every reply; return milliseconds each."""
+    timings = []
+    for batch in batches:
+        sent = [(standin.send(question, user_id=user), time.monotonic()) for user, question in batch]
+        for message, sent_at in sent:
+            reply_to = message["message_id"]
+            [call] = standin.wait_for(
+                lambda c: c.method == "sendMessage" and (c.params.get("reply_parameters") or {}).get("message_id") == reply_to,
+                timeout=300,
+            )
+            timings.append((call.at - sent_at) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=3, help="questions per user")
+    parser.add_argument("--sequential", type=int, default=30, help="questions the single user asks in turn")
+    args = parser.parse_args()
+
+    questions = [q for q, _ in read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="test").queries]
+    questions += [q for q, _ in read_eval_file(args.eval_dir / "xquad_en_dev.jsonl").queries]
+    questions = questions[::7]  # a mix of both languages
+    settings = load_settings()
+
+    standin = BotApiStandIn().start()
+    with tempfile.TemporaryDirectory() as data_dir:
+        os.symlink(settings.model_cache_dir, Path(data_dir) / "models")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+        env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=data_dir)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            standin.wait_for(lambda c: c.method == "deleteWebhook", timeout=300)
+            round_trips(standin, [[(1, questions[-1])]])  # warm-up
+            one = round_trips(standin, [[(1, q)] for q in questions[: args.sequential]])
+            asked = iter(questions)
+            crowd = round_trips(
+                standin,
+                [[(100 + user, next(asked)) for user in range(args.users)] for _ in range(args.questions)],
+            )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+            standin.stop()
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"`tanya serve` (polling) against the local Bot API stand-in; model {settings.model}")
+    print()
+    print("| load | questions | answered | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    for label, timings, total in (
+        ("1 user, one question at a time", one, args.sequential),
+        (f"{args.users} users at once, {args.questions} rounds", crowd, args.users * args.questions),
+    ):
+        print(
+            f"| {label} | {total} | {len(timings)} | {percentile(timings, 50):.0f} | "
+            f"{percentile(timings, 99):.0f} | {max(timings):.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""How the bot's "not sure" threshold (TANYA_MIN_SCORE) splits answerable from unanswerable questions.
+
+    .venv/bin/python benchmarks/threshold.py [--eval-dir ../shared/eval] [--negatives 100]
+
+Answerable: the sample article's test questions (tests/test_answers.py, Indonesian and English).
+Unanswerable: questions from each ../shared/eval/ file (100 each, fixed shuffle), asked against
+the sample article, which does not answer them. For each threshold, the share of each group
+the bot would answer with "not sure".
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from config import load_settings  # noqa: E402
+from embeddings.encoder import load_encoder  # noqa: E402
+from embeddings.evaluation import read_eval_file  # noqa: E402
+from embeddings.retrieval import Retriever, open_index  # noqa: E402
+from tests.test_answers import QUESTIONS  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
+    parser.add_argument("--negatives", type=int, default=100, help="questions taken from each eval file")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    encoder = load_encoder(settings.model, settings.model_cache_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder))
+        answerable = np.array([retriever.search(question, 1)[0].score for question, _, _ in QUESTIONS])
+        unanswerable = []
+        for path in sorted(args.eval_dir.glob("*.jsonl")):
+            questions = [question for question, _ in read_eval_file(path).queries]
+            random.Random(0).shuffle(questions)
+            unanswerable += [retriever.search(question, 1)[0].score for question in questions[: args.negatives]]
+    unanswerable = np.array(unanswerable)
+
+    print(f"answerable: {len(answerable)} questions about {settings.docs_dir.name}/; "
+          f"unanswerable: {len(unanswerable)} questions from {args.eval_dir}")
+    print()
+    print("| min_score | answerable said 'not sure' | unanswerable said 'not sure' |")
+    print("|---|---|---|")
+    for threshold in (0.76, 0.77, 0.78, 0.79, 0.80, 0.81, 0.82):
+        print(f"| {threshold:.2f} | {(answerable < threshold).mean():.0%} | {(unanswerable < threshold).mean():.0%} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Message formatting and button data at their limits: valid Telegram HTML, ≤ 4096 characters, ≤ 64 bytes."""
+
+from __future__ import annotations
+
+from bot.formatting import format_answer, section_list, section_pages, split_text
+from bot.keyboards import (
+    AnswerButton,
+    ListButton,
+    SectionButton,
+    answer_keyboard,
+    parse_callback,
+    section_keyboard,
+    section_list_keyboard,
+)
+from embeddings.index import SectionEntry
+from embeddings.passages import Passage
+from embeddings.retrieval import Hit
+from tests.telegram_html import telegram_html_problem
+
+
+def test_split_text_keeps_every_character_in_order_within_the_limit():
+    value = "Kalimat pertama & <kedua>. " * 400 + "\n\n" + "x" * 5000 + " akhir."
+    pieces = split_text(value, 1000)
+    assert "".join(pieces) == value
+    assert all(len(piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")) <= 1000 for piece in pieces)
+    assert pieces[0].endswith(". ")  # cut at a sentence end when there is one
+
+
+def _passage(text: str, section: str = "Bagian <1> & \"dua\"") -> Passage:
+    return Passage("dir/<doc>&.md", section, 3, 2, 1, text)
+
+
+def test_answer_with_markup_characters_is_escaped_and_highlighted():
+    text = "Harga <b>naik</b> & turun. Kalimat kedua menjawab *ini* _itu_."
+    message = format_answer(Hit(_passage(text), 0.9, 0), (27, len(text)), language="en", min_score=0.78)
+    assert telegram_html_problem(message) is None
+    assert "<b>Kalimat kedua menjawab *ini* _itu_.</b>" in message
+    assert "Harga &lt;b&gt;naik&lt;/b&gt; &amp; turun." in message
+    assert "Confidence: high" in message
+
+
+def test_an_answer_too_long_for_one_message_shows_the_part_with_the_sentence():
+    text = "& " * 1500 + "Inilah kalimat jawabannya. " + "< " * 1500
+    start = text.index("Inilah")
+    sentence = (start, start + len("Inilah kalimat jawabannya. "))
+    message = format_answer(Hit(_passage(text), 0.5, 0), sentence, language="id", min_score=0.78, total=5)
+    assert telegram_html_problem(message) is None
+    assert "<b>Inilah kalimat jawabannya.</b>" in message
+    assert message.startswith("🤔 Saya tidak yakin")
+
+
+def test_long_section_pages_are_valid_and_lose_nothing():
+    paragraphs = tuple(_passage(f"Paragraf {i} " + "kata & <tanda> " * 120, "Judul") for i in range(10))
+    entry = SectionEntry(7, "doc.md", "Judul " * 60, paragraphs)
+    pages = section_pages(entry, "en")
+    assert len(pages) > 1
+    for page in pages:
+        assert telegram_html_problem(page) is None
+    bodies = [page.split("</i>\n\n", 1)[1] for page in pages]
+    unescaped = " ".join(bodies).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert unescaped.split() == entry.text.split()
+
+
+def test_section_list_is_valid():
+    entries = [SectionEntry(i, f"doc{i // 7}<&>.txt", f"Judul <{i}>", ()) for i in range(1, 60)]
+    message = section_list(entries, "id", 20, 20)
+    assert telegram_html_problem(message) is None
+    assert "21. Judul &lt;21&gt;" in message and "41." not in message
+
+
+def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
+    big = (999_999_999,) * 5
+    keyboards = [
+        answer_keyboard("abcdef", big, 2, 999_999_999, "id"),
+        section_keyboard("abcdef", 999_999_999, 5, 9999),
+        section_list_keyboard("abcdef", list(range(999_999_980, 1_000_000_000)), 3, 999_999),
+    ]
+    for keyboard in keyboards:
+        for row in keyboard.inline_keyboard:
+            for button in row:
+                assert len(button.callback_data.encode()) <= 64
+    assert parse_callback(AnswerButton("abcdef", 4, big).data()) == AnswerButton("abcdef", 4, big)
+    assert parse_callback(SectionButton("abcdef", 12, 3, False).data()) == SectionButton("abcdef", 12, 3, False)
+    assert parse_callback(ListButton("abcdef", 2).data()) == ListButton("abcdef", 2)
+    for forged in ("a:abcdef:5:1.2", "a:abcdef:0:", "s:abcdef:1", "l:ABCDEF:1", "a:abcdef:0:1.2.3.4.5.6", "ü" * 40):
+        assert parse_callback(forged) is None
