@@ -57,7 +57,7 @@ class Encoder:
     def count_document_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, prompt and special tokens included."""
         with self._turn:
-            return len(self.model.tokenizer(self.prompts["document"] + text)["input_ids"])
+            return len(self.model.tokenizer(self.prompts["document"] + text, verbose=False)["input_ids"])
 
 
 def resolve_model_path(model: str, cache_dir: Path) -> str:

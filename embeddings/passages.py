@@ -57,34 +57,28 @@ def fit_to_limit(paragraph: str, count_tokens: Callable[[str], int], max_tokens:
     """
     if count_tokens(paragraph) <= max_tokens:
         return [paragraph]
-    parts: list[str] = []
-    current = ""
+    pieces: list[str] = []
     for sentence in split_sentences(paragraph):
-        pieces = [sentence] if count_tokens(sentence) <= max_tokens else _split_words(sentence, count_tokens, max_tokens)
-        for piece in pieces:
-            candidate = f"{current} {piece}" if current else piece
-            if current and count_tokens(candidate) > max_tokens:
-                parts.append(current)
-                current = piece
-            else:
-                current = candidate
-    if current:
-        parts.append(current)
-    return parts
+        if count_tokens(sentence) <= max_tokens:
+            pieces.append(sentence)
+        else:
+            pieces.extend(_pack(sentence.split(), count_tokens, max_tokens))
+    return _pack(pieces, count_tokens, max_tokens)
 
 
-def _split_words(sentence: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
-    pieces, current = [], ""
-    for word in sentence.split():
-        candidate = f"{current} {word}" if current else word
+def _pack(pieces: list[str], count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
+    """Join consecutive pieces with spaces into as few parts as fit in ``max_tokens`` each."""
+    packed, current = [], ""
+    for piece in pieces:
+        candidate = f"{current} {piece}" if current else piece
         if current and count_tokens(candidate) > max_tokens:
-            pieces.append(current)
-            current = word
+            packed.append(current)
+            current = piece
         else:
             current = candidate
     if current:
-        pieces.append(current)
-    return pieces
+        packed.append(current)
+    return packed
 
 
 def make_passages(
