@@ -65,6 +65,8 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         passage = hit.passage
         where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
         label = "Best answer" if rank == 1 else f"#{rank}"
+        if rank == 1 and hit.score < settings.min_score:
+            label = f"Not sure the documents answer this (score below TANYA_MIN_SCORE={settings.min_score}); closest"
         print(f"{label}: {passage.section}  ({where}; score {hit.score:.3f})")
         if rank == 1 and answer.sentence:
             start, end = answer.sentence

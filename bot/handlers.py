@@ -330,7 +330,9 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
         logger.exception("reindex failed")
-        await message.reply_html(text(language, "reindex_failed", reason=escape(shorten(str(error), 300))))
+        # Telegram users see the documents folder by its name, never the server's directories.
+        reason = str(error).replace(str(knowledge.docs_dir), knowledge.docs_dir.name)
+        await message.reply_html(text(language, "reindex_failed", reason=escape(shorten(reason, 300))))
         return
     lines = [
         text(

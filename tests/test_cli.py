@@ -27,6 +27,12 @@ def test_index_then_ask_in_indonesian_and_english(run_tanya):
     assert english.stdout.count("score ") == 3 and "#3:" in english.stdout
 
 
+def test_ask_says_when_it_is_not_sure(run_tanya):
+    unsure = run_tanya("ask", "How do I bake sourdough bread at home?")
+    assert unsure.returncode == 0, unsure.stderr
+    assert unsure.stdout.startswith("Not sure the documents answer this (score below TANYA_MIN_SCORE=0.78); closest: ")
+
+
 def test_ask_builds_the_index_on_first_use(run_tanya, data_dir: Path):
     assert not (data_dir / "index").exists()
     answer = run_tanya("ask", "Kapan pertemuan virtual diadakan?")
