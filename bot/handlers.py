@@ -269,15 +269,12 @@ async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, targe
     if asked.startswith("/"):
         asked = asked.partition(" ")[2]
     result = await asyncio.to_thread(knowledge.ask, asked, len(target.passage_ids)) if asked.strip() else None
-    hits = {hit.number: hit for hit in result.hits} if result else {}
-    hit = hits.get(target.passage_ids[target.rank])
-    if hit is None:
+    found = {hit.number: (hit, sentence) for hit, sentence in zip(result.hits, result.sentences)} if result else {}
+    if target.passage_ids[target.rank] not in found:
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
     await query.answer()
-    sentence = result.sentence if hit is result.hits[0] else await asyncio.to_thread(
-        knowledge.retriever.best_sentence, asked, hit.passage.text
-    )
+    hit, sentence = found[target.passage_ids[target.rank]]
     settings = _settings(context)
     await query.message.edit_text(
         format_answer(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,11 +21,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from embeddings.lexical import LexicalIndex
 from embeddings.passages import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _VECTORS = "vectors.faiss"
 _PASSAGES = "passages.json"
+_SENTENCE_VECTORS = "sentence-vectors.npy"
+_SENTENCE_STARTS = "sentence-starts.npy"
+_LEXICAL = "lexical"
 _MANIFEST = "manifest.json"
 _CURRENT = "current"
 
@@ -79,14 +84,39 @@ class SectionEntry:
 
 
 class PassageIndex:
-    """Passages and their vectors in an exact inner-product FAISS index."""
+    """Passages, their vectors in an exact inner-product FAISS index, their sentences' vectors, and BM25.
 
-    def __init__(self, passages: list[Passage], vectors: faiss.Index, manifest: Manifest) -> None:
-        if vectors.ntotal != len(passages):
+    The vectors of passage ``i``'s sentences (in order, see ``sentence_spans``) are rows
+    ``sentence_starts[i]`` to ``sentence_starts[i + 1]`` of ``sentence_vectors``.
+    """
+
+    def __init__(
+        self,
+        passages: list[Passage],
+        vectors: faiss.Index,
+        sentence_vectors: np.ndarray,
+        sentence_starts: np.ndarray,
+        lexical: LexicalIndex,
+        manifest: Manifest,
+    ) -> None:
+        if vectors.ntotal != len(passages) or len(sentence_starts) != len(passages) + 1:
             raise IndexIncompatible(f"index has {vectors.ntotal} vectors for {len(passages)} passages")
+        if int(sentence_starts[-1]) != len(sentence_vectors):
+            raise IndexIncompatible("sentence vectors do not match their passages")
         self.passages = passages
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
+        self.sentence_starts = sentence_starts
+        self.lexical = lexical
         self.manifest = manifest
+
+    def passage_vectors(self, numbers: np.ndarray) -> np.ndarray:
+        """The stored vectors of the passages ``numbers``."""
+        return self.vectors.reconstruct_batch(np.asarray(numbers, dtype=np.int64))
+
+    def sentence_rows(self, number: int) -> np.ndarray:
+        """The vectors of passage ``number``'s sentences."""
+        return self.sentence_vectors[self.sentence_starts[number] : self.sentence_starts[number + 1]]
 
     def sections(self) -> list[SectionEntry]:
         """The indexed sections in document order, numbered from 1."""
@@ -110,12 +140,14 @@ class PassageIndex:
 def build_index(
     passages: list[Passage],
     vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    sentence_starts: np.ndarray,
     *,
     model: str,
     prompts: dict[str, str],
     corpus_fingerprint: str,
 ) -> PassageIndex:
-    """An in-memory index of ``passages`` whose normalised vectors are the rows of ``vectors``."""
+    """An in-memory index of ``passages``, whose normalised vectors are the rows of ``vectors``."""
     dimension = int(vectors.shape[1])
     flat = faiss.IndexFlatIP(dimension)
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -130,7 +162,8 @@ def build_index(
         sections=len({(p.document, p.section_number) for p in passages}),
         passages=len(passages),
     )
-    return PassageIndex(passages, flat, manifest)
+    lexical = LexicalIndex.build([passage.text for passage in passages])
+    return PassageIndex(passages, flat, sentence_vectors, sentence_starts, lexical, manifest)
 
 
 def _sha256(path: Path) -> str:
@@ -155,7 +188,13 @@ def save_index(index: PassageIndex, folder: Path) -> Path:
     faiss.write_index(index.vectors, str(version / _VECTORS))
     passages = json.dumps([dataclasses.asdict(p) for p in index.passages], ensure_ascii=False).encode()
     _write_synced(version / _PASSAGES, passages)
-    checksums = {name: _sha256(version / name) for name in (_VECTORS, _PASSAGES)}
+    for name, array in ((_SENTENCE_VECTORS, index.sentence_vectors), (_SENTENCE_STARTS, index.sentence_starts)):
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        _write_synced(version / name, buffer.getvalue())
+    files = [_VECTORS, _PASSAGES, _SENTENCE_VECTORS, _SENTENCE_STARTS]
+    files += [f"{_LEXICAL}/{name}" for name in index.lexical.save(version / _LEXICAL)]
+    checksums = {name: _sha256(version / name) for name in files}
     manifest = dataclasses.replace(index.manifest, checksums=checksums)
     _write_synced(version / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
     index.manifest = manifest
@@ -217,4 +256,7 @@ def load_index(folder: Path, *, model: str) -> PassageIndex:
     vectors = faiss.read_index(str(current / _VECTORS))
     if vectors.d != manifest.dimension:
         raise IndexIncompatible(f"index vectors have dimension {vectors.d}, manifest says {manifest.dimension}")
-    return PassageIndex(passages, vectors, manifest)
+    sentence_vectors = np.load(current / _SENTENCE_VECTORS, allow_pickle=False)
+    sentence_starts = np.load(current / _SENTENCE_STARTS, allow_pickle=False)
+    lexical = LexicalIndex.load(current / _LEXICAL, len(passages))
+    return PassageIndex(passages, vectors, sentence_vectors, sentence_starts, lexical, manifest)
