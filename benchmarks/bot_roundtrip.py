@@ -35,9 +35,9 @@ def round_trips(standin: BotApiStandIn, batches: list[list[tuple[int, str]]]) ->
     for batch in batches:
         sent = [(standin.send(question, user_id=user), time.monotonic()) for user, question in batch]
         for message, sent_at in sent:
-            reply_to = message["message_id"]
             [call] = standin.wait_for(
-                lambda c: c.method == "sendMessage" and (c.params.get("reply_parameters") or {}).get("message_id") == reply_to,
+                lambda c, quoted=message["message_id"]: c.method == "sendMessage"
+                and (c.params.get("reply_parameters") or {}).get("message_id") == quoted,
                 timeout=300,
             )
             timings.append((call.at - sent_at) * 1000)

@@ -269,7 +269,7 @@ async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, targe
     if asked.startswith("/"):
         asked = asked.partition(" ")[2]
     result = await asyncio.to_thread(knowledge.ask, asked, len(target.passage_ids)) if asked.strip() else None
-    found = {hit.number: (hit, sentence) for hit, sentence in zip(result.hits, result.sentences)} if result else {}
+    found = {hit.number: (hit, sentence) for hit, sentence in zip(result.hits, result.sentences, strict=True)} if result else {}
     if target.passage_ids[target.rank] not in found:
         await query.answer(text(language, "stale_button"), show_alert=True)
         return

