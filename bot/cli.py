@@ -95,17 +95,32 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     from embeddings.evaluation import evaluate, read_eval_file
 
     eval_set = read_eval_file(args.file, split=args.split)
-    result = evaluate(eval_set, _encoder(settings), progress=not args.json and sys.stderr.isatty())
+    negatives = [question for question, _ in read_eval_file(args.negatives).queries] if args.negatives else None
+    result = evaluate(
+        eval_set,
+        _encoder(settings),
+        min_score=settings.min_score,
+        negatives=negatives,
+        progress=not args.json and sys.stderr.isatty(),
+    )
     if args.json:
         print(json.dumps(result.as_json()))
         return 0
     print(f"{args.file.name}" + (f" (split {args.split})" if args.split else ""))
-    print(f"  queries    {result.queries}")
-    print(f"  passages   {result.passages}")
-    print(f"  Recall@1   {result.recall_at_1:.3f}")
-    print(f"  Recall@5   {result.recall_at_5:.3f}")
-    print(f"  MRR@10     {result.mrr_at_10:.3f}")
-    print(f"  seconds    {result.seconds:.1f}")
+    rows = [
+        ("queries", result.queries),
+        ("passages", result.passages),
+        ("Recall@1", result.recall_at_1),
+        ("Recall@5", result.recall_at_5),
+        ("MRR@10", result.mrr_at_10),
+        ("sentence hit rate", result.sentence_hit_rate),
+        (f"answerable answered 'not sure' (min score {settings.min_score})", result.abstained_answerable),
+        ("unanswerable answered 'not sure'", result.abstained_unanswerable),
+        ("seconds", result.seconds),
+    ]
+    for label, value in rows:
+        if value is not None:
+            print(f"  {label:<52} {value if isinstance(value, int) else f'{value:.3f}'}")
     return 0
 
 
@@ -146,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("file", type=Path)
     evaluation.add_argument("--split", help="only the questions of this split (e.g. test)")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object on one line")
+    evaluation.add_argument(
+        "--negatives", type=Path, help="a file whose questions the main file's passages do not answer (abstain rate)"
+    )
     evaluation.set_defaults(run=command_eval)
 
     serve = commands.add_parser("serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)")

@@ -316,15 +316,15 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
         return
     knowledge = _knowledge(context)
-    if knowledge.reindexing:
-        await message.reply_html(text(language, "reindex_busy"))
-        return
-    await message.reply_html(text(language, "reindex_started"))
     try:
-        result = await asyncio.to_thread(knowledge.reindex)
+        job = knowledge.start_reindex()
     except ReindexBusy:
         await message.reply_html(text(language, "reindex_busy"))
         return
+    running = asyncio.ensure_future(asyncio.to_thread(job))  # runs (and releases) even if a reply fails
+    await message.reply_html(text(language, "reindex_started"))
+    try:
+        result = await running
     except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
         logger.exception("reindex failed")
         # Telegram users see the documents folder by its name, never the server's directories.

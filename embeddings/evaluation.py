@@ -8,9 +8,10 @@ documents, so a long context becomes several passages that all count as that con
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings.documents import Document, DocumentSet, Section
@@ -23,10 +24,11 @@ _CANDIDATES = 50
 
 @dataclass(frozen=True)
 class EvalSet:
-    """The corpus and the queries of an evaluation file."""
+    """The corpus and the queries of an evaluation file, with each question's answer spans where given."""
 
     contexts: dict[str, str]
     queries: list[tuple[str, frozenset[str]]]
+    answers: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,30 @@ class EvalResult:
     recall_at_5: float
     mrr_at_10: float
     seconds: float
+    sentence_hit_rate: float | None = None  # where the right passage is first: its chosen sentence holds the answer
+    abstained_answerable: float | None = None  # share of the file's questions answered "not sure"
+    abstained_unanswerable: float | None = None  # share of the negatives' questions answered "not sure"
 
     def as_json(self) -> dict[str, float | int]:
         """The figures under the keys ``tanya eval --json`` prints."""
-        return {
+        figures = {
             "queries": self.queries,
             "passages": self.passages,
             "recall@1": round(self.recall_at_1, 4),
             "recall@5": round(self.recall_at_5, 4),
             "mrr@10": round(self.mrr_at_10, 4),
         }
+        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable"):
+            if getattr(self, key) is not None:
+                figures[key] = round(getattr(self, key), 4)
+        return figures
 
 
 def read_eval_file(path: Path, split: str | None = None) -> EvalSet:
     """Read an evaluation file; ``split`` keeps only the queries of that split (the corpus stays whole)."""
     contexts: dict[str, str] = {}
     gold: dict[str, set[str]] = {}
+    answers: dict[str, set[str]] = {}
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -67,18 +77,57 @@ def read_eval_file(path: Path, split: str | None = None) -> EvalSet:
             contexts.setdefault(context_id, context)
             if split is None or row.get("split") == split:
                 gold.setdefault(question, set()).update(row.get("gold_context_ids") or [context_id])
+                if isinstance(row.get("answer"), str) and row["answer"].strip():
+                    answers.setdefault(question, set()).add(" ".join(row["answer"].split()))
     if not gold:
         raise ValueError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
-    return EvalSet(contexts, [(question, frozenset(ids)) for question, ids in gold.items()])
+    return EvalSet(
+        contexts,
+        [(question, frozenset(ids)) for question, ids in gold.items()],
+        {question: frozenset(spans) for question, spans in answers.items()},
+    )
 
 
-def evaluate(eval_set: EvalSet, encoder: Encoder, progress: bool = False) -> EvalResult:
-    """Index the set's contexts in memory and measure how well the product's retrieval finds them."""
+def evaluate(
+    eval_set: EvalSet,
+    encoder: Encoder,
+    *,
+    min_score: float,
+    negatives: list[str] | None = None,
+    progress: bool = False,
+) -> EvalResult:
+    """Index the set's contexts in memory and measure how well the product's retrieval finds them.
+
+    Also measured: how often the chosen sentence holds the answer, and how often a question is
+    answered "not sure" (top similarity below ``min_score``), for the set's own questions and,
+    when given, for ``negatives``: questions that the set's passages do not answer.
+    """
     started = time.perf_counter()
     retriever = Retriever(encoder, index_documents(eval_documents(eval_set), encoder, "eval", progress=progress))
     answers = retriever.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
     rankings = [[hit.passage.document for hit in answer.hits] for answer in answers]
-    return score_rankings(eval_set, rankings, time.perf_counter() - started)
+    result = score_rankings(eval_set, rankings, time.perf_counter() - started)
+
+    sentence_hits = sentence_trials = 0
+    for (question, gold), answer in zip(eval_set.queries, answers, strict=True):
+        spans = eval_set.answers.get(question)
+        if spans and answer.hits and answer.hits[0].passage.document in gold and answer.sentence:
+            start, end = answer.sentence
+            sentence = answer.hits[0].passage.text[start:end]
+            sentence_trials += 1
+            sentence_hits += any(span in sentence for span in spans)
+    abstained = [not answer.hits or answer.hits[0].score < min_score for answer in answers]
+    unanswerable = None
+    if negatives:
+        refused = [not a.hits or a.hits[0].score < min_score for a in retriever.ask_many(negatives, k=1)]
+        unanswerable = sum(refused) / len(refused)
+    return dataclasses.replace(
+        result,
+        sentence_hit_rate=sentence_hits / sentence_trials if sentence_trials else None,
+        abstained_answerable=sum(abstained) / len(abstained),
+        abstained_unanswerable=unanswerable,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def eval_documents(eval_set: EvalSet) -> DocumentSet:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,23 +77,34 @@ class KnowledgeBase:
     def sections(self) -> list[SectionEntry]:
         return self._retriever.index.sections()
 
-    @property
-    def reindexing(self) -> bool:
-        return self._reindexing.locked()
+    def start_reindex(self) -> Callable[[], ReindexResult]:
+        """Reserve the reindex and return the job that runs it (in a worker thread, say).
+
+        Raises ReindexBusy at once when another reindex is reserved or running, so a caller can
+        tell "started" from "busy" before any work begins. The job releases the reservation.
+        """
+        if not self._reindexing.acquire(blocking=False):
+            raise ReindexBusy("a reindex is already running")
+
+        def job() -> ReindexResult:
+            try:
+                return self._rebuild()
+            finally:
+                self._reindexing.release()
+
+        return job
 
     def reindex(self) -> ReindexResult:
         """Rebuild the index from the documents folder; questions keep using the old one until it is done.
 
         Raises ReindexBusy when another reindex is running; on failure the old index stays in use.
         """
-        if not self._reindexing.acquire(blocking=False):
-            raise ReindexBusy("a reindex is already running")
-        try:
-            old = self._retriever.index
-            index, report = reindex(self.docs_dir, self.index_dir, self.encoder)
-            self._retriever = Retriever(self.encoder, index)
-        finally:
-            self._reindexing.release()
+        return self.start_reindex()()
+
+    def _rebuild(self) -> ReindexResult:
+        old = self._retriever.index
+        index, report = reindex(self.docs_dir, self.index_dir, self.encoder)
+        self._retriever = Retriever(self.encoder, index)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}
         logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)

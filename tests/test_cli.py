@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from config import SAMPLE_DOCS_DIR
@@ -94,26 +95,42 @@ def test_eval_json(run_tanya, tmp_path: Path):
     eval_file = tmp_path / "qa.jsonl"
     paragraphs = SAMPLE_DOCS_DIR.joinpath("pertemuan-xi-putin.txt").read_text(encoding="utf-8").split("\n\n")
     rows = [
-        ("Kapan pertemuan virtual Xi dan Putin diadakan?", paragraphs[0], "test"),
-        ("Sektor apa saja yang dicakup kesepakatan ekonomi?", paragraphs[6], "test"),
-        ("Why is energy central to the cooperation?", paragraphs[7], "train"),
+        ("Kapan pertemuan virtual Xi dan Putin diadakan?", paragraphs[0], "Rabu, 4 Februari", "test"),
+        ("Sektor apa saja yang dicakup kesepakatan ekonomi?", paragraphs[6], "energi, teknologi, dan infrastruktur", "test"),
+        ("Why is energy central to the cooperation?", paragraphs[7], "konsumen energi terbesar dunia", "train"),
     ]
     eval_file.write_text(
         "\n".join(
-            json.dumps({"question": q, "context": c, "context_id": f"c{i}", "split": s, "gold_context_ids": [f"c{i}"]})
-            for i, (q, c, s) in enumerate(rows)
+            json.dumps(
+                {"question": q, "context": c, "context_id": f"c{i}", "split": s, "gold_context_ids": [f"c{i}"],
+                 "answer": a, "answer_start": c.index(a)}
+            )
+            for i, (q, c, a, s) in enumerate(rows)
         ),
         encoding="utf-8",
     )
-    result = run_tanya("eval", str(eval_file), "--json")
+    negatives = tmp_path / "negatives.jsonl"
+    negatives.write_text(
+        "\n".join(
+            json.dumps({"question": q, "context": "-", "context_id": f"n{i}"})
+            for i, q in enumerate(["How do I bake sourdough bread at home?", "Berapa harga tiket kereta ke Bandung?"])
+        ),
+        encoding="utf-8",
+    )
+    result = run_tanya("eval", str(eval_file), "--json", "--negatives", str(negatives))
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert figures == {"queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0}
+    sentence_hit_rate = figures.pop("sentence_hit_rate")
+    assert figures == {
+        "queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0,
+        "abstained_answerable": 0.0, "abstained_unanswerable": 1.0,
+    }
+    assert sentence_hit_rate in (0.3333, 0.6667, 1.0)  # share of the 3 answers found in the chosen sentence
     test_only = json.loads(run_tanya("eval", str(eval_file), "--split", "test", "--json").stdout)
     assert (test_only["queries"], test_only["passages"]) == (2, 3)
 
     table = run_tanya("eval", str(eval_file))
-    assert "Recall@1   1.000" in table.stdout and "MRR@10     1.000" in table.stdout
+    assert re.search(r"Recall@1 +1\.000", table.stdout) and re.search(r"sentence hit rate +[01]\.\d{3}", table.stdout)
 
     eval_file.write_text('{"question": "no context"}\n', encoding="utf-8")
     broken = run_tanya("eval", str(eval_file))
