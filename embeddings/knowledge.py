@@ -57,11 +57,6 @@ class KnowledgeBase:
         self._reindexing = threading.Lock()
 
     @property
-    def retriever(self) -> Retriever:
-        """The retriever of the current index (replaced as a whole when a reindex finishes)."""
-        return self._retriever
-
-    @property
     def manifest(self) -> Manifest:
         return self._retriever.index.manifest
 
@@ -78,10 +73,12 @@ class KnowledgeBase:
         return self._retriever.index.sections()
 
     def start_reindex(self) -> Callable[[], ReindexResult]:
-        """Reserve the reindex and return the job that runs it (in a worker thread, say).
+        """Reserve a rebuild of the index from the documents folder; return the job that runs it.
 
         Raises ReindexBusy at once when another reindex is reserved or running, so a caller can
-        tell "started" from "busy" before any work begins. The job releases the reservation.
+        tell "started" from "busy" before any work begins. While the job runs (in a worker
+        thread, say) questions keep using the old index; it is swapped in whole when the new
+        one is saved, and a failed job leaves it in place. The job releases the reservation.
         """
         if not self._reindexing.acquire(blocking=False):
             raise ReindexBusy("a reindex is already running")
@@ -93,13 +90,6 @@ class KnowledgeBase:
                 self._reindexing.release()
 
         return job
-
-    def reindex(self) -> ReindexResult:
-        """Rebuild the index from the documents folder; questions keep using the old one until it is done.
-
-        Raises ReindexBusy when another reindex is running; on failure the old index stays in use.
-        """
-        return self.start_reindex()()
 
     def _rebuild(self) -> ReindexResult:
         old = self._retriever.index

@@ -111,7 +111,9 @@ class Retriever:
         index = self.index
         _, dense_ids = index.search(query[None, :], CANDIDATES)
         lexical, coverage = index.lexical.scores(question)
-        lexical_ids = np.argsort(-lexical)[:CANDIDATES]
+        lexical_ids = np.arange(len(lexical))
+        if len(lexical) > CANDIDATES:
+            lexical_ids = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES]
         candidates = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids[lexical[lexical_ids] > 0])
         similarity = index.passage_vectors(candidates) @ query
         best_sentences = []
