@@ -1,22 +1,24 @@
 """Retrieval quality on every file of ../shared/eval/: tanya's retrieval against plain BM25 and plain dense.
 
-    .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval] [--tydiqa-sample 1000]
+    .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval] [--index-cache DIR]
 
-Per file (test split where there is one; for TyDi QA a fixed random sample of questions), the
-corpus is every passage of the file, indexed once; three systems rank it in the same run:
+Per file, the corpus is every passage of the file, indexed once; its scored questions are the
+test split where there is one, for TyDi QA a fixed random sample of 1000 (benchmarks/corpora.py).
+Three systems rank the corpus in the same run:
 - plain BM25: bm25s over lower-cased word tokens, no stemming;
 - plain dense: multilingual-e5-small passage vectors, exact inner product;
 - tanya: the product's retrieval (`Retriever.ask`, as `tanya eval`, `tanya ask` and the bot use it).
-Prints a Markdown table of Recall@1, Recall@5 and MRR@10.
+Prints a Markdown table of Recall@1, Recall@5 and MRR@10 and, for tanya: the sentence hit rate
+(where the right passage is first, its chosen sentence holds the answer) and, at the default
+TANYA_MIN_CONFIDENCE, the share of the file's questions answered "not sure" (wrongly) and of
+up to 1000 negatives (questions of the other files about other articles) answered "not sure".
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import random
 import re
 import sys
 from pathlib import Path
@@ -27,43 +29,34 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from config import load_settings  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files, negatives  # noqa: E402
+from config import Settings, load_settings  # noqa: E402
 from embeddings.encoder import load_encoder  # noqa: E402
-from embeddings.evaluation import EvalSet, eval_documents, read_eval_file, score_rankings  # noqa: E402
-from embeddings.retrieval import CANDIDATES, Retriever, index_documents  # noqa: E402
+from embeddings.evaluation import score_rankings  # noqa: E402
+from embeddings.retrieval import CANDIDATES, Retriever  # noqa: E402
 
 _WORD = re.compile(r"\w+")
 
 
-def splits_in(path: Path) -> set[str]:
-    with path.open(encoding="utf-8") as handle:
-        return {json.loads(line).get("split") for line in handle if line.strip()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
-    parser.add_argument("--tydiqa-sample", type=int, default=1000, help="questions sampled from TyDi QA (seed 0)")
+    add_corpus_arguments(parser)
     args = parser.parse_args()
 
     settings = load_settings()
+    min_confidence = Settings.model_fields["min_confidence"].default
     encoder = load_encoder(settings.model, settings.model_cache_dir)
+    files = load_eval_files(args.eval_dir)
     print(f"model: {settings.model}; machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()}; default min_confidence {min_confidence}")
     print()
-    print("| file | split | queries | passages | system | Recall@1 | Recall@5 | MRR@10 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for path in sorted(args.eval_dir.glob("*.jsonl")):
-        split = "test" if "test" in splits_in(path) else None
-        eval_set = read_eval_file(path, split=split)
-        label = split or "all"
-        if path.name.startswith("tydiqa") and len(eval_set.queries) > args.tydiqa_sample:
-            queries = list(eval_set.queries)
-            random.Random(0).shuffle(queries)
-            eval_set = EvalSet(eval_set.contexts, queries[: args.tydiqa_sample])
-            label = f"sample of {args.tydiqa_sample}"
+    print("| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
+          "| answerable 'not sure' | unanswerable 'not sure' |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for file in files:
+        eval_set = file.scored
         questions = [question for question, _ in eval_set.queries]
-        index = index_documents(eval_documents(eval_set), encoder, "benchmark")
+        index = file_index(file, encoder, args.index_cache)
         owners = [passage.document for passage in index.passages]
 
         bm25 = bm25s.BM25()
@@ -77,14 +70,25 @@ def main() -> None:
         _, dense_ids = index.search(encoder.encode_queries(questions), CANDIDATES)
         plain_dense = [[owners[i] for i in row if i >= 0] for row in dense_ids]
 
-        answers = Retriever(encoder, index).ask_many(questions, k=CANDIDATES)
+        retriever = Retriever(encoder, index)
+        answers = retriever.ask_many(questions, k=CANDIDATES)
         tanya = [[hit.passage.document for hit in answer.hits] for answer in answers]
+        sentence_hits = []
+        for (question, gold), answer in zip(eval_set.queries, answers, strict=True):
+            spans = eval_set.answers.get(question)
+            if spans and answer.hits and answer.hits[0].passage.document in gold and answer.sentence:
+                start, end = answer.sentence
+                sentence_hits.append(any(span in answer.hits[0].passage.text[start:end] for span in spans))
+        answerable = np.mean([answer.confidence < min_confidence for answer in answers])
+        unanswerable = np.mean([a.confidence < min_confidence for a in retriever.ask_many(negatives(file, files), 1)])
+        extra = {"tanya": f"{np.mean(sentence_hits):.3f} | {answerable:.3f} | {unanswerable:.3f}"}
 
         for system, rankings in (("plain BM25", plain_bm25), ("plain dense", plain_dense), ("tanya", tanya)):
             result = score_rankings(eval_set, rankings)
             print(
-                f"| {path.name} | {label} | {result.queries} | {result.passages} | {system} | "
-                f"{result.recall_at_1:.3f} | {result.recall_at_5:.3f} | {result.mrr_at_10:.3f} |",
+                f"| {file.name} ({file.label}) | {result.queries} | {result.passages} | {system} | "
+                f"{result.recall_at_1:.3f} | {result.recall_at_5:.3f} | {result.mrr_at_10:.3f} | "
+                f"{extra.get(system, '— | — | —')} |",
                 flush=True,
             )
 

@@ -1,11 +1,12 @@
-"""How the bot's "not sure" threshold (TANYA_MIN_SCORE) splits answerable from unanswerable questions.
+"""How the bot's "not sure" threshold (TANYA_MIN_CONFIDENCE) splits questions on the bundled sample.
 
     .venv/bin/python benchmarks/threshold.py [--eval-dir ../shared/eval] [--negatives 100]
 
 Answerable: the sample article's test questions (tests/test_answers.py, Indonesian and English).
 Unanswerable: questions from each ../shared/eval/ file (100 each, fixed shuffle), asked against
 the sample article, which does not answer them. For each threshold, the share of each group
-the bot would answer with "not sure".
+the bot would answer with "not sure". (benchmarks/confidence.py fits the confidence and chooses
+the default on ../shared/eval/ itself.)
 """
 
 from __future__ import annotations
@@ -38,20 +39,22 @@ def main() -> None:
     encoder = load_encoder(settings.model, settings.model_cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder))
-        answerable = np.array([retriever.search(question, 1)[0].score for question, _, _ in QUESTIONS])
+        answerable = np.array([retriever.ask(question, 1).confidence for question, _, _ in QUESTIONS])
         unanswerable = []
         for path in sorted(args.eval_dir.glob("*.jsonl")):
             questions = [question for question, _ in read_eval_file(path).queries]
             random.Random(0).shuffle(questions)
-            unanswerable += [retriever.search(question, 1)[0].score for question in questions[: args.negatives]]
+            unanswerable += [answer.confidence for answer in retriever.ask_many(questions[: args.negatives], 1)]
     unanswerable = np.array(unanswerable)
 
     print(f"answerable: {len(answerable)} questions about {settings.docs_dir.name}/; "
           f"unanswerable: {len(unanswerable)} questions from {args.eval_dir}")
     print()
-    print("| min_score | answerable said 'not sure' | unanswerable said 'not sure' |")
+    print(f"answerable confidence: lowest {answerable.min():.3f}, median {np.median(answerable):.3f}")
+    print()
+    print("| min_confidence | answerable said 'not sure' | unanswerable said 'not sure' |")
     print("|---|---|---|")
-    for threshold in (0.76, 0.77, 0.78, 0.79, 0.80, 0.81, 0.82):
+    for threshold in sorted({0.05, 0.08, 0.11, 0.15, 0.2, 0.3, settings.min_confidence}):
         print(f"| {threshold:.2f} | {(answerable < threshold).mean():.0%} | {(unanswerable < threshold).mean():.0%} |")
 
 

@@ -64,10 +64,15 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage
         where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
-        label = "Best answer" if rank == 1 else f"#{rank}"
-        if rank == 1 and hit.score < settings.min_score:
-            label = f"Not sure the documents answer this (score below TANYA_MIN_SCORE={settings.min_score}); closest"
-        print(f"{label}: {passage.section}  ({where}; score {hit.score:.3f})")
+        label, rating = f"#{rank}", f"similarity {hit.score:.3f}"
+        if rank == 1:
+            label, rating = "Best answer", f"confidence {answer.confidence:.2f}"
+            if answer.confidence < settings.min_confidence:
+                label = (
+                    f"Not sure the documents answer this (confidence below "
+                    f"TANYA_MIN_CONFIDENCE={settings.min_confidence}); closest"
+                )
+        print(f"{label}: {passage.section}  ({where}; {rating})")
         if rank == 1 and answer.sentence:
             start, end = answer.sentence
             print(textwrap.fill(passage.text[start:end].strip(), width=_WIDTH, initial_indent="  » ", subsequent_indent="    "))
@@ -99,7 +104,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     result = evaluate(
         eval_set,
         _encoder(settings),
-        min_score=settings.min_score,
+        min_confidence=settings.min_confidence,
         negatives=negatives,
         progress=not args.json and sys.stderr.isatty(),
     )
@@ -114,7 +119,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
         ("Recall@5", result.recall_at_5),
         ("MRR@10", result.mrr_at_10),
         ("sentence hit rate", result.sentence_hit_rate),
-        (f"answerable answered 'not sure' (min score {settings.min_score})", result.abstained_answerable),
+        (f"answerable answered 'not sure' (min confidence {settings.min_confidence})", result.abstained_answerable),
         ("unanswerable answered 'not sure'", result.abstained_unanswerable),
         ("seconds", result.seconds),
     ]

@@ -6,11 +6,10 @@ import html
 import re
 from collections.abc import Callable
 
+from bot.texts import text
 from embeddings.index import SectionEntry
 from embeddings.passages import sentence_spans
 from embeddings.retrieval import Hit
-
-from bot.texts import text
 
 MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
 PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
@@ -108,11 +107,11 @@ def _shift(piece: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
-def confidence_level(score: float, min_score: float) -> str:
-    """``high``, ``medium`` or ``low``: how far the match is above the not-sure threshold."""
-    if score >= min_score + 0.08:
+def confidence_level(confidence: float) -> str:
+    """``high``, ``medium`` or ``low``: the answer confidence (0-1) in words."""
+    if confidence >= 0.7:
         return "high"
-    if score >= min_score + 0.04:
+    if confidence >= 0.4:
         return "medium"
     return "low"
 
@@ -122,13 +121,18 @@ def format_answer(
     sentence: tuple[int, int] | None,
     *,
     language: str,
-    min_score: float,
+    confidence: float | None,
+    min_confidence: float,
     rank: int = 1,
     total: int = 1,
 ) -> str:
-    """An answer message: section title, passage with the answering sentence in bold, source, confidence."""
+    """An answer message: section title, passage with the answering sentence in bold, source, confidence.
+
+    ``confidence`` is that of the best answer, given for it alone: the other passages found are
+    alternatives the user asked to see, and are not rated.
+    """
     passage = hit.passage
-    unsure = hit.score < min_score
+    unsure = confidence is not None and confidence < min_confidence
     head = f"{text(language, 'not_sure')}\n\n" if unsure else ""
     title = f"<b>{escape(shorten(passage.section, TITLE_LIMIT))}</b>\n"
     source = text(
@@ -138,13 +142,14 @@ def format_answer(
         section=passage.section_number,
         paragraph=passage.paragraph,
     )
+    notes = []
     if unsure:
-        tail = f"\n\n{source}\n{text(language, 'not_sure_hint')}"
-    else:
-        level = text(language, f"level_{confidence_level(hit.score, min_score)}")
-        tail = f"\n\n{source}\n{text(language, 'confidence', level=level)}"
+        notes.append(text(language, "not_sure_hint"))
+    elif confidence is not None:
+        notes.append(text(language, "confidence", level=text(language, f"level_{confidence_level(confidence)}")))
     if total > 1:
-        tail += " · " + text(language, "answer_position", rank=rank, total=total)
+        notes.append(text(language, "answer_position", rank=rank, total=total))
+    tail = f"\n\n{source}" + ("\n" + " · ".join(notes) if notes else "")
     budget = MESSAGE_LIMIT - len(head) - len(title) - len(tail)
     return head + title + fit_passage(passage.text, sentence, budget) + tail
 

@@ -150,7 +150,10 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     best = result.hits[0]
     ids = tuple(hit.number for hit in result.hits)
     await message.reply_html(
-        format_answer(best, result.sentence, language=language, min_score=settings.min_score, total=len(ids)),
+        format_answer(
+            best, result.sentence, language=language, confidence=result.confidence,
+            min_confidence=settings.min_confidence, total=len(ids),
+        ),
         reply_markup=answer_keyboard(knowledge.version, ids, 0, best.passage.section_number, language),
         do_quote=True,
     )
@@ -278,8 +281,8 @@ async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, targe
     settings = _settings(context)
     await query.message.edit_text(
         format_answer(
-            hit, sentence, language=language, min_score=settings.min_score, rank=target.rank + 1,
-            total=len(target.passage_ids),
+            hit, sentence, language=language, confidence=result.confidence if target.rank == 0 else None,
+            min_confidence=settings.min_confidence, rank=target.rank + 1, total=len(target.passage_ids),
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=answer_keyboard(

@@ -51,11 +51,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
     )
-    min_score: float = Field(
-        default=0.78,
+    min_confidence: float = Field(
+        default=0.11,
         ge=0.0,
         le=1.0,
-        description="Below this similarity the bot says it is not sure and shows the closest passage as a guess.",
+        description=(
+            "Below this confidence (0-1) that the documents answer a question, the bot says it is not sure "
+            "and shows the closest passage as a guess."
+        ),
     )
     answers: int = Field(default=5, ge=1, le=5, description="Passages a question can page through with 'more answers'.")
 

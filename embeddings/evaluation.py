@@ -92,14 +92,14 @@ def evaluate(
     eval_set: EvalSet,
     encoder: Encoder,
     *,
-    min_score: float,
+    min_confidence: float,
     negatives: list[str] | None = None,
     progress: bool = False,
 ) -> EvalResult:
     """Index the set's contexts in memory and measure how well the product's retrieval finds them.
 
     Also measured: how often the chosen sentence holds the answer, and how often a question is
-    answered "not sure" (top similarity below ``min_score``), for the set's own questions and,
+    answered "not sure" (answer confidence below ``min_confidence``), for the set's own questions and,
     when given, for ``negatives``: questions that the set's passages do not answer.
     """
     started = time.perf_counter()
@@ -116,10 +116,10 @@ def evaluate(
             sentence = answer.hits[0].passage.text[start:end]
             sentence_trials += 1
             sentence_hits += any(span in sentence for span in spans)
-    abstained = [not answer.hits or answer.hits[0].score < min_score for answer in answers]
+    abstained = [not answer.hits or answer.confidence < min_confidence for answer in answers]
     unanswerable = None
     if negatives:
-        refused = [not a.hits or a.hits[0].score < min_score for a in retriever.ask_many(negatives, k=1)]
+        refused = [not a.hits or a.confidence < min_confidence for a in retriever.ask_many(negatives, k=1)]
         unanswerable = sum(refused) / len(refused)
     return dataclasses.replace(
         result,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -52,6 +53,19 @@ class LexicalIndex:
         if not known:
             return np.zeros(self.passages, dtype=np.float32), 0.0
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32), len(known) / len(tokens)
+
+    def term_weights(self, question: str) -> dict[str, float]:
+        """BM25's inverse document frequency of each of the question's words that occur in the corpus."""
+        if self.bm25 is None:
+            return {}
+        postings = self.bm25.scores["indptr"]  # column t of the token-by-passage matrix: passages holding t
+        weights = {}
+        for token in set(lexical_tokens(question)):
+            column = self.bm25.vocab_dict.get(token)
+            if column is not None:
+                frequency = int(postings[column + 1] - postings[column])
+                weights[token] = math.log(1 + (self.passages - frequency + 0.5) / (frequency + 0.5))
+        return weights
 
     def save(self, folder: Path) -> list[str]:
         """Write the index into ``folder``; returns the names of the files written."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.confidence import Evidence, answer_confidence
 from embeddings.documents import DocumentSet, Problem, folder_fingerprint, read_documents
 from embeddings.encoder import Encoder
 from embeddings.index import (
@@ -23,6 +24,7 @@ from embeddings.index import (
     load_index,
     save_index,
 )
+from embeddings.lexical import lexical_tokens
 from embeddings.passages import Passage, make_passages, sentence_spans
 
 logger = logging.getLogger(__name__)
@@ -46,11 +48,14 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """The passages found for a question, best first, and the sentence of each closest to the question."""
+    """The passages found for a question, best first, the sentence of each closest to the question,
+    and how sure it is that the first one answers it (see ``embeddings.confidence``)."""
 
     question: str
     hits: list[Hit]
     sentences: list[tuple[int, int] | None]  # character span in the passage of the hit at the same place
+    evidence: Evidence | None = None
+    confidence: float = 0.0
 
     @property
     def sentence(self) -> tuple[int, int] | None:
@@ -128,6 +133,15 @@ class Retriever:
         relative_lexical = lexical[candidates] / top_lexical if top_lexical > 0 else np.zeros(len(candidates))
         combined = (1 - lexical_weight) * dense + lexical_weight * relative_lexical
         order = np.argsort(-combined, kind="stable")[:k]
+        first = int(order[0])
+        others = np.delete(similarity, first)
+        evidence = Evidence(
+            similarity=float(similarity[first]),
+            sentence_similarity=float(sentence_similarity[first]),
+            margin=float(similarity[first] - others.max()) if len(others) else 0.0,
+            coverage=coverage,
+            support=self._support(question, index.passages[int(candidates[first])].text),
+        )
         hits, sentences = [], []
         for position in order:
             number = int(candidates[position])
@@ -135,7 +149,19 @@ class Retriever:
             hits.append(Hit(passage, float(similarity[position]), number))
             best = best_sentences[position]
             sentences.append(_sentence_spans(passage.text)[best] if best is not None else None)
-        return Answer(question, hits, sentences)
+        return Answer(question, hits, sentences, evidence, answer_confidence(evidence))
+
+    def _support(self, question: str, text: str) -> float:
+        """The largest IDF-weighted share of the question's known words that one sentence of ``text`` holds."""
+        weights = self.index.lexical.term_weights(question)
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        shares = [
+            sum(weights.get(token, 0.0) for token in set(lexical_tokens(text[a:b]))) / total
+            for a, b in _sentence_spans(text)
+        ]
+        return max(shares, default=0.0)
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from config import Settings
+
+DEFAULT_MIN_CONFIDENCE = Settings.model_fields["min_confidence"].default
+
 # (question, section number, paragraph number in that section)
 QUESTIONS = [
     ("Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", 1, 1),
@@ -38,3 +42,26 @@ def test_k_hits_are_distinct_passages(sample_retriever):
 
 def test_blank_question_finds_nothing(sample_retriever):
     assert sample_retriever.search("   \n\t ") == []
+
+
+# Questions the article does not answer, in both languages, some sharing its words.
+UNANSWERABLE = [
+    "Bagaimana cara membuat roti tawar di rumah?",
+    "Siapa pemenang Piala Dunia sepak bola tahun 2010?",
+    "Berapa harga tiket kereta dari Jakarta ke Bandung?",
+    "How do I bake sourdough bread at home?",
+    "Who won the football World Cup in 2010?",
+    "What is the boiling point of water at sea level?",
+]
+
+
+@pytest.mark.parametrize(("question", "section", "paragraph"), QUESTIONS)
+def test_answerable_questions_are_confident(sample_retriever, question, section, paragraph):
+    assert sample_retriever.ask(question, k=1).confidence >= DEFAULT_MIN_CONFIDENCE
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_questions_the_documents_do_not_answer_are_not(sample_retriever, question):
+    answer = sample_retriever.ask(question, k=1)
+    assert answer.hits, "a guess is still returned"
+    assert answer.confidence < DEFAULT_MIN_CONFIDENCE

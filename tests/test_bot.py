@@ -80,7 +80,7 @@ def test_unanswerable_question_says_not_sure_shows_a_guess_and_points_to_section
 
 
 def test_the_not_sure_threshold_is_a_setting(bot_factory):
-    bot = bot_factory(min_score=0.5)
+    bot = bot_factory(min_confidence=0.0)
     reply = bot.ask("How do I bake sourdough bread at home?")
     assert reply["text"].startswith("<b>") and "not sure" not in reply["text"]  # an answer
     assert re.search(r"\nConfidence: (high|medium|low)", reply["text"])

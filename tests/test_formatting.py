@@ -32,7 +32,9 @@ def _passage(text: str, section: str = "Bagian <1> & \"dua\"") -> Passage:
 
 def test_answer_with_markup_characters_is_escaped_and_highlighted():
     text = "Harga <b>naik</b> & turun. Kalimat kedua menjawab *ini* _itu_."
-    message = format_answer(Hit(_passage(text), 0.9, 0), (27, len(text)), language="en", min_score=0.78)
+    message = format_answer(
+        Hit(_passage(text), 0.9, 0), (27, len(text)), language="en", confidence=0.9, min_confidence=0.11
+    )
     assert telegram_html_problem(message) is None
     assert "<b>Kalimat kedua menjawab *ini* _itu_.</b>" in message
     assert "Harga &lt;b&gt;naik&lt;/b&gt; &amp; turun." in message
@@ -43,7 +45,9 @@ def test_an_answer_too_long_for_one_message_shows_the_part_with_the_sentence():
     text = "& " * 1500 + "Inilah kalimat jawabannya. " + "< " * 1500
     start = text.index("Inilah")
     sentence = (start, start + len("Inilah kalimat jawabannya. "))
-    message = format_answer(Hit(_passage(text), 0.5, 0), sentence, language="id", min_score=0.78, total=5)
+    message = format_answer(
+        Hit(_passage(text), 0.5, 0), sentence, language="id", confidence=0.05, min_confidence=0.11, total=5
+    )
     assert telegram_html_problem(message) is None
     assert "<b>Inilah kalimat jawabannya.</b>" in message
     assert message.startswith("🤔 Saya tidak yakin")
@@ -84,3 +88,13 @@ def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
     assert parse_callback(ListButton("abcdef", 2).data()) == ListButton("abcdef", 2)
     for forged in ("a:abcdef:5:1.2", "a:abcdef:0:", "s:abcdef:1", "l:ABCDEF:1", "a:abcdef:0:1.2.3.4.5.6", "ü" * 40):
         assert parse_callback(forged) is None
+
+
+def test_only_the_best_answer_is_rated():
+    text = "Satu kalimat saja."
+    best = format_answer(Hit(_passage(text), 0.9, 0), None, language="en", confidence=0.5, min_confidence=0.11, total=3)
+    other = format_answer(
+        Hit(_passage(text), 0.9, 0), None, language="en", confidence=None, min_confidence=0.11, rank=2, total=3
+    )
+    assert best.endswith("Confidence: medium · Answer 1 of 3")
+    assert other.endswith("\nAnswer 2 of 3") and "Confidence" not in other and "not sure" not in other

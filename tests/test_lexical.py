@@ -64,3 +64,11 @@ def test_exact_codes_decide_between_otherwise_alike_passages(encoder):
     for code, expected in (("E-4021", "saldo"), ("E-4102", "koneksi"), ("E-4120", "PIN")):
         answer = retriever.ask(f"Apa arti kode galat {code}?", k=1)
         assert code in answer.hits[0].passage.text and expected in answer.hits[0].passage.text
+
+
+def test_term_weights_favour_rare_words_and_skip_unknown_ones():
+    index = LexicalIndex.build(TEXTS + ["Harga jembatan naik."])
+    weights = index.term_weights("Harga beras jembatan Jupiter")
+    assert set(weights) == {lexical_tokens(w)[0] for w in ("harga", "beras", "jembatan")}
+    assert weights[lexical_tokens("beras")[0]] > weights[lexical_tokens("harga")[0]] > 0  # in 1 passage vs 2
+    assert LexicalIndex.build(["", ""]).term_weights("harga") == {}

@@ -1,0 +1,126 @@
+"""The files of ../shared/eval/ as the benchmarks use them: their queries, held-out parts, negatives and indexes.
+
+- Queries: the test split where a file has one; for TyDi QA a fixed random sample (seed 0).
+- Held out from fitting (``benchmarks/confidence.py``): those same queries; for a file whose
+  queries are all its questions (the two XQuAD-based files), the questions of every other
+  article, chosen by a hash of the article name.
+- Negatives of a file: questions of the other files about none of its articles, asked against
+  its passages, where their answers are not. Same question language as the file's own when
+  there are any, else any language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from embeddings.encoder import Encoder
+from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
+from embeddings.index import IndexUnavailable, PassageIndex, load_index, save_index
+from embeddings.retrieval import index_documents
+
+EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+TYDIQA_SAMPLE = 1000
+NEGATIVES = 1000  # at most, sampled with seed 0
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    article: str
+    language: str
+    held_out: bool
+
+
+@dataclass(frozen=True)
+class EvalFile:
+    """One evaluation file: all its questions, the ones the benchmarks score, and what is known of each."""
+
+    name: str
+    whole: EvalSet  # every question of the file
+    scored: EvalSet  # the questions the benchmarks score
+    label: str  # which those are: "test", "sample of 1000", "all"
+    questions: dict[str, QuestionInfo]
+
+    @property
+    def articles(self) -> set[str]:
+        return {info.article for info in self.questions.values()}
+
+    @property
+    def languages(self) -> set[str]:
+        return {info.language for info in self.questions.values()}
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--eval-dir`` and ``--index-cache``, as every benchmark over the evaluation files takes them."""
+    parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR)
+    parser.add_argument("--index-cache", type=Path, help="keep the files' indexes here between runs")
+
+
+def load_eval_files(eval_dir: Path, tydiqa_sample: int = TYDIQA_SAMPLE) -> list[EvalFile]:
+    """Every ``*.jsonl`` file of ``eval_dir``, in name order."""
+    return [_load(path, tydiqa_sample) for path in sorted(eval_dir.glob("*.jsonl"))]
+
+
+def _load(path: Path, tydiqa_sample: int) -> EvalFile:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    whole = read_eval_file(path)
+    if any(row.get("split") == "test" for row in rows):
+        scored, label = read_eval_file(path, split="test"), "test"
+    elif path.name.startswith("tydiqa") and len(whole.queries) > tydiqa_sample:
+        queries = list(whole.queries)
+        random.Random(0).shuffle(queries)
+        scored, label = EvalSet(whole.contexts, queries[:tydiqa_sample], whole.answers), f"sample of {tydiqa_sample}"
+    else:
+        scored, label = whole, "all"
+    scored_questions = {question for question, _ in scored.queries}
+    every_question_scored = len(scored.queries) == len(whole.queries)
+    questions = {}
+    for row in rows:
+        article = str(row.get("doc_id") or row["context_id"])
+        if every_question_scored:
+            held_out = zlib.crc32(article.encode()) % 2 == 1
+        else:
+            held_out = row["question"] in scored_questions
+        questions.setdefault(row["question"], QuestionInfo(article, row.get("lang", "?"), held_out))
+    return EvalFile(path.stem, whole, scored, label, questions)
+
+
+def negatives(file: EvalFile, files: list[EvalFile], limit: int | None = NEGATIVES, same_language: bool = True) -> list[str]:
+    """Questions of the other files about none of ``file``'s articles, at most ``limit``.
+
+    With ``same_language``, only those in the language of the file's own questions when there are any.
+    """
+    articles, contexts = file.articles, set(file.whole.contexts)
+    foreign = [
+        (question, info)
+        for other in files
+        if other.name != file.name and not set(other.whole.contexts) & contexts
+        for question, info in other.questions.items()
+        if info.article not in articles
+    ]
+    in_language = [question for question, info in foreign if info.language in file.languages]
+    chosen = sorted((same_language and in_language) or [question for question, _ in foreign])
+    random.Random(0).shuffle(chosen)
+    return chosen[:limit]
+
+
+def question_info(question: str, files: list[EvalFile]) -> QuestionInfo:
+    """What is known of ``question``: its article, its language, whether it is kept out of fitting."""
+    return next(file.questions[question] for file in files if question in file.questions)
+
+
+def file_index(file: EvalFile, encoder: Encoder, cache: Path | None) -> PassageIndex:
+    """The passage index of the file's whole corpus, read from ``cache`` when it holds one built by ``encoder``."""
+    if cache is not None:
+        try:
+            return load_index(cache / file.name, model=encoder.name)
+        except IndexUnavailable:
+            pass
+    index = index_documents(eval_documents(file.whole), encoder, "benchmark")
+    if cache is not None:
+        save_index(index, cache / file.name)
+    return index
