@@ -120,7 +120,7 @@ def file_index(file: EvalFile, encoder: Encoder, cache: Path | None) -> PassageI
             return load_index(cache / file.name, model=encoder.name)
         except IndexUnavailable:
             pass
-    index = index_documents(eval_documents(file.whole), encoder, "benchmark")
+    index, _ = index_documents(eval_documents(file.whole), encoder, "benchmark")
     if cache is not None:
         save_index(index, cache / file.name)
     return index

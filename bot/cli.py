@@ -47,7 +47,7 @@ def command_index(settings: Settings, args: argparse.Namespace) -> int:
         print(f"skipped {problem.message}", file=sys.stderr)
     print(
         f"Indexed {report.documents} documents, {report.sections} sections, "
-        f"{report.passages} passages in {report.seconds:.1f} s"
+        f"{report.passages} passages in {report.seconds:.1f} s ({report.embedded} new texts embedded)"
     )
     return 0
 
@@ -121,6 +121,8 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
         ("sentence hit rate", result.sentence_hit_rate),
         (f"answerable answered 'not sure' (min confidence {settings.min_confidence})", result.abstained_answerable),
         ("unanswerable answered 'not sure'", result.abstained_unanswerable),
+        ("one question alone, p50 (ms)", result.p50_ms),
+        ("one question alone, p99 (ms)", result.p99_ms),
         ("seconds", result.seconds),
     ]
     for label, value in rows:

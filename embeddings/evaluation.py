@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from embeddings.documents import Document, DocumentSet, Section
 from embeddings.encoder import Encoder
 from embeddings.retrieval import Retriever, index_documents
@@ -44,6 +46,8 @@ class EvalResult:
     sentence_hit_rate: float | None = None  # where the right passage is first: its chosen sentence holds the answer
     abstained_answerable: float | None = None  # share of the file's questions answered "not sure"
     abstained_unanswerable: float | None = None  # share of the negatives' questions answered "not sure"
+    p50_ms: float | None = None  # one question asked alone (encode and search), after a warm-up
+    p99_ms: float | None = None
 
     def as_json(self) -> dict[str, float | int]:
         """The figures under the keys ``tanya eval --json`` prints."""
@@ -54,7 +58,7 @@ class EvalResult:
             "recall@5": round(self.recall_at_5, 4),
             "mrr@10": round(self.mrr_at_10, 4),
         }
-        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable"):
+        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable", "p50_ms", "p99_ms"):
             if getattr(self, key) is not None:
                 figures[key] = round(getattr(self, key), 4)
         return figures
@@ -98,12 +102,14 @@ def evaluate(
 ) -> EvalResult:
     """Index the set's contexts in memory and measure how well the product's retrieval finds them.
 
-    Also measured: how often the chosen sentence holds the answer, and how often a question is
-    answered "not sure" (answer confidence below ``min_confidence``), for the set's own questions and,
-    when given, for ``negatives``: questions that the set's passages do not answer.
+    Also measured: each question's time asked alone, how often the chosen sentence holds the
+    answer, and how often a question is answered "not sure" (answer confidence below
+    ``min_confidence``), for the set's own questions and, when given, for ``negatives``:
+    questions that the set's passages do not answer.
     """
     started = time.perf_counter()
-    retriever = Retriever(encoder, index_documents(eval_documents(eval_set), encoder, "eval", progress=progress))
+    index, _ = index_documents(eval_documents(eval_set), encoder, "eval", progress=progress)
+    retriever = Retriever(encoder, index)
     answers = retriever.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
     rankings = [[hit.passage.document for hit in answer.hits] for answer in answers]
     result = score_rankings(eval_set, rankings, time.perf_counter() - started)
@@ -121,8 +127,17 @@ def evaluate(
     if negatives:
         refused = [not a.hits or a.confidence < min_confidence for a in retriever.ask_many(negatives, k=1)]
         unanswerable = sum(refused) / len(refused)
+    questions = [question for question, _ in eval_set.queries]
+    retriever.ask(questions[0], k=_CANDIDATES)  # warm-up
+    milliseconds = []
+    for question in questions:
+        asked = time.perf_counter()
+        retriever.ask(question, k=_CANDIDATES)
+        milliseconds.append((time.perf_counter() - asked) * 1000)
     return dataclasses.replace(
         result,
+        p50_ms=float(np.percentile(milliseconds, 50)),
+        p99_ms=float(np.percentile(milliseconds, 99)),
         sentence_hit_rate=sentence_hits / sentence_trials if sentence_trials else None,
         abstained_answerable=sum(abstained) / len(abstained),
         abstained_unanswerable=unanswerable,

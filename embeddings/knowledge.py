@@ -93,7 +93,7 @@ class KnowledgeBase:
 
     def _rebuild(self) -> ReindexResult:
         old = self._retriever.index
-        index, report = reindex(self.docs_dir, self.index_dir, self.encoder)
+        index, report = reindex(self.docs_dir, self.index_dir, self.encoder, previous=old)
         self._retriever = Retriever(self.encoder, index)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}

@@ -19,6 +19,7 @@ from embeddings.encoder import Encoder
 from embeddings.index import (
     IndexIncompatible,
     IndexMissing,
+    IndexUnavailable,
     PassageIndex,
     build_index,
     load_index,
@@ -72,6 +73,7 @@ class IndexReport:
     passages: int
     seconds: float
     problems: tuple[Problem, ...]
+    embedded: int  # passage and sentence texts embedded; the others' vectors came from the previous index
 
 
 def _min_max(values: np.ndarray) -> np.ndarray:
@@ -169,41 +171,80 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
-def index_documents(documents: DocumentSet, encoder: Encoder, fingerprint: str, progress: bool = False) -> PassageIndex:
-    """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index."""
+def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.ndarray]:
+    """The vectors an index already holds, by the text they embed, when ``encoder`` would embed them the same way."""
+    manifest = index.manifest if index is not None else None
+    if manifest is None or manifest.model != encoder.name or manifest.prompts != encoder.prompts:
+        return {}
+    known = dict(zip((p.text for p in index.passages), index.passage_vectors(np.arange(len(index.passages))), strict=True))
+    for number, passage in enumerate(index.passages):
+        texts = (passage.text[a:b].strip() for a, b in _sentence_spans(passage.text))
+        known.update(zip(texts, index.sentence_rows(number), strict=True))
+    return known
+
+
+def index_documents(
+    documents: DocumentSet,
+    encoder: Encoder,
+    fingerprint: str,
+    progress: bool = False,
+    known: dict[str, np.ndarray] | None = None,
+) -> tuple[PassageIndex, int]:
+    """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index.
+
+    A text found in ``known`` (see ``known_vectors``), or met before in this corpus, is not
+    embedded again. Returns the index and the number of texts embedded.
+    """
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
-    vectors = encoder.encode_documents([p.text for p in passages], progress=progress)
-    sentence_texts, starts, reused = [], [0], {}
-    for number, passage in enumerate(passages):
-        spans = _sentence_spans(passage.text)
-        if len(spans) == 1:  # a one-sentence passage: its sentence's vector is its own
-            reused[len(sentence_texts)] = number
-        sentence_texts.extend(passage.text[a:b].strip() for a, b in spans)
+    sentence_texts, starts = [], [0]
+    for passage in passages:
+        sentence_texts.extend(passage.text[a:b].strip() for a, b in _sentence_spans(passage.text))
         starts.append(len(sentence_texts))
-    to_encode = [i for i in range(len(sentence_texts)) if i not in reused]
-    sentence_vectors = np.zeros((len(sentence_texts), encoder.dimension), dtype=np.float32)
-    sentence_vectors[to_encode] = encoder.encode_documents([sentence_texts[i] for i in to_encode], progress=progress)
-    for row, number in reused.items():
-        sentence_vectors[row] = vectors[number]
-    return build_index(
+    passage_texts = [p.text for p in passages]
+    lookup = dict(known or {})
+    new_texts = [text for text in dict.fromkeys(passage_texts + sentence_texts) if text not in lookup]
+    lookup.update(zip(new_texts, encoder.encode_documents(new_texts, progress=progress), strict=True))
+
+    def vectors_of(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, encoder.dimension), dtype=np.float32)
+        return np.stack([lookup[text] for text in texts]).astype(np.float32, copy=False)
+
+    index = build_index(
         passages,
-        vectors,
-        sentence_vectors,
+        vectors_of(passage_texts),
+        vectors_of(sentence_texts),
         np.asarray(starts, dtype=np.int64),
         model=encoder.name,
         prompts=encoder.prompts,
         corpus_fingerprint=fingerprint,
     )
+    return index, len(new_texts)
 
 
-def reindex(docs_dir: Path, index_dir: Path, encoder: Encoder, progress: bool = False) -> tuple[PassageIndex, IndexReport]:
-    """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``."""
+def reindex(
+    docs_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    progress: bool = False,
+    previous: PassageIndex | None = None,
+) -> tuple[PassageIndex, IndexReport]:
+    """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``.
+
+    Only passages and sentences whose text is not in ``previous`` (by default, the index saved
+    in ``index_dir``) are embedded: after editing one document, only its changed text is.
+    """
     started = time.perf_counter()
+    if previous is None:
+        try:
+            previous = load_index(index_dir, model=encoder.name)
+        except IndexUnavailable:
+            previous = None
     fingerprint = folder_fingerprint(docs_dir)
     documents = read_documents(docs_dir)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
-    index = index_documents(documents, encoder, fingerprint, progress=progress)
+    index, embedded = index_documents(documents, encoder, fingerprint, progress, known_vectors(previous, encoder))
     save_index(index, index_dir)
     manifest = index.manifest
     report = IndexReport(
@@ -212,6 +253,7 @@ def reindex(docs_dir: Path, index_dir: Path, encoder: Encoder, progress: bool = 
         passages=manifest.passages,
         seconds=time.perf_counter() - started,
         problems=documents.problems,
+        embedded=embedded,
     )
     return index, report
 
@@ -228,5 +270,7 @@ def open_index(docs_dir: Path, index_dir: Path, encoder: Encoder, progress: bool
         if index.manifest.corpus_fingerprint == folder_fingerprint(docs_dir):
             return index
         logger.info("documents changed since the index was built: rebuilding it")
+        index, _ = reindex(docs_dir, index_dir, encoder, progress=progress, previous=index)
+        return index
     index, _ = reindex(docs_dir, index_dir, encoder, progress=progress)
     return index

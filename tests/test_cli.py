@@ -126,6 +126,8 @@ def test_eval_json(run_tanya, tmp_path: Path):
     # Three passages are far fewer than the confidence model was fitted on: the bread question is
     # plainly foreign; the train-ticket one shares the articles' language and may pass for answerable.
     unanswerable = figures.pop("abstained_unanswerable")
+    p50, p99 = figures.pop("p50_ms"), figures.pop("p99_ms")
+    assert 0 < p50 <= p99
     assert unanswerable in (0.5, 1.0)
     assert figures == {
         "queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0, "abstained_answerable": 0.0,

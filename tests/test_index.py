@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from embeddings import index as index_module
 from embeddings.documents import folder_fingerprint, read_documents
 from embeddings.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
-from embeddings.retrieval import Retriever, index_documents, open_index, reindex
+from embeddings.retrieval import Retriever, index_documents, known_vectors, open_index, reindex
 
 
 def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_path: Path):
@@ -120,7 +121,7 @@ def test_index_of_another_model_is_rebuilt_on_open(encoder, docs_dir: Path, tmp_
 
 
 def test_sections_listing(encoder, docs_dir: Path):
-    index = index_documents(read_documents(docs_dir), encoder, fingerprint="x")
+    index, _ = index_documents(read_documents(docs_dir), encoder, fingerprint="x")
     sections = index.sections()
     assert [(s.number, s.title, len(s.passages)) for s in sections] == [
         (1, "Pertemuan Xi Putin", 1),
@@ -137,3 +138,52 @@ def test_empty_documents_folder_gives_an_empty_index(encoder, tmp_path: Path):
     index, report = reindex(tmp_path / "docs", tmp_path / "index", encoder)
     assert report.passages == 0 and index.sections() == []
     assert Retriever(encoder, index).search("apa saja?") == []
+
+
+def _write_documents(folder: Path, count: int) -> None:
+    folder.mkdir(exist_ok=True)
+    for number in range(count):
+        (folder / f"doc-{number:02}.md").write_text(
+            f"# Laporan {number}\n\nPaspor nomor {number} diterbitkan di Jakarta. Berlaku lima tahun.\n\n"
+            f"Kantor {number} buka setiap hari kerja. Antrean dibatasi seratus orang.\n",
+            encoding="utf-8",
+        )
+
+
+def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder, tmp_path: Path):
+    docs, folder = tmp_path / "docs", tmp_path / "index"
+    _write_documents(docs, 5)
+    _, first = reindex(docs, folder, encoder)
+    # per document two passages and two numbered sentences; the other two sentences are the same in all
+    assert first.embedded == 5 * (2 + 2) + 2
+
+    _, unchanged = reindex(docs, folder, encoder)
+    assert unchanged.embedded == 0
+
+    edited = docs / "doc-03.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("seratus orang", "dua ratus orang"), encoding="utf-8")
+    (docs / "doc-04.md").unlink()
+    index, report = reindex(docs, folder, encoder)
+    assert report.embedded == 2  # the edited paragraph and its edited sentence
+    assert report.documents == 4
+    assert {hit.passage.document for hit in Retriever(encoder, index).search("Paspor nomor 4", k=8)} <= {
+        f"doc-{n:02}.md" for n in range(4)
+    }
+    assert "dua ratus orang" in Retriever(encoder, index).search("Berapa orang antrean kantor 3?", k=1)[0].passage.text
+
+    fresh, _ = index_documents(read_documents(docs), encoder, fingerprint="fresh")
+    assert index.passages == fresh.passages
+    assert index.passage_vectors(range(len(index.passages))) == pytest.approx(
+        fresh.passage_vectors(range(len(fresh.passages))), abs=1e-5
+    )
+    assert index.sentence_vectors == pytest.approx(fresh.sentence_vectors, abs=1e-5)
+
+
+def test_vectors_of_another_model_or_prompt_are_not_reused(encoder, docs_dir: Path, tmp_path: Path):
+    index, _ = reindex(docs_dir, tmp_path / "index", encoder)
+    assert len(known_vectors(index, encoder)) > len(index.passages)
+    manifest = index.manifest
+    index.manifest = dataclasses.replace(manifest, prompts={"query": "query: ", "document": ""})
+    assert known_vectors(index, encoder) == {}
+    index.manifest = dataclasses.replace(manifest, model="other/model")
+    assert known_vectors(index, encoder) == {}

@@ -60,7 +60,7 @@ def test_exact_codes_decide_between_otherwise_alike_passages(encoder):
         )
     )
     documents = DocumentSet((parse_document("galat.md", "# Kode Galat\n\n" + text),))
-    retriever = Retriever(encoder, index_documents(documents, encoder, fingerprint="codes"))
+    retriever = Retriever(encoder, index_documents(documents, encoder, fingerprint="codes")[0])
     for code, expected in (("E-4021", "saldo"), ("E-4102", "koneksi"), ("E-4120", "PIN")):
         answer = retriever.ask(f"Apa arti kode galat {code}?", k=1)
         assert code in answer.hits[0].passage.text and expected in answer.hits[0].passage.text
