@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir)
+    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     files = load_eval_files(args.eval_dir)
     # (file, answerable, held out, asked in the language of the file's own questions) → evidence
     groups: dict[tuple[str, bool, bool, bool], list[Evidence]] = {}

@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir)
+    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     paragraphs = list(read_eval_file(args.eval_dir / "facqa_id_news.jsonl").contexts.values())
     with tempfile.TemporaryDirectory() as tmp:
         docs, index_dir = Path(tmp) / "docs", Path(tmp) / "index"

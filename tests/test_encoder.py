@@ -1,0 +1,54 @@
+"""The model's backends: ONNX Runtime (float32 and int8) against sentence-transformers on PyTorch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.default_model import DEFAULT_MODEL_NAME
+from embeddings.encoder import load_encoder
+
+TEXTS = [
+    "Kapan pertemuan virtual Xi Jinping dan Putin diadakan?",
+    "Why is energy a key area of cooperation between China and Russia?",
+    "Kesepakatan ekonomi ini mencakup berbagai sektor strategis seperti energi, teknologi, dan infrastruktur.",
+    "Paris est la capitale de la France.",
+    "🙂 <b>markup</b> & angka 1.320 hektar",
+    "kata " * 700,  # longer than the model reads: truncated the same way
+]
+
+
+@pytest.fixture(scope="module")
+def backends(model_cache: Path):
+    return {backend: load_encoder(DEFAULT_MODEL_NAME, model_cache, backend) for backend in ("torch", "onnx", "onnx-int8")}
+
+
+@pytest.mark.parametrize("kind", ["queries", "documents"])
+def test_onnx_vectors_match_pytorch(backends, kind: str):
+    vectors = {name: getattr(encoder, f"encode_{kind}")(TEXTS) for name, encoder in backends.items()}
+    float_cosines = np.sum(vectors["onnx"] * vectors["torch"], axis=1)
+    int8_cosines = np.sum(vectors["onnx-int8"] * vectors["torch"], axis=1)
+    assert float_cosines.min() > 0.9999
+    assert int8_cosines.min() > 0.97
+    assert np.allclose(np.linalg.norm(vectors["onnx-int8"], axis=1), 1.0, atol=1e-5)
+
+
+def test_backends_agree_on_everything_but_the_int8_name(backends):
+    torch_encoder, onnx_encoder, int8_encoder = backends["torch"], backends["onnx"], backends["onnx-int8"]
+    for encoder in (onnx_encoder, int8_encoder):
+        assert (encoder.dimension, encoder.max_tokens, encoder.prompts) == (
+            torch_encoder.dimension, torch_encoder.max_tokens, torch_encoder.prompts
+        )
+        assert [encoder.count_document_tokens(t) for t in TEXTS] == [torch_encoder.count_document_tokens(t) for t in TEXTS]
+    assert torch_encoder.name == onnx_encoder.name == DEFAULT_MODEL_NAME
+    assert int8_encoder.name == f"{DEFAULT_MODEL_NAME} (int8)"  # its vectors differ a little: its own indexes
+    assert onnx_encoder.encode_documents([]).shape == (0, onnx_encoder.dimension)
+
+
+def test_unusable_backends_are_refused_clearly(model_cache: Path):
+    with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+        load_encoder(DEFAULT_MODEL_NAME, model_cache, "tensorflow")
+    with pytest.raises(ValueError, match="needs a local model folder"):
+        load_encoder("some-org/some-model", model_cache, "onnx")
