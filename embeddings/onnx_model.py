@@ -131,16 +131,15 @@ class OnnxModel:
         self.max_tokens = int(settings.get("max_seq_length", 512))
         prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts = prompts.get("prompts", {})
-        self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.counter.no_truncation()
-        self.counter.no_padding()
+        # One tokenizer (each copy costs about 290 MB): truncating to what the model reads when
+        # embedding, not when counting. Callers take turns (Encoder holds a lock around both).
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.enable_padding()
         self.dimension = int(self.embed(["."]).shape[1])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 vectors of ``texts`` (prompts already in them), one row each."""
+        self.tokenizer.enable_truncation(self.max_tokens)
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -149,4 +148,6 @@ class OnnxModel:
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.counter.encode(text).ids)
+        """Tokens of ``text`` (prompt included), special tokens too, however many the model would read."""
+        self.tokenizer.no_truncation()
+        return len(self.tokenizer.encode(text).ids)
