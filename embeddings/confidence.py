@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Fitted by `python benchmarks/confidence.py`; the features are Evidence.features() in order.
+# Fitted by `TANYA_BACKEND=torch python benchmarks/confidence.py` (float vectors; the int8 backend
+# keeps them, see README); the features are Evidence.features() in order.
 COEFFICIENTS = (4.8489, 50.1957, 47.2159, -10.7594, 6.2220, -5.5166, 12.2749)
 INTERCEPT = -44.9014
 

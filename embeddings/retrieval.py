@@ -160,8 +160,8 @@ class Retriever:
         if not total:
             return 0.0
         shares = [
-            sum(weights.get(token, 0.0) for token in set(lexical_tokens(text[a:b]))) / total
-            for a, b in _sentence_spans(text)
+            sum(weights.get(token, 0.0) for token in set(lexical_tokens(sentence))) / total
+            for sentence in _sentence_texts(text)
         ]
         return max(shares, default=0.0)
 
@@ -171,6 +171,11 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
+def _sentence_texts(text: str) -> list[str]:
+    """The texts those vectors embed, in the same order."""
+    return [text[a:b].strip() for a, b in _sentence_spans(text)]
+
+
 def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.ndarray]:
     """The vectors an index already holds, by the text they embed, when ``encoder`` would embed them the same way."""
     manifest = index.manifest if index is not None else None
@@ -178,7 +183,7 @@ def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.
         return {}
     known = dict(zip((p.text for p in index.passages), index.passage_vectors(np.arange(len(index.passages))), strict=True))
     for number, passage in enumerate(index.passages):
-        texts = (passage.text[a:b].strip() for a, b in _sentence_spans(passage.text))
+        texts = _sentence_texts(passage.text)
         known.update(zip(texts, index.sentence_rows(number), strict=True))
     return known
 
@@ -198,7 +203,7 @@ def index_documents(
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
     sentence_texts, starts = [], [0]
     for passage in passages:
-        sentence_texts.extend(passage.text[a:b].strip() for a, b in _sentence_spans(passage.text))
+        sentence_texts.extend(_sentence_texts(passage.text))
         starts.append(len(sentence_texts))
     passage_texts = [p.text for p in passages]
     lookup = dict(known or {})
