@@ -149,15 +149,17 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     best = result.hits[0]
     ids = tuple(hit.number for hit in result.hits)
+    reply = format_answer(
+        best, result.sentence, language=language, confidence=result.confidence,
+        min_confidence=settings.min_confidence, total=len(ids),
+    )
+    # Counted before it is sent: whoever has seen the answer and asks /stats next must find it counted.
+    _stats(context).record(time.perf_counter() - started)
     await message.reply_html(
-        format_answer(
-            best, result.sentence, language=language, confidence=result.confidence,
-            min_confidence=settings.min_confidence, total=len(ids),
-        ),
+        reply,
         reply_markup=answer_keyboard(knowledge.version, ids, 0, best.passage.section_number, language),
         do_quote=True,
     )
-    _stats(context).record(time.perf_counter() - started)
 
 
 async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
