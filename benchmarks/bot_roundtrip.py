@@ -4,8 +4,11 @@
 
 Runs the real `tanya serve` process (polling) against the tests' Bot API stand-in on 127.0.0.1,
 answering from the bundled sample article. Questions are FacQA test questions (Indonesian) and
-XQuAD questions (English). Prints p50 / p99 / max in milliseconds for one user asking in turn,
-then for N users asking at once, and how many questions were answered.
+XQuAD questions (English). Prints p50 / p99 / max in milliseconds and how many questions were
+answered: one user asking in turn; N users asking at once, in rounds; 50 chats sending 10
+questions each all at once (with the throughput); and 20 users asking while one other floods
+100 questions at once, with the default per-user limit (TANYA_QUESTIONS_PER_MINUTE=20) and
+without one (0, a second `tanya serve`).
 """
 
 from __future__ import annotations
@@ -29,10 +32,18 @@ from embeddings.evaluation import read_eval_file  # noqa: E402
 from tests.botapi import BotApiStandIn  # noqa: E402
 
 
-def round_trips(standin: BotApiStandIn, batches: list[list[tuple[int, str]]]) -> list[float]:
-    """Send each batch of (user, question) at once; wait for every reply; return milliseconds each."""
+FLOODER = 999
+
+
+def round_trips(
+    standin: BotApiStandIn, batches: list[list[tuple[int, str]]], flood: list[str] = ()
+) -> list[float]:
+    """Send each batch of (user, question) at once, after ``flood`` from one other user;
+    wait for every reply to the batch; return milliseconds each."""
     timings = []
     for batch in batches:
+        for question in flood:
+            standin.send(question, user_id=FLOODER)
         sent = [(standin.send(question, user_id=user), time.monotonic()) for user, question in batch]
         for message, sent_at in sent:
             [call] = standin.wait_for(
@@ -56,41 +67,51 @@ def main() -> None:
     questions += [q for q, _ in read_eval_file(args.eval_dir / "xquad_en_dev.jsonl").queries]
     questions = questions[::7]  # a mix of both languages
     settings = load_settings()
-
-    standin = BotApiStandIn().start()
-    with tempfile.TemporaryDirectory() as data_dir:
-        os.symlink(settings.model_cache_dir, Path(data_dir) / "models")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-        env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=data_dir)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            standin.wait_for(lambda c: c.method == "deleteWebhook", timeout=300)
-            round_trips(standin, [[(1, questions[-1])]])  # warm-up
-            one = round_trips(standin, [[(1, q)] for q in questions[: args.sequential]])
-            asked = iter(questions)
-            crowd = round_trips(
-                standin,
-                [[(100 + user, next(asked)) for user in range(args.users)] for _ in range(args.questions)],
+    rows = []
+    for limit in ("20", "0"):
+        standin = BotApiStandIn().start()
+        with tempfile.TemporaryDirectory() as data_dir:
+            os.symlink(settings.model_cache_dir, Path(data_dir) / "models")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+            env.update(
+                TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=data_dir,
+                TANYA_QUESTIONS_PER_MINUTE=limit,
             )
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
-            standin.stop()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                standin.wait_for(lambda c: c.method == "deleteWebhook", timeout=300)
+                round_trips(standin, [[(1, questions[-1])]])  # warm-up
+                crowd = [[(100 + user, questions[(user + n) % len(questions)]) for user in range(args.users)]
+                         for n in range(args.questions)]
+                if limit != "0":
+                    one = round_trips(standin, [[(1, q)] for q in questions[: args.sequential]])
+                    rows.append(("1 user, one question at a time", one, args.sequential, None))
+                    crowded = round_trips(standin, crowd)
+                    rows.append((f"{args.users} users at once, {args.questions} rounds", crowded, len(crowded), None))
+                    chats = [[(1000 + chat, questions[(chat * 10 + n) % len(questions)])
+                              for chat in range(50) for n in range(10)]]
+                    started = time.monotonic()
+                    many = round_trips(standin, chats)
+                    rows.append(("50 chats × 10 questions, all at once", many, 500, 500 / (time.monotonic() - started)))
+                flooded = round_trips(standin, crowd[:1], flood=questions[:100])
+                limited = f"limit {limit} a minute" if limit != "0" else "no limit"
+                rows.append((f"{args.users} users while one floods 100 questions, {limited}", flooded, args.users, None))
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
+                standin.stop()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"`tanya serve` (polling) against the local Bot API stand-in; model {settings.model}")
     print()
-    print("| load | questions | answered | p50 ms | p99 ms | max ms |")
-    print("|---|---|---|---|---|---|")
-    for label, timings, total in (
-        ("1 user, one question at a time", one, args.sequential),
-        (f"{args.users} users at once, {args.questions} rounds", crowd, args.users * args.questions),
-    ):
+    print("| load | questions | answered | p50 ms | p99 ms | max ms | answers/s |")
+    print("|---|---|---|---|---|---|---|")
+    for label, timings, total, throughput in rows:
         print(
             f"| {label} | {total} | {len(timings)} | {percentile(timings, 50):.0f} | "
-            f"{percentile(timings, 99):.0f} | {max(timings):.0f} |"
+            f"{percentile(timings, 99):.0f} | {max(timings):.0f} | {f'{throughput:.0f}' if throughput else '—'} |"
         )
 
 

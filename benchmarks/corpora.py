@@ -18,10 +18,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from embeddings.documents import Document, DocumentSet, Section
 from embeddings.encoder import Encoder
 from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
 from embeddings.index import IndexUnavailable, PassageIndex, load_index, save_index
-from embeddings.retrieval import index_documents
+from embeddings.passages import split_sentences
+from embeddings.retrieval import index_documents, known_vectors
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 TYDIQA_SAMPLE = 1000
@@ -123,4 +125,24 @@ def file_index(file: EvalFile, encoder: Encoder, cache: Path | None) -> PassageI
     index, _ = index_documents(eval_documents(file.whole), encoder, "benchmark")
     if cache is not None:
         save_index(index, cache / file.name)
+    return index
+
+
+def combined_index(files: list[EvalFile], encoder: Encoder, cache: Path | None, passages: int) -> PassageIndex:
+    """An index of ``passages`` passages of real text: every context of ``files``, then sentences of
+    those contexts as one-sentence documents of their own, until there are enough.
+
+    The vectors come from the files' indexes (see ``file_index``), so next to nothing is embedded.
+    """
+    known: dict = {}
+    documents: list[Document] = []
+    sentences: list[str] = []
+    for file in files:
+        known.update(known_vectors(file_index(file, encoder, cache), encoder))
+        documents += eval_documents(file.whole).documents
+        sentences += [s for text in file.whole.contexts.values() for s in split_sentences(" ".join(text.split()))]
+    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, "combined", known=known)
+    extra = [s for s in dict.fromkeys(sentences) if len(s) > 40][: max(0, passages - len(index.passages))]
+    documents += [Document(f"sentence-{n}", f"sentence-{n}", (Section("", (text,)),)) for n, text in enumerate(extra)]
+    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, "combined", known=known)
     return index

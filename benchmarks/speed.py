@@ -1,10 +1,13 @@
 """Speed and memory of the core: one question, indexing, model load, cold start, peak RAM.
 
-    .venv/bin/python benchmarks/speed.py [--eval-dir ../shared/eval] [--questions 200]
+    .venv/bin/python benchmarks/speed.py [--eval-dir ../shared/eval] [--index-cache DIR] [--questions 200]
 
-For each backend (TANYA_BACKEND: onnx-int8, onnx, torch), in the same run: questions are the FacQA test questions, asked against the bundled sample article's index
+For each backend (TANYA_BACKEND: onnx-int8, onnx, torch), in the same run: questions are asked
 through the product's whole retrieval (encode, dense and BM25 candidates, sentence scores,
-ranking), one at a time after a warm-up. Indexing throughput is
+ranking), one at a time after a warm-up: the FacQA test questions against the bundled sample
+article, and questions of all four evaluation files against a 10,000-passage corpus of their
+texts (``benchmarks.corpora.combined_index``; ``--index-cache`` keeps its vectors, one folder
+per backend). Indexing throughput is
 measured on FacQA's news paragraphs through the product's indexing (passages, their sentences,
 BM25). Cold start is a fresh `tanya ask` process, index already
 built, from launch to printed answer; its peak RSS is the serving memory figure.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -23,7 +27,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
+from benchmarks.corpora import add_corpus_arguments, combined_index, load_eval_files  # noqa: E402
 
 BACKENDS = ("onnx-int8", "onnx", "torch")
 
@@ -31,6 +37,18 @@ BACKENDS = ("onnx-int8", "onnx", "torch")
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def latencies_ms(retriever, questions: list[str]) -> list[float]:
+    """Milliseconds of each question asked alone, after 20 warm-up questions."""
+    for question in questions[:20]:
+        retriever.search(question)
+    latencies = []
+    for question in questions:
+        started = time.perf_counter()
+        retriever.search(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
 
 
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -46,8 +64,9 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
+    add_corpus_arguments(parser)
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--large", type=int, default=10_000, help="passages of the large corpus")
     parser.add_argument("--passages", type=int, default=400, help="passages to index for throughput")
     args = parser.parse_args()
 
@@ -60,6 +79,10 @@ def main() -> None:
     facqa = read_eval_file(args.eval_dir / "facqa_id_news.jsonl")
     test_questions = [q for q, _ in read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="test").queries]
     questions = (test_questions * (args.questions // len(test_questions) + 1))[: args.questions]
+    files = load_eval_files(args.eval_dir)
+    mixed_questions = sorted(question for file in files for question, _ in file.scored.queries)
+    random.Random(0).shuffle(mixed_questions)
+    mixed_questions = mixed_questions[: args.questions]
     subset = EvalSet(dict(list(facqa.contexts.items())[: args.passages]), [])
     texts = list(subset.contexts.values())
     rows = []
@@ -70,14 +93,10 @@ def main() -> None:
         load_seconds = time.perf_counter() - started
 
         with tempfile.TemporaryDirectory() as tmp:
-            retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp) / "index", encoder))
-            for question in questions[:20]:
-                retriever.search(question)
-            latencies = []
-            for question in questions:
-                started = time.perf_counter()
-                retriever.search(question)
-                latencies.append((time.perf_counter() - started) * 1000)
+            latencies = latencies_ms(Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder)), questions)
+        cache = args.index_cache / backend if args.index_cache else None
+        large = combined_index(files, encoder, cache, args.large)
+        large_latencies = latencies_ms(Retriever(encoder, large), mixed_questions)
 
         encoder.encode_documents(texts[:32])
         started = time.perf_counter()
@@ -92,21 +111,25 @@ def main() -> None:
             run_measured([*tanya, "index"], env)
             colds = [run_measured([*tanya, "ask", "Apa fokus kerja sama ekonomi?"], env) for _ in range(3)]
         rows.append((
-            backend, percentile(latencies, 50), percentile(latencies, 99), passages_per_second, load_seconds,
+            backend, percentile(latencies, 50), percentile(latencies, 99),
+            len(large.passages), percentile(large_latencies, 50), percentile(large_latencies, 99),
+            passages_per_second, load_seconds,
             statistics.median(seconds for seconds, _ in colds), max(peak for _, peak in colds),
         ))
-        del encoder, retriever
+        del encoder, large
 
     mean_chars = statistics.mean(len(t) for t in texts)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"model {settings.model}; {len(questions)} questions timed one at a time on the sample after a warm-up; "
           f"indexing: {len(texts)} FacQA paragraphs of {mean_chars:.0f} characters (passages, sentences, BM25)")
     print()
-    print("| backend | question p50 (ms) | question p99 (ms) | indexing (passages/s) | model load (s) "
-          "| cold start `tanya ask`, median of 3 (s) | peak RSS of `tanya ask` (MiB) |")
-    print("|---|---|---|---|---|---|---|")
-    for backend, p50, p99, throughput, load, cold, peak in rows:
-        print(f"| {backend} | {p50:.1f} | {p99:.1f} | {throughput:.1f} | {load:.2f} | {cold:.2f} | {peak:.0f} |")
+    print("| backend | question p50, sample (ms) | p99, sample (ms) | large corpus (passages) | question p50, large (ms) "
+          "| p99, large (ms) | indexing (passages/s) | model load (s) | cold start `tanya ask`, median of 3 (s) "
+          "| peak RSS of `tanya ask` (MiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for backend, p50, p99, large, large_p50, large_p99, throughput, load, cold, peak in rows:
+        print(f"| {backend} | {p50:.1f} | {p99:.1f} | {large:,} | {large_p50:.1f} | {large_p99:.1f} | {throughput:.1f} "
+              f"| {load:.2f} | {cold:.2f} | {peak:.0f} |")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ import logging
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -18,9 +17,12 @@ from telegram.ext import (
 )
 
 from bot import handlers
+from bot.delivery import RetryingRateLimiter
+from bot.rate_limit import UserRateLimit
 from config import Settings
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.knowledge import KnowledgeBase
+from embeddings.retrieval import IndexOptions
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,9 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         loaded = encoder or await asyncio.to_thread(
             load_encoder, settings.model, settings.model_cache_dir, settings.backend
         )
+        options = IndexOptions(settings.max_document_bytes, settings.exact_search_limit)
         application.bot_data["knowledge"] = await asyncio.to_thread(
-            KnowledgeBase, loaded, settings.docs_dir, settings.index_dir
+            KnowledgeBase, loaded, settings.docs_dir, settings.index_dir, options
         )
         for language, commands in COMMANDS.items():
             try:
@@ -91,12 +94,13 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.base_url)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(RetryingRateLimiter(max_retries=3))
         .post_init(post_init)
         .build()
     )
     application.bot_data["settings"] = settings
     application.bot_data["stats"] = handlers.AnswerStats()
+    application.bot_data["rate_limit"] = UserRateLimit(settings.questions_per_minute)
 
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(["start", "help"], handlers.start))
@@ -117,14 +121,17 @@ def serve(settings: Settings) -> None:
     """Run the bot until SIGINT or SIGTERM: a webhook when ``TANYA_WEBHOOK_URL`` is set, else polling."""
     application = build_application(settings)
     configure_logging(settings.bot_token.get_secret_value())
-    if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if settings.webhook_url:
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:  # python-telegram-bot's message quotes the token
+        raise ValueError("Telegram refused TANYA_BOT_TOKEN: copy the bot's token from @BotFather again") from None

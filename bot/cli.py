@@ -33,17 +33,26 @@ def _encoder(settings: Settings):
     return load_encoder(settings.model, settings.model_cache_dir, settings.backend)
 
 
+def _index_options(settings: Settings):
+    from embeddings.retrieval import IndexOptions
+
+    return IndexOptions(settings.max_document_bytes, settings.exact_search_limit)
+
+
 def _retriever(settings: Settings):
     from embeddings.retrieval import Retriever, open_index
 
     encoder = _encoder(settings)
-    return Retriever(encoder, open_index(settings.docs_dir, settings.index_dir, encoder, progress=sys.stderr.isatty()))
+    options = _index_options(settings)
+    index = open_index(settings.docs_dir, settings.index_dir, encoder, progress=sys.stderr.isatty(), options=options)
+    return Retriever(encoder, index)
 
 
 def command_index(settings: Settings, args: argparse.Namespace) -> int:
     from embeddings.retrieval import reindex
 
-    _, report = reindex(settings.docs_dir, settings.index_dir, _encoder(settings), progress=True)
+    encoder = _encoder(settings)
+    _, report = reindex(settings.docs_dir, settings.index_dir, encoder, progress=True, options=_index_options(settings))
     for problem in report.problems:
         print(f"skipped {problem.message}", file=sys.stderr)
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import statistics
 import time
@@ -16,6 +17,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.delivery import may_have_arrived
 from bot.formatting import (
     MESSAGE_LIMIT,
     escape,
@@ -35,6 +37,7 @@ from bot.keyboards import (
     section_keyboard,
     section_list_keyboard,
 )
+from bot.rate_limit import UserRateLimit
 from bot.texts import language_of, text
 from config import Settings
 from embeddings.index import SectionEntry
@@ -68,6 +71,10 @@ def _knowledge(context: ContextTypes.DEFAULT_TYPE) -> KnowledgeBase:
 
 def _stats(context: ContextTypes.DEFAULT_TYPE) -> AnswerStats:
     return context.bot_data["stats"]
+
+
+def _rate_limit(context: ContextTypes.DEFAULT_TYPE) -> UserRateLimit:
+    return context.bot_data["rate_limit"]
 
 
 def _language(update: Update) -> str:
@@ -139,6 +146,15 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     if len(asked) < 2:
         await message.reply_html(text(language, "too_short"), do_quote=True)
+        return
+    user = update.effective_user
+    verdict = _rate_limit(context).admit(user.id if user else message.chat_id)
+    if not verdict.admitted:
+        if verdict.tell:  # once per refusal streak: a flood of questions must not become a flood of replies
+            limit = _rate_limit(context).per_minute
+            await message.reply_html(
+                text(language, "slow_down", limit=limit, seconds=math.ceil(verdict.wait)), do_quote=True
+            )
         return
     knowledge = _knowledge(context)
     settings = _settings(context)
@@ -402,6 +418,10 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error and tell the user something went wrong; the bot keeps running."""
+    if may_have_arrived(context.error):
+        # The reply's response was lost, not necessarily the reply: an apology could follow an answer.
+        logger.warning("a reply may not have reached Telegram (%s); not sending it twice", context.error)
+        return
     logger.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:

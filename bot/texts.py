@@ -28,6 +28,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_documents": "No documents are indexed yet. An admin can add some and run /reindex.",
         "empty_question": "Please write a question in words, for example: <i>What is the main topic?</i>",
         "too_short": "That is too short to search for. Please write a whole question.",
+        "slow_down": (
+            "⏸ You are asking faster than I can answer everyone: at most {limit} questions a minute. "
+            "Please ask again in {seconds} s; I skip questions sent before then."
+        ),
         "text_only": "I can only read text questions. Please type your question.",
         "sections_title": "📚 <b>Sections</b> ({count})",
         "section_page": "page {page} of {pages}",
@@ -81,6 +85,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_documents": "Belum ada dokumen yang diindeks. Admin dapat menambahkannya lalu menjalankan /reindex.",
         "empty_question": "Silakan tulis pertanyaan dengan kata-kata, misalnya: <i>Apa topik utamanya?</i>",
         "too_short": "Itu terlalu pendek untuk dicari. Silakan tulis pertanyaan lengkap.",
+        "slow_down": (
+            "⏸ Anda bertanya lebih cepat daripada yang bisa saya jawab untuk semua orang: paling banyak {limit} "
+            "pertanyaan per menit. Silakan bertanya lagi dalam {seconds} detik; pertanyaan sebelum itu saya lewati."
+        ),
         "text_only": "Saya hanya bisa membaca pertanyaan berupa teks. Silakan ketik pertanyaan Anda.",
         "sections_title": "📚 <b>Daftar bagian</b> ({count})",
         "section_page": "halaman {page} dari {pages}",

@@ -67,6 +67,25 @@ class Settings(BaseSettings):
             "and shows the closest passage as a guess."
         ),
     )
+    max_document_mb: float = Field(
+        default=10, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
+    )
+    exact_search_limit: int = Field(
+        default=20_000,
+        ge=0,
+        description=(
+            "Up to this many passages, questions are matched against every passage; above it, through an "
+            "approximate HNSW graph (much faster on large document sets, recall@10 above 0.95)."
+        ),
+    )
+    questions_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description=(
+            "Questions one user may ask in any minute; beyond it the bot asks them once to slow down and skips "
+            "their questions until then, so one flooding user does not slow everyone else. 0: no limit."
+        ),
+    )
     answers: int = Field(default=5, ge=1, le=5, description="Passages a question can page through with 'more answers'.")
 
     @field_validator("webhook_secret")
@@ -105,6 +124,10 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Where the index of ``docs_dir`` is stored."""
         return self.data_dir / "index"
+
+    @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 2**20)
 
     @property
     def model_cache_dir(self) -> Path:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
+MAX_DOCUMENT_BYTES = 10 * 2**20  # 10 MiB of text: about 25,000 passages, some 20 minutes of indexing here
 # A plain-text heading: one short line standing alone, not ending like a sentence.
 MAX_HEADING_CHARS = 90
 MAX_HEADING_WORDS = 12
@@ -148,14 +149,23 @@ def document_paths(folder: Path) -> list[Path]:
     return sorted(paths)
 
 
-def read_documents(folder: Path) -> DocumentSet:
-    """Read every document in ``folder``; a file that can't be used is reported, the rest still read."""
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB limit (TANYA_MAX_DOCUMENT_MB); split it"
+
+
+def read_documents(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> DocumentSet:
+    """Read every document in ``folder``; a file that can't be used (unreadable, over ``max_bytes``,
+    not UTF-8 text, empty) is reported, the rest still read."""
     if not folder.is_dir():
         raise FileNotFoundError(f"documents folder {folder} does not exist or is not a folder")
     documents, problems = [], []
     for path in document_paths(folder):
         name = path.relative_to(folder).as_posix()
         try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                problems.append(Problem(name, f"{name}: {_too_large(size, max_bytes)}"))
+                continue
             text = decode_document(name, path.read_bytes())
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -169,14 +179,16 @@ def read_documents(folder: Path) -> DocumentSet:
     return DocumentSet(tuple(documents), tuple(problems))
 
 
-def folder_fingerprint(folder: Path) -> str:
-    """A hash of every document's relative path and bytes: it changes when any document does."""
+def folder_fingerprint(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
+    """A hash of every document's relative path and bytes (only the size of one over ``max_bytes``):
+    it changes when any document does."""
     digest = hashlib.sha256()
     for path in document_paths(folder):
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(b"\x00")
         try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            size = path.stat().st_size
+            digest.update(f"too large: {size}".encode() if size > max_bytes else hashlib.sha256(path.read_bytes()).digest())
         except OSError:
             digest.update(b"unreadable")
     return digest.hexdigest()

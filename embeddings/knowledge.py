@@ -12,7 +12,7 @@ from pathlib import Path
 from embeddings.documents import Problem
 from embeddings.encoder import Encoder
 from embeddings.index import Manifest, SectionEntry
-from embeddings.retrieval import Answer, Retriever, open_index, reindex
+from embeddings.retrieval import Answer, IndexOptions, Retriever, open_index, reindex
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,14 @@ class ReindexResult:
 class KnowledgeBase:
     """One documents folder and its index, safe to query from many threads while it reindexes."""
 
-    def __init__(self, encoder: Encoder, docs_dir: Path, index_dir: Path) -> None:
+    def __init__(
+        self, encoder: Encoder, docs_dir: Path, index_dir: Path, options: IndexOptions = IndexOptions()
+    ) -> None:
         self.encoder = encoder
         self.docs_dir = docs_dir
         self.index_dir = index_dir
-        self._retriever = Retriever(encoder, open_index(docs_dir, index_dir, encoder))
+        self.options = options
+        self._retriever = Retriever(encoder, open_index(docs_dir, index_dir, encoder, options=options))
         self._reindexing = threading.Lock()
 
     @property
@@ -93,7 +96,7 @@ class KnowledgeBase:
 
     def _rebuild(self) -> ReindexResult:
         old = self._retriever.index
-        index, report = reindex(self.docs_dir, self.index_dir, self.encoder, previous=old)
+        index, report = reindex(self.docs_dir, self.index_dir, self.encoder, previous=old, options=self.options)
         self._retriever = Retriever(self.encoder, index)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.confidence import Evidence, answer_confidence
-from embeddings.documents import DocumentSet, Problem, folder_fingerprint, read_documents
+from embeddings.documents import MAX_DOCUMENT_BYTES, DocumentSet, Problem, folder_fingerprint, read_documents
 from embeddings.encoder import Encoder
 from embeddings.index import (
+    EXACT_SEARCH_LIMIT,
     IndexIncompatible,
     IndexMissing,
     IndexUnavailable,
@@ -24,9 +25,10 @@ from embeddings.index import (
     build_index,
     load_index,
     save_index,
+    search_method,
 )
 from embeddings.lexical import lexical_tokens
-from embeddings.passages import Passage, make_passages, sentence_spans
+from embeddings.passages import Passage, make_passages, sentence_spans, split_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,14 @@ class Answer:
     def sentence(self) -> tuple[int, int] | None:
         """The answering sentence of the best passage."""
         return self.sentences[0] if self.sentences else None
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """The limits a deployment sets on indexing its documents folder."""
+
+    max_document_bytes: int = MAX_DOCUMENT_BYTES  # larger files are skipped, with a message
+    exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
 
 
 @dataclass(frozen=True)
@@ -161,19 +171,14 @@ class Retriever:
             return 0.0
         shares = [
             sum(weights.get(token, 0.0) for token in set(lexical_tokens(sentence))) / total
-            for sentence in _sentence_texts(text)
+            for sentence in split_sentences(text)
         ]
         return max(shares, default=0.0)
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """The spans of the sentences whose vectors the index holds for a passage."""
+    """The spans of the sentences whose vectors the index holds for a passage (``split_sentences``' sentences)."""
     return [(a, b) for a, b in sentence_spans(text) if text[a:b].strip()]
-
-
-def _sentence_texts(text: str) -> list[str]:
-    """The texts those vectors embed, in the same order."""
-    return [text[a:b].strip() for a, b in _sentence_spans(text)]
 
 
 def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.ndarray]:
@@ -183,7 +188,7 @@ def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.
         return {}
     known = dict(zip((p.text for p in index.passages), index.passage_vectors(np.arange(len(index.passages))), strict=True))
     for number, passage in enumerate(index.passages):
-        texts = _sentence_texts(passage.text)
+        texts = split_sentences(passage.text)
         known.update(zip(texts, index.sentence_rows(number), strict=True))
     return known
 
@@ -194,16 +199,18 @@ def index_documents(
     fingerprint: str,
     progress: bool = False,
     known: dict[str, np.ndarray] | None = None,
+    exact_search_limit: int = EXACT_SEARCH_LIMIT,
 ) -> tuple[PassageIndex, int]:
     """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index.
 
     A text found in ``known`` (see ``known_vectors``), or met before in this corpus, is not
-    embedded again. Returns the index and the number of texts embedded.
+    embedded again. Above ``exact_search_limit`` passages, vectors are searched approximately.
+    Returns the index and the number of texts embedded.
     """
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
     sentence_texts, starts = [], [0]
     for passage in passages:
-        sentence_texts.extend(_sentence_texts(passage.text))
+        sentence_texts.extend(split_sentences(passage.text))
         starts.append(len(sentence_texts))
     passage_texts = [p.text for p in passages]
     lookup = dict(known or {})
@@ -223,6 +230,7 @@ def index_documents(
         model=encoder.name,
         prompts=encoder.prompts,
         corpus_fingerprint=fingerprint,
+        exact_search_limit=exact_search_limit,
     )
     return index, len(new_texts)
 
@@ -233,6 +241,7 @@ def reindex(
     encoder: Encoder,
     progress: bool = False,
     previous: PassageIndex | None = None,
+    options: IndexOptions = IndexOptions(),
 ) -> tuple[PassageIndex, IndexReport]:
     """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``.
 
@@ -245,11 +254,12 @@ def reindex(
             previous = load_index(index_dir, model=encoder.name)
         except IndexUnavailable:
             previous = None
-    fingerprint = folder_fingerprint(docs_dir)
-    documents = read_documents(docs_dir)
+    fingerprint = folder_fingerprint(docs_dir, options.max_document_bytes)
+    documents = read_documents(docs_dir, options.max_document_bytes)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
-    index, embedded = index_documents(documents, encoder, fingerprint, progress, known_vectors(previous, encoder))
+    known = known_vectors(previous, encoder)
+    index, embedded = index_documents(documents, encoder, fingerprint, progress, known, options.exact_search_limit)
     save_index(index, index_dir)
     manifest = index.manifest
     report = IndexReport(
@@ -263,19 +273,30 @@ def reindex(
     return index, report
 
 
-def open_index(docs_dir: Path, index_dir: Path, encoder: Encoder, progress: bool = False) -> PassageIndex:
-    """The saved index of ``docs_dir``, rebuilt first when missing, stale, damaged, or built by another model."""
+def open_index(
+    docs_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    progress: bool = False,
+    options: IndexOptions = IndexOptions(),
+) -> PassageIndex:
+    """The saved index of ``docs_dir``, rebuilt first when missing, stale, damaged, built by another
+    model, or searched otherwise than ``options`` now ask."""
     try:
         index = load_index(index_dir, model=encoder.name)
     except IndexMissing:
         logger.info("no index yet: building it from %s", docs_dir)
+        index = None
     except IndexIncompatible as reason:
         logger.warning("rebuilding the index: %s", reason)
+        index = None
     else:
-        if index.manifest.corpus_fingerprint == folder_fingerprint(docs_dir):
+        manifest = index.manifest
+        if manifest.corpus_fingerprint != folder_fingerprint(docs_dir, options.max_document_bytes):
+            logger.info("documents changed since the index was built: rebuilding it")
+        elif manifest.search != search_method(manifest.passages, options.exact_search_limit):
+            logger.info("the exact search limit changed: rebuilding the index (%s search)", manifest.search)
+        else:
             return index
-        logger.info("documents changed since the index was built: rebuilding it")
-        index, _ = reindex(docs_dir, index_dir, encoder, progress=progress, previous=index)
-        return index
-    index, _ = reindex(docs_dir, index_dir, encoder, progress=progress)
+    index, _ = reindex(docs_dir, index_dir, encoder, progress, index, options)
     return index

@@ -3,6 +3,8 @@
 It serves ``/bot<token>/<method>`` on 127.0.0.1: ``getUpdates`` hands out the updates the test
 feeds in (long polling, with offsets), and every call the bot makes is recorded. Messages are
 checked like Telegram checks them: invalid HTML or a text over 4096 characters is a 400.
+Faults can be injected (``inject``): error statuses, 429 with ``retry_after``, late responses,
+dropped connections.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import itertools
 import json
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,9 +41,36 @@ class Call:
 
     method: str
     params: dict[str, Any]
-    status: int
+    status: int  # 0: the connection was dropped without an answer
     result: Any
     at: float
+    injected: bool = False  # failed by an injected fault
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One way to fail one request. A failed request is not carried out, except a slow one, which is
+    carried out and answered ``seconds`` late. On ``getUpdates`` a fault hits a response that carries updates."""
+
+    kind: str  # "status", "retry_after", "slow" or "drop"
+    status: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def error(cls, status: int) -> Fault:
+        return cls("status", status=status)
+
+    @classmethod
+    def retry_after(cls, seconds: int) -> Fault:
+        return cls("retry_after", status=429, seconds=seconds)
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        return cls("slow", seconds=seconds)
+
+    @classmethod
+    def drop(cls) -> Fault:
+        return cls("drop")
 
 
 class BotApiStandIn:
@@ -53,6 +83,8 @@ class BotApiStandIn:
         self._sent_at: dict[tuple[int, int], float] = {}
         self.webhook: dict[str, Any] | None = None
         self.failing_methods: set[str] = set()  # methods answered with HTTP 500, to test the bot's resilience
+        self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
+        self._late_responses = 0
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -74,6 +106,12 @@ class BotApiStandIn:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> BotApiStandIn:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     # ---- what users do -------------------------------------------------------------------
 
@@ -175,6 +213,22 @@ class BotApiStandIn:
         """Every text the bot sent or edited, in order."""
         return [c.params["text"] for c in self.calls if c.method in ("sendMessage", "editMessageText")]
 
+    def inject(self, method: str, *faults: Fault) -> None:
+        """Fail the next calls of ``method``, one fault each, in order."""
+        with self._changed:
+            self._faults[method].extend(faults)
+
+    def injected(self, method: str) -> int:
+        """How many injected faults of ``method`` are still to hit."""
+        with self._changed:
+            return len(self._faults[method])
+
+    def wait_for_late_responses(self, timeout: float = 60.0) -> None:
+        """Wait until every late (``Fault.slow``) response has been written."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._late_responses == 0, timeout):
+                raise TimeoutError("late responses still pending")
+
     def pending_updates(self) -> int:
         with self._changed:
             return len(self._updates)
@@ -203,13 +257,48 @@ class BotApiStandIn:
         method = request.path[len(prefix) :]
         length = int(request.headers.get("Content-Length") or 0)
         params = _decode(request.headers.get("Content-Type", ""), request.rfile.read(length))
-        status, result = self._call(method, params)
+        fault = None if method == "getUpdates" else self._take_fault(method)
+        if fault is None or fault.kind == "slow":
+            status, result = self._call(method, params)
+            if method == "getUpdates" and result:
+                fault = self._take_fault(method)
+        if fault is not None and fault.kind != "slow":
+            self._fail(request, method, params, fault)
+            return
         body = {"ok": True, "result": result} if status == 200 else {"ok": False, "error_code": status, "description": result}
         if method != "getUpdates" or result:
             with self._changed:
                 self.calls.append(Call(method, params, status, result, time.monotonic()))
                 self._changed.notify_all()
+        if fault is None:
+            self._respond(request, status, body)
+            return
+        with self._changed:
+            self._late_responses += 1
+        time.sleep(fault.seconds)
         self._respond(request, status, body)
+        with self._changed:
+            self._late_responses -= 1
+            self._changed.notify_all()
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._changed:
+            faults = self._faults[method]
+            return faults.popleft() if faults else None
+
+    def _fail(self, request: BaseHTTPRequestHandler, method: str, params: dict[str, Any], fault: Fault) -> None:
+        with self._changed:
+            self.calls.append(Call(method, params, fault.status, fault.kind, time.monotonic(), injected=True))
+            self._changed.notify_all()
+        if fault.kind == "drop":
+            request.close_connection = True  # no answer at all: the connection just closes
+            return
+        body: dict[str, Any] = {"ok": False, "error_code": fault.status}
+        if fault.kind == "retry_after":
+            body.update(description=f"Too Many Requests: retry after {fault.seconds:g}", parameters={"retry_after": int(fault.seconds)})
+        else:
+            body.update(description={500: "Internal Server Error", 502: "Bad Gateway"}.get(fault.status, "Server Error"))
+        self._respond(request, fault.status, body)
 
     @staticmethod
     def _respond(request: BaseHTTPRequestHandler, status: int, body: dict) -> None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.botapi import BotApiStandIn
+from tests.processes import running, tanya
 from tests.telegram_html import telegram_html_problem
 from tests.test_answers import QUESTIONS
 
@@ -392,31 +390,47 @@ def test_webhook_mode_answers_and_checks_the_secret_token(bot_factory):
     assert len([c for c in bot.standin.calls if c.method == "sendMessage"]) == 1  # the forged ones did nothing
 
 
-def test_tanya_serve_answers_and_stops_cleanly_on_sigterm(data_dir, tmp_path):
-    standin = BotApiStandIn().start()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-        env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=str(data_dir))
-        log = tmp_path / "serve.log"
-        with log.open("w") as output:
-            process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=output, stderr=output)
-            try:
-                indonesian = standin.reply_to(standin.send("Apa kesimpulan pertemuan Xi dan Putin?", language="id"), 180)
-                english = standin.reply_to(standin.send("How has diplomacy developed under Xi and Putin?"), 60)
-                assert "bagian 5, paragraf 3" in indonesian["text"]
-                assert "section 2, paragraph 1" in english["text"]
-            finally:
-                process.send_signal(signal.SIGTERM)
-                assert process.wait(timeout=60) == 0
-        logs = log.read_text()
-        assert "ready: @tanya_test_bot" in logs
-        assert standin.token not in logs and standin.token.split(":")[1] not in logs
-        assert "Traceback" not in logs
-    finally:
-        standin.stop()
+def test_tanya_serve_answers_and_stops_cleanly_on_sigterm(data_dir, docs_dir, tmp_path):
+    log = tmp_path / "serve.log"
+    with BotApiStandIn() as standin:
+        env = dict(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url)
+        with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
+            indonesian = standin.reply_to(standin.send("Apa kesimpulan pertemuan Xi dan Putin?", language="id"), 180)
+            english = standin.reply_to(standin.send("How has diplomacy developed under Xi and Putin?"), 60)
+            assert "bagian 5, paragraf 3" in indonesian["text"]
+            assert "section 2, paragraph 1" in english["text"]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+    logs = log.read_text()
+    assert "ready: @tanya_test_bot" in logs
+    assert standin.token not in logs and standin.token.split(":")[1] not in logs
+    assert "Traceback" not in logs
 
 
 def test_serve_without_a_token_is_one_clear_line(run_tanya):
     result = run_tanya("serve")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token"
+
+
+def test_bad_documents_are_named_the_good_ones_still_indexed_and_an_empty_folder_is_said(bot_factory, docs_dir):
+    bot = bot_factory(max_document_mb=1)
+    (docs_dir / "kosong.txt").write_bytes(b"")
+    (docs_dir / "gambar.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (docs_dir / "arsip.md").write_text("# Arsip\n\n" + "Arsip rapat tahunan. " * 60_000, encoding="utf-8")
+    bot.ask("/reindex", user_id=ADMIN)
+    [done] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], 300)
+    report = done.params["text"]
+    assert "Documents: 1 → 1" in report
+    assert "arsip.md: is 1.2 MiB, over the 1 MiB limit (TANYA_MAX_DOCUMENT_MB); split it" in report
+    assert "gambar.txt: looks like a binary file" in report and "kosong.txt: has no text" in report
+    assert "section 4, paragraph 2" in bot.ask("Why is energy a key area of cooperation?")["text"]
+
+    for path in docs_dir.iterdir():
+        path.unlink()
+    bot.ask("/reindex", user_id=ADMIN)
+    bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Documents: 1 → 0" in c.params["text"], 300)
+    assert bot.ask("Why is energy a key area of cooperation?")["text"] == (
+        "No documents are indexed yet. An admin can add some and run /reindex."
+    )
+    assert bot.ask("/sections")["text"].endswith("No documents are indexed yet. An admin can add some and run /reindex.")

@@ -44,6 +44,17 @@ def test_ask_builds_the_index_on_first_use(run_tanya, data_dir: Path):
     assert (data_dir / "index" / "current" / "manifest.json").exists()
 
 
+def test_exact_search_limit_setting(run_tanya, data_dir: Path):
+    manifest = data_dir / "index" / "current" / "manifest.json"
+    indexed = run_tanya("index", env={"TANYA_EXACT_SEARCH_LIMIT": "5"})
+    assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(manifest.read_text())["search"] == "hnsw"
+    answer = run_tanya("ask", "Kapan pertemuan virtual diadakan?")  # default limit: rebuilt for exact search
+    assert answer.returncode == 0, answer.stderr
+    assert "section 1, paragraph 1" in answer.stdout
+    assert json.loads(manifest.read_text())["search"] == "exact"
+
+
 def test_sections_are_numbered(run_tanya):
     listing = run_tanya("sections")
     assert listing.returncode == 0, listing.stderr

@@ -76,6 +76,29 @@ def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Pat
     assert "no text" in messages["empty.md"]
 
 
+def test_a_file_over_the_size_limit_is_skipped_unread_and_named(tmp_path: Path):
+    (tmp_path / "cuti.txt").write_text("Cuti tahunan dua belas hari.", encoding="utf-8")
+    (tmp_path / "arsip.txt").write_text("Arsip rapat. " * 25_000, encoding="utf-8")  # 325,000 bytes
+    result = read_documents(tmp_path, max_bytes=2**18)
+    assert [d.name for d in result.documents] == ["cuti.txt"]
+    assert [p.message for p in result.problems] == [
+        "arsip.txt: is 0.3 MiB, over the 0.25 MiB limit (TANYA_MAX_DOCUMENT_MB); split it"
+    ]
+    assert [d.name for d in read_documents(tmp_path, max_bytes=2**19).documents] == ["arsip.txt", "cuti.txt"]
+    # raising the limit changes the fingerprint, so a saved index is rebuilt with the file
+    assert folder_fingerprint(tmp_path, 2**18) != folder_fingerprint(tmp_path, 2**19)
+
+
+def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_path: Path):
+    (tmp_path / "cuti.txt").write_text("Cuti tahunan dua belas hari.", encoding="utf-8")
+    # Reading /proc/self/mem from its start fails with EIO, even as root (for whom permissions don't).
+    (tmp_path / "rusak.txt").symlink_to("/proc/self/mem")
+    result = read_documents(tmp_path)
+    assert [d.name for d in result.documents] == ["cuti.txt"]
+    assert [p.message for p in result.problems] == ["rusak.txt: Input/output error"]
+    assert folder_fingerprint(tmp_path) == folder_fingerprint(tmp_path)
+
+
 def test_documents_in_subfolders_are_named_by_relative_path(tmp_path: Path):
     (tmp_path / "hr").mkdir()
     (tmp_path / "hr" / "cuti.txt").write_text("Cuti tahunan dua belas hari.", encoding="utf-8")

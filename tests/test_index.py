@@ -8,13 +8,14 @@ import os
 import re
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
 from embeddings import index as index_module
 from embeddings.documents import folder_fingerprint, read_documents
 from embeddings.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
-from embeddings.retrieval import Retriever, index_documents, known_vectors, open_index, reindex
+from embeddings.retrieval import IndexOptions, Retriever, index_documents, known_vectors, open_index, reindex
 
 
 def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_path: Path):
@@ -193,3 +194,51 @@ def test_vectors_of_another_model_or_prompt_are_not_reused(encoder, docs_dir: Pa
     assert known_vectors(index, encoder) == {}
     index.manifest = dataclasses.replace(manifest, model="other/model")
     assert known_vectors(index, encoder) == {}
+
+
+SAMPLE_QUESTIONS = [
+    "Apa fokus kerja sama ekonomi?",
+    "Siapa yang bertemu di Beijing?",
+    "What did they say about regional security?",
+    "Bagaimana hubungan diplomatik kedua negara?",
+]
+
+
+def test_above_the_exact_search_limit_passages_are_searched_through_hnsw(encoder, docs_dir: Path, tmp_path: Path):
+    exact, _ = reindex(docs_dir, tmp_path / "exact", encoder)
+    approximate, _ = reindex(docs_dir, tmp_path / "hnsw", encoder, options=IndexOptions(exact_search_limit=4))
+    loaded = load_index(tmp_path / "hnsw", model=encoder.name)
+    assert exact.manifest.search == "exact" and isinstance(exact.vectors, faiss.IndexFlatIP)
+    assert loaded.manifest.search == "hnsw" and isinstance(loaded.vectors, faiss.IndexHNSWFlat)
+    assert loaded.vectors.hnsw.efSearch == index_module.HNSW_SEARCH_DEPTH
+    queries = encoder.encode_queries(SAMPLE_QUESTIONS)
+    exact_scores, exact_ids = exact.search(queries, 5)
+    for index in (approximate, loaded):
+        scores, ids = index.search(queries, 5)
+        assert (ids == exact_ids).all()  # eight passages: the graph reaches every one
+        np.testing.assert_allclose(scores, exact_scores, rtol=1e-5)
+        assert np.array_equal(index.passage_vectors(np.arange(8)), exact.passage_vectors(np.arange(8)))
+    answers = [Retriever(encoder, loaded).ask(question) for question in SAMPLE_QUESTIONS]
+    assert answers == [Retriever(encoder, exact).ask(question) for question in SAMPLE_QUESTIONS]
+
+
+def test_index_is_rebuilt_without_embedding_when_the_exact_search_limit_changes(
+    encoder, docs_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    folder = tmp_path / "index"
+    reindex(docs_dir, folder, encoder)
+    with caplog.at_level("INFO"):
+        switched = open_index(docs_dir, folder, encoder, options=IndexOptions(exact_search_limit=4))
+    assert switched.manifest.search == read_manifest(folder).search == "hnsw"
+    assert "exact search limit changed" in caplog.text
+    kept = open_index(docs_dir, folder, encoder, options=IndexOptions(exact_search_limit=4))
+    assert kept.manifest.created_at == switched.manifest.created_at
+    assert open_index(docs_dir, folder, encoder).manifest.search == "exact"
+
+
+def test_loaded_vectors_are_memory_mapped(encoder, docs_dir: Path, tmp_path: Path):
+    reindex(docs_dir, tmp_path / "index", encoder)
+    loaded = load_index(tmp_path / "index", model=encoder.name)
+    mapped = Path(f"/proc/{os.getpid()}/maps").read_text()
+    assert str((tmp_path / "index" / "current").resolve() / "vectors.faiss") in mapped
+    assert isinstance(loaded.sentence_vectors, np.memmap)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import DEFAULT_MODEL, SAMPLE_DOCS_DIR, SettingsError, load_settings
+from embeddings.index import EXACT_SEARCH_LIMIT
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +25,7 @@ def test_defaults_work_with_zero_configuration():
     assert settings.bot_token is None
     assert settings.base_url == "https://api.telegram.org/bot"
     assert settings.index_dir == settings.data_dir / "index"
+    assert settings.exact_search_limit == EXACT_SEARCH_LIMIT  # the library's default is the app's
 
 
 def test_environment_variables(monkeypatch, tmp_path: Path):

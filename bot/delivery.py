@@ -1,0 +1,72 @@
+"""Getting replies to Telegram through its faults: retry what it surely did not do, never what it may have done.
+
+A reply that fails before Telegram could have carried it out (an HTTP 5xx answer, a connection
+refused, or closed before any response) is sent again, after a growing pause; a 429 is waited
+out as Telegram asks (python-telegram-bot's ``AIORateLimiter``). A request whose response timed
+out is not repeated: Telegram may already have delivered the message, and nobody should get an
+answer twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+logger = logging.getLogger(__name__)
+
+# Raised by httpx before a request was (completely) sent, or when the server closed the
+# connection without answering: Telegram did not act on it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError)
+
+
+def surely_not_carried_out(error: Exception) -> bool:
+    """Whether a failed Bot API request certainly had no effect, so that repeating it is safe."""
+    if isinstance(error, BadRequest) or not isinstance(error, NetworkError):
+        return False  # refused for what it asked: repeating it would fail the same way
+    cause = error.__cause__
+    if cause is None:
+        return not isinstance(error, TimedOut)  # an HTTP error status from the server (5xx)
+    return isinstance(cause, _NOT_SENT)
+
+
+def may_have_arrived(error: Exception) -> bool:
+    """Whether a failed request may still have been carried out (its response was lost or late)."""
+    return isinstance(error, NetworkError) and isinstance(error.__cause__, (httpx.ReadTimeout, httpx.ReadError))
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """``AIORateLimiter`` that also repeats a request Telegram surely did not carry out.
+
+    Up to ``network_retries`` times, pausing ``first_pause`` seconds and doubling each time.
+    """
+
+    def __init__(self, network_retries: int = 5, first_pause: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._network_retries = network_retries
+        self._first_pause = first_pause
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        for retry in range(self._network_retries):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except NetworkError as error:
+                if not surely_not_carried_out(error):
+                    raise
+                pause = self._first_pause * 2**retry
+                logger.warning("%s failed before Telegram acted on it (%s); retrying in %.1f s", endpoint, error, pause)
+                await asyncio.sleep(pause)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

@@ -1,0 +1,53 @@
+"""Telegram misbehaving: every question is still answered exactly once, and the bot stays up."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.texts import text
+from tests.botapi import BotApiStandIn, Fault
+from tests.test_answers import QUESTIONS
+
+# Longer than python-telegram-bot's default read timeout (5 s; plus the 1 s long poll of getUpdates).
+LATE = 7.0
+FAULTS = {
+    "HTTP 500": Fault.error(500),
+    "HTTP 502": Fault.error(502),
+    "429 retry_after": Fault.retry_after(1),
+    "dropped connection": Fault.drop(),
+    "response after the timeout": Fault.slow(LATE),
+}
+
+
+def replies_to(standin: BotApiStandIn, message: dict) -> list[str]:
+    """The texts of the bot's replies to ``message`` that Telegram carried out."""
+    return [
+        call.params["text"]
+        for call in standin.calls
+        if call.method == "sendMessage"
+        and call.status == 200
+        and call.params["chat_id"] == message["chat"]["id"]
+        and (call.params.get("reply_parameters") or {}).get("message_id") == message["message_id"]
+    ]
+
+
+@pytest.mark.parametrize("method", ["getUpdates", "sendMessage"])
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+def test_every_question_is_answered_exactly_once_through_faults(bot, method: str, fault: Fault):
+    standin = bot.standin
+    standin.inject(method, fault, fault)  # the next two calls fail
+    asked = [(standin.send(question, user_id=3000 + n), section, paragraph) for n, (question, section, paragraph) in
+             enumerate(QUESTIONS[:4])]
+    for message, section, paragraph in asked:
+        assert f"section {section}, paragraph {paragraph}" in standin.reply_to(message, timeout=90)["text"]
+    assert standin.injected(method) == 0, "the faults were not hit"
+    assert [call.result for call in standin.calls if call.injected] == [fault.kind] * 2 * (fault.kind != "slow")
+
+    # Once late responses are out (and the bot's timeouts long past), the bot still answers,
+    # and nobody got an answer twice, or an apology for an answer that did arrive.
+    standin.wait_for_late_responses()
+    after = standin.send(QUESTIONS[9][0], user_id=3999)
+    assert "section 4, paragraph 2" in standin.reply_to(after)["text"]
+    for message, _, _ in asked:
+        assert len(replies_to(standin, message)) == 1, message["text"]
+    assert text("en", "error") not in standin.sent_texts()
