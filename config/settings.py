@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         default=10, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
     )
     exact_search_limit: int = Field(
-        default=20_000,
+        default=50_000,
         ge=0,
         description=(
             "Up to this many passages, questions are matched against every passage; above it, through an "

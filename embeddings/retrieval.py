@@ -281,7 +281,8 @@ def open_index(
     options: IndexOptions = IndexOptions(),
 ) -> PassageIndex:
     """The saved index of ``docs_dir``, rebuilt first when missing, stale, damaged, built by another
-    model, or searched otherwise than ``options`` now ask."""
+    model, or searched otherwise than ``options`` now ask. While the folder is unavailable, a
+    saved index is used as it is."""
     try:
         index = load_index(index_dir, model=encoder.name)
     except IndexMissing:
@@ -292,6 +293,11 @@ def open_index(
         index = None
     else:
         manifest = index.manifest
+        if not docs_dir.is_dir():
+            logger.warning(
+                "documents folder %s is unavailable: answering from the index built %s", docs_dir, manifest.created_at
+            )
+            return index
         if manifest.corpus_fingerprint != folder_fingerprint(docs_dir, options.max_document_bytes):
             logger.info("documents changed since the index was built: rebuilding it")
         elif manifest.search != search_method(manifest.passages, options.exact_search_limit):

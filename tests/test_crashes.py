@@ -70,6 +70,11 @@ def test_sigkill_in_the_middle_of_tanya_index_leaves_the_old_or_the_new_index(en
             break
     assert killed_while[:2] == ["embedding", "saving"], killed_while
 
+    # restarted, it answers: from the complete old index, or a new one it builds first
+    asked = tanya(data_dir, docs_dir, "ask", "Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", log=log)
+    assert asked.wait(timeout=300) == 0, log.read_text()
+    assert "section 1, paragraph 1" in log.read_text()
+
     after = tanya(data_dir, docs_dir, "index", log=log)
     assert after.wait(timeout=300) == 0, log.read_text()
     assert complete_manifest(index_dir, encoder).corpus_fingerprint == new

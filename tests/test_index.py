@@ -242,3 +242,19 @@ def test_loaded_vectors_are_memory_mapped(encoder, docs_dir: Path, tmp_path: Pat
     mapped = Path(f"/proc/{os.getpid()}/maps").read_text()
     assert str((tmp_path / "index" / "current").resolve() / "vectors.faiss") in mapped
     assert isinstance(loaded.sentence_vectors, np.memmap)
+
+
+def test_an_unavailable_documents_folder_keeps_the_saved_index_in_use(
+    encoder, docs_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    folder = tmp_path / "index"
+    built, _ = reindex(docs_dir, folder, encoder)
+    docs_dir.rename(tmp_path / "elsewhere")  # an unmounted share, a renamed folder
+    with caplog.at_level("WARNING"):
+        index = open_index(docs_dir, folder, encoder)
+    assert f"documents folder {docs_dir} is unavailable" in caplog.text
+    assert index.manifest == built.manifest
+    assert Retriever(encoder, index).search("Why is energy a key area of cooperation?")[0].passage.section_number == 4
+    with pytest.raises(FileNotFoundError, match="does not exist or is not a folder"):
+        open_index(docs_dir, tmp_path / "no-index-yet", encoder)
+
