@@ -37,12 +37,12 @@ _LEXICAL = "lexical"
 _MANIFEST = "manifest.json"
 _CURRENT = "current"
 
-# Measured with benchmarks/scale.py: one exact search takes 0.9 ms over 20,000 passages, 2.7 ms
-# over 50,000 (HNSW: 2.5 ms) and 5.8 ms over 100,000 (HNSW: 2.7 ms); HNSW stays under 3 ms up
-# to a million.
+# Measured with benchmarks/scale.py (p50): one exact search takes 0.9 ms over 20,000 passages,
+# 2.5 ms over 50,000 (HNSW: 2.2 ms) and 5.5 ms over 100,000 (HNSW: 2.3 ms); HNSW 1.3 ms over a
+# million.
 EXACT_SEARCH_LIMIT = 50_000
 # HNSW graph: neighbours per node, and candidates kept while searching (efSearch): recall@10
-# against exact search 0.98 on a million passages (0.93 with 256 candidates).
+# against exact search 0.976 on a million passages (benchmarks/scale.py).
 HNSW_NEIGHBOURS = 32
 HNSW_SEARCH_DEPTH = 512
 
@@ -115,6 +115,15 @@ def vector_index(vectors: np.ndarray, method: str) -> faiss.Index:
     return index
 
 
+def search_vectors(vectors: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and row numbers of the ``k`` rows of ``vectors`` nearest each query, searched in this thread alone."""
+    # One question takes microseconds to a few milliseconds: FAISS's OpenMP threads would only
+    # contend with ONNX Runtime's for the cores (10,000 passages, benchmarks/speed.py: p50 per
+    # question 16 ms with them, 7 ms without). The setting holds for the calling thread.
+    faiss.omp_set_num_threads(1)
+    return vectors.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
 def read_vector_index(path: Path) -> faiss.Index:
     """A vector index saved by ``faiss.write_index``, memory-mapped rather than read into memory."""
     index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
@@ -174,11 +183,7 @@ class PassageIndex:
         if k == 0:
             empty = np.zeros((len(query_vectors), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        # One question takes microseconds to a few milliseconds: FAISS's OpenMP threads would only
-        # contend with ONNX Runtime's for the cores (10,000 passages, benchmarks/speed.py: p50 per
-        # question 16 ms with them, 7 ms without). The setting holds for the calling thread.
-        faiss.omp_set_num_threads(1)
-        return self.vectors.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+        return search_vectors(self.vectors, query_vectors, k)
 
 
 def build_index(
