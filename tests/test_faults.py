@@ -36,12 +36,15 @@ def replies_to(standin: BotApiStandIn, message: dict) -> list[str]:
 def test_every_question_is_answered_exactly_once_through_faults(bot, method: str, fault: Fault):
     standin = bot.standin
     standin.inject(method, fault, fault)  # the next two calls fail
-    asked = [(standin.send(question, user_id=3000 + n), section, paragraph) for n, (question, section, paragraph) in
-             enumerate(QUESTIONS[:4])]
+    asked = [
+        (standin.send(question, user_id=3000 + n), section, paragraph)
+        for n, (question, section, paragraph) in enumerate(QUESTIONS[:4])
+    ]
     for message, section, paragraph in asked:
         assert f"section {section}, paragraph {paragraph}" in standin.reply_to(message, timeout=90)["text"]
     assert standin.injected(method) == 0, "the faults were not hit"
-    assert [call.result for call in standin.calls if call.injected] == [fault.kind] * 2 * (fault.kind != "slow")
+    failed = [call.result for call in standin.calls if call.injected]
+    assert failed == ([] if fault.kind == "slow" else [fault.kind] * 2)  # a late response is carried out, not failed
 
     # Once late responses are out (and the bot's timeouts long past), the bot still answers,
     # and nobody got an answer twice, or an apology for an answer that did arrive.
