@@ -127,6 +127,7 @@ class Settings(BaseSettings):
 
     @property
     def max_document_bytes(self) -> int:
+        """``max_document_mb`` in bytes."""
         return int(self.max_document_mb * 2**20)
 
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import DEFAULT_MODEL, SAMPLE_DOCS_DIR, SettingsError, load_settings
+from embeddings.documents import MAX_DOCUMENT_BYTES
 from embeddings.index import EXACT_SEARCH_LIMIT
 
 
@@ -25,7 +26,8 @@ def test_defaults_work_with_zero_configuration():
     assert settings.bot_token is None
     assert settings.base_url == "https://api.telegram.org/bot"
     assert settings.index_dir == settings.data_dir / "index"
-    assert settings.exact_search_limit == EXACT_SEARCH_LIMIT  # the library's default is the app's
+    assert settings.exact_search_limit == EXACT_SEARCH_LIMIT  # the library's defaults are the app's
+    assert settings.max_document_bytes == MAX_DOCUMENT_BYTES
 
 
 def test_environment_variables(monkeypatch, tmp_path: Path):
