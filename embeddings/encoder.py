@@ -45,12 +45,17 @@ class Encoder:
 
     def encode_documents(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
         """Normalised float32 vectors of passages, one row each."""
+        # Batches of texts of similar length carry little padding (a batch runs as long as its
+        # longest text): embedded longest first, returned in the given order.
+        order = sorted(range(len(texts)), key=lambda number: -len(texts[number]))
         batches = [np.zeros((0, self.dimension), dtype=np.float32)]
         starts = range(0, len(texts), batch_size)
         for start in tqdm(starts, desc="Embedding passages", unit="batch", disable=not progress or not texts):
             with self._turn:
-                batches.append(self._embed(texts[start : start + batch_size], "document"))
-        return np.vstack(batches)
+                batches.append(self._embed([texts[number] for number in order[start : start + batch_size]], "document"))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors[order] = np.vstack(batches)
+        return vectors
 
     def count_document_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, prompt and special tokens included."""

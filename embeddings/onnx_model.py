@@ -102,10 +102,14 @@ def _export(model_dir: Path, target: Path, source: str) -> None:
                 opset_version=17,
                 dynamo=False,
             )
-        quantize_dynamic(
-            str(work / FLOAT_FILE), str(work / INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
+        logging.disable(logging.WARNING)  # the quantiser logs a line for every tensor through the root logger
+        try:
+            quantize_dynamic(
+                str(work / FLOAT_FILE), str(work / INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            logging.disable(logging.NOTSET)
         for name in ("tokenizer.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
             shutil.copy2(model_dir / name, work / name)
         (work / _MARKER).write_text(json.dumps({"export_version": EXPORT_VERSION, "source": source}), encoding="utf-8")

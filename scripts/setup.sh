@@ -8,10 +8,16 @@ python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
+# pip warns once per package about every configured local index that lacks it; those lines
+# say nothing about this install, so they are left out (real errors still show).
+quiet_pip() {
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 # torch first, pinned: 2.13.0 is the CPU build this project is tested with. Left to the
 # package's own "torch>=2.1", pip would fetch a multi-GB CUDA build.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+quiet_pip "torch==2.13.0"
+quiet_pip -e ".[test]"
 
 if [ "${1:-}" != "--no-demo" ]; then
     .venv/bin/tanya index
