@@ -1,9 +1,9 @@
-"""The files of ../shared/eval/ as the benchmarks use them: their queries, held-out parts, negatives and indexes.
+"""The files of ../shared/eval/ as the benchmarks use them: their queries, negatives and indexes.
 
-- Queries: the test split where a file has one; for TyDi QA a fixed random sample (seed 0).
-- Held out from fitting (``benchmarks/confidence.py``): those same queries; for a file whose
-  queries are all its questions (the two XQuAD-based files), the questions of every other
-  article, chosen by a hash of the article name.
+- The ranker's training files (``TRAINING_FILES``) are not benchmarked.
+- Queries: the test split where a file has one, else every question. A ``*_valid`` file is
+  asked against its own passages and those of its ``*_train`` file (TyDi QA valid: 402
+  questions against 4,264 passages), since a real corpus holds many near-misses.
 - Negatives of a file: questions of the other files about none of its articles, asked against
   its passages, where their answers are not. Same question language as the file's own when
   there are any, else any language.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from embeddings.passages import split_sentences
 from embeddings.retrieval import index_documents, known_vectors
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-TYDIQA_SAMPLE = 1000
+TRAINING_FILES = ("tydiqa_id_train.jsonl", "unanswerable_id_train.jsonl")  # what scripts/train_ranker.py learns from
 NEGATIVES = 1000  # at most, sampled with seed 0
 
 
@@ -34,7 +33,6 @@ NEGATIVES = 1000  # at most, sampled with seed 0
 class QuestionInfo:
     article: str
     language: str
-    held_out: bool
 
 
 @dataclass(frozen=True)
@@ -42,9 +40,9 @@ class EvalFile:
     """One evaluation file: all its questions, the ones the benchmarks score, and what is known of each."""
 
     name: str
-    whole: EvalSet  # every question of the file
+    whole: EvalSet  # every question of the file, and the corpus it is asked against
     scored: EvalSet  # the questions the benchmarks score
-    label: str  # which those are: "test", "sample of 1000", "all"
+    label: str  # which those are, and against what
     questions: dict[str, QuestionInfo]
 
     @property
@@ -62,32 +60,27 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-cache", type=Path, help="keep the files' indexes here between runs")
 
 
-def load_eval_files(eval_dir: Path, tydiqa_sample: int = TYDIQA_SAMPLE) -> list[EvalFile]:
-    """Every ``*.jsonl`` file of ``eval_dir``, in name order."""
-    return [_load(path, tydiqa_sample) for path in sorted(eval_dir.glob("*.jsonl"))]
+def load_eval_files(eval_dir: Path) -> list[EvalFile]:
+    """Every ``*.jsonl`` file of ``eval_dir`` but the training files, in name order."""
+    return [_load(path) for path in sorted(eval_dir.glob("*.jsonl")) if path.name not in TRAINING_FILES]
 
 
-def _load(path: Path, tydiqa_sample: int) -> EvalFile:
+def _load(path: Path) -> EvalFile:
     rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     whole = read_eval_file(path)
+    scored, label = whole, "all"
     if any(row.get("split") == "test" for row in rows):
         scored, label = read_eval_file(path, split="test"), "test"
-    elif path.name.startswith("tydiqa") and len(whole.queries) > tydiqa_sample:
-        queries = list(whole.queries)
-        random.Random(0).shuffle(queries)
-        scored, label = EvalSet(whole.contexts, queries[:tydiqa_sample], whole.answers), f"sample of {tydiqa_sample}"
-    else:
-        scored, label = whole, "all"
-    scored_questions = {question for question, _ in scored.queries}
-    every_question_scored = len(scored.queries) == len(whole.queries)
+    train = path.with_name(path.name.replace("_valid.", "_train."))
+    if train != path and train.exists():
+        contexts = {**read_eval_file(train).contexts, **whole.contexts}
+        whole = EvalSet(contexts, whole.queries, whole.answers)
+        scored = EvalSet(contexts, scored.queries, scored.answers)
+        label = f"{label}, against {train.stem} + own passages"
     questions = {}
     for row in rows:
         article = str(row.get("doc_id") or row["context_id"])
-        if every_question_scored:
-            held_out = zlib.crc32(article.encode()) % 2 == 1
-        else:
-            held_out = row["question"] in scored_questions
-        questions.setdefault(row["question"], QuestionInfo(article, row.get("lang", "?"), held_out))
+        questions.setdefault(row["question"], QuestionInfo(article, row.get("lang", "?")))
     return EvalFile(path.stem, whole, scored, label, questions)
 
 
@@ -108,11 +101,6 @@ def negatives(file: EvalFile, files: list[EvalFile], limit: int | None = NEGATIV
     chosen = sorted((same_language and in_language) or [question for question, _ in foreign])
     random.Random(0).shuffle(chosen)
     return chosen[:limit]
-
-
-def question_info(question: str, files: list[EvalFile]) -> QuestionInfo:
-    """What is known of ``question``: its article, its language, whether it is kept out of fitting."""
-    return next(file.questions[question] for file in files if question in file.questions)
 
 
 def file_index(file: EvalFile, encoder: Encoder, cache: Path | None) -> PassageIndex:

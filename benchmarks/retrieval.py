@@ -1,10 +1,11 @@
-"""Retrieval quality on every file of ../shared/eval/: tanya's retrieval against plain BM25 and plain dense.
+"""Retrieval quality on the evaluation files of ../shared/eval/: tanya's retrieval against plain BM25 and plain dense.
 
     .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval] [--index-cache DIR]
 
-Per file, the corpus is every passage of the file, indexed once; its scored questions are the
-test split where there is one, for TyDi QA a fixed random sample of 1000 (benchmarks/corpora.py).
-Three systems rank the corpus in the same run:
+Per file, the corpus is every passage of the file (for TyDi QA valid: and of TyDi QA train),
+indexed once; its scored questions are the test split where there is one, else all
+(benchmarks/corpora.py). The training files are not scored. Three systems rank the corpus in
+the same run:
 - plain BM25: bm25s over lower-cased word tokens, no stemming;
 - plain dense: multilingual-e5-small passage vectors, exact inner product;
 - tanya: the product's retrieval (`Retriever.ask`, as `tanya eval`, `tanya ask` and the bot use it).

@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/threshold.py [--eval-dir ../shared/eval] [--negatives 100]
 
 Answerable: the sample article's test questions (tests/test_answers.py, Indonesian and English).
-Unanswerable: questions from each ../shared/eval/ file (100 each, fixed shuffle), asked against
-the sample article, which does not answer them. For each threshold, the share of each group
+Off-topic: the 32 questions of tests/test_answers.py that it does not answer (Indonesian and
+English, written for the sample). Unanswerable: questions from each evaluation file of
+../shared/eval/ (100 each, fixed shuffle), asked against the sample article. For each threshold, the share of each group
 the bot would answer with "not sure". (benchmarks/confidence.py fits the confidence and chooses
 the default on ../shared/eval/ itself.)
 """
@@ -26,7 +27,8 @@ from config import load_settings  # noqa: E402
 from embeddings.encoder import load_encoder  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
 from embeddings.retrieval import Retriever, open_index  # noqa: E402
-from tests.test_answers import QUESTIONS  # noqa: E402
+from benchmarks.corpora import TRAINING_FILES  # noqa: E402
+from tests.test_answers import QUESTIONS, UNANSWERABLE  # noqa: E402
 
 
 def main() -> None:
@@ -40,8 +42,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder))
         answerable = np.array([retriever.ask(question, 1).confidence for question, _, _ in QUESTIONS])
+        off_topic = np.array([answer.confidence for answer in retriever.ask_many(UNANSWERABLE, 1)])
         unanswerable = []
-        for path in sorted(args.eval_dir.glob("*.jsonl")):
+        for path in sorted(p for p in args.eval_dir.glob("*.jsonl") if p.name not in TRAINING_FILES):
             questions = [question for question, _ in read_eval_file(path).queries]
             random.Random(0).shuffle(questions)
             unanswerable += [answer.confidence for answer in retriever.ask_many(questions[: args.negatives], 1)]
@@ -52,10 +55,11 @@ def main() -> None:
     print()
     print(f"answerable confidence: lowest {answerable.min():.3f}, median {np.median(answerable):.3f}")
     print()
-    print("| min_confidence | answerable said 'not sure' | unanswerable said 'not sure' |")
-    print("|---|---|---|")
+    print("| min_confidence | answerable said 'not sure' | off-topic said 'not sure' | unanswerable said 'not sure' |")
+    print("|---|---|---|---|")
     for threshold in sorted({0.05, 0.08, 0.11, 0.15, 0.2, 0.3, settings.min_confidence}):
-        print(f"| {threshold:.2f} | {(answerable < threshold).mean():.0%} | {(unanswerable < threshold).mean():.0%} |")
+        print(f"| {threshold:.2f} | {(answerable < threshold).mean():.0%} | {(off_topic < threshold).mean():.0%} "
+              f"| {(unanswerable < threshold).mean():.0%} |")
 
 
 if __name__ == "__main__":

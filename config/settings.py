@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         ),
     )
     min_confidence: float = Field(
-        default=0.11,
+        default=0.34,
         ge=0.0,
         le=1.0,
         description=(

@@ -67,6 +67,19 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Candidates:
+    """The passages weighed for a question (by position in the index), with the evidence of each."""
+
+    numbers: np.ndarray
+    similarity: np.ndarray  # cosine of question and passage
+    sentence_scores: list[np.ndarray]  # cosine of question and each sentence of the passage
+    sentence_similarity: np.ndarray  # the largest of those (the passage's own when it has none)
+    dense: np.ndarray  # the two cosines averaged, scaled from 0 (worst candidate) to 1 (best)
+    relative_lexical: np.ndarray  # BM25 relative to the best candidate's
+    coverage: float  # share of the question's words that occur in the corpus
+
+
+@dataclass(frozen=True)
 class IndexOptions:
     """The limits a deployment sets on indexing its documents folder."""
 
@@ -124,43 +137,53 @@ class Retriever:
         vectors = self.encoder.encode_queries(questions)
         return [self._answer(question, vector, k) for question, vector in zip(questions, vectors, strict=True)]
 
-    def _answer(self, question: str, query: np.ndarray, k: int) -> Answer:
+    def candidates(self, question: str, query: np.ndarray) -> Candidates:
+        """The passages weighed for ``question`` (its vector: ``query``), with their evidence."""
         index = self.index
         _, dense_ids = index.search(query[None, :], CANDIDATES)
         lexical, coverage = index.lexical.scores(question)
         lexical_ids = np.arange(len(lexical))
         if len(lexical) > CANDIDATES:
             lexical_ids = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES]
-        candidates = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids[lexical[lexical_ids] > 0])
-        similarity = index.passage_vectors(candidates) @ query
-        best_sentences = []
-        sentence_similarity = np.empty(len(candidates), dtype=np.float32)
-        for position, number in enumerate(candidates):
-            scores = index.sentence_rows(int(number)) @ query
-            best_sentences.append(int(np.argmax(scores)) if len(scores) else None)
-            sentence_similarity[position] = scores.max() if len(scores) else similarity[position]
-        dense = _min_max((1 - SENTENCE_WEIGHT) * similarity + SENTENCE_WEIGHT * sentence_similarity)
-        lexical_weight = LEXICAL_WEIGHT * coverage**2
-        top_lexical = float(lexical[candidates].max())
-        relative_lexical = lexical[candidates] / top_lexical if top_lexical > 0 else np.zeros(len(candidates))
-        combined = (1 - lexical_weight) * dense + lexical_weight * relative_lexical
+        numbers = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids[lexical[lexical_ids] > 0])
+        similarity = index.passage_vectors(numbers) @ query
+        sentence_scores = [index.sentence_rows(int(number)) @ query for number in numbers]
+        sentence_similarity = np.array(
+            [scores.max() if len(scores) else own for scores, own in zip(sentence_scores, similarity, strict=True)],
+            dtype=np.float32,
+        )
+        top_lexical = float(lexical[numbers].max())
+        return Candidates(
+            numbers=numbers,
+            similarity=similarity,
+            sentence_scores=sentence_scores,
+            sentence_similarity=sentence_similarity,
+            dense=_min_max((1 - SENTENCE_WEIGHT) * similarity + SENTENCE_WEIGHT * sentence_similarity),
+            relative_lexical=lexical[numbers] / top_lexical if top_lexical > 0 else np.zeros(len(numbers)),
+            coverage=coverage,
+        )
+
+    def _answer(self, question: str, query: np.ndarray, k: int) -> Answer:
+        found = self.candidates(question, query)
+        lexical_weight = LEXICAL_WEIGHT * found.coverage**2
+        combined = (1 - lexical_weight) * found.dense + lexical_weight * found.relative_lexical
         order = np.argsort(-combined, kind="stable")[:k]
         first = int(order[0])
-        others = np.delete(similarity, first)
+        others = np.delete(found.similarity, first)
         evidence = Evidence(
-            similarity=float(similarity[first]),
-            sentence_similarity=float(sentence_similarity[first]),
-            margin=float(similarity[first] - others.max()) if len(others) else 0.0,
-            coverage=coverage,
-            support=self._support(question, index.passages[int(candidates[first])].text),
+            similarity=float(found.similarity[first]),
+            sentence_similarity=float(found.sentence_similarity[first]),
+            margin=float(found.similarity[first] - others.max()) if len(others) else 0.0,
+            coverage=found.coverage,
+            support=self._support(question, self.index.passages[int(found.numbers[first])].text),
         )
         hits, sentences = [], []
         for position in order:
-            number = int(candidates[position])
-            passage = index.passages[number]
-            hits.append(Hit(passage, float(similarity[position]), number))
-            best = best_sentences[position]
-            sentences.append(_sentence_spans(passage.text)[best] if best is not None else None)
+            number = int(found.numbers[position])
+            passage = self.index.passages[number]
+            scores = found.sentence_scores[position]
+            hits.append(Hit(passage, float(found.similarity[position]), number))
+            sentences.append(_sentence_spans(passage.text)[int(np.argmax(scores))] if len(scores) else None)
         return Answer(question, hits, sentences, evidence, answer_confidence(evidence))
 
     def _support(self, question: str, text: str) -> float:

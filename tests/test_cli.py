@@ -32,7 +32,7 @@ def test_ask_says_when_it_is_not_sure(run_tanya):
     unsure = run_tanya("ask", "How do I bake sourdough bread at home?")
     assert unsure.returncode == 0, unsure.stderr
     assert unsure.stdout.startswith(
-        "Not sure the documents answer this (confidence below TANYA_MIN_CONFIDENCE=0.11); closest: "
+        "Not sure the documents answer this (confidence below TANYA_MIN_CONFIDENCE=0.34); closest: "
     )
 
 
