@@ -89,7 +89,8 @@ def main() -> None:
     for line in (args.eval_dir / "tydiqa_id_train.jsonl").open(encoding="utf-8"):
         row = json.loads(line)
         context_of[row["id"]] = row["context_id"]
-    english = [(row["question"], context_of[row["id"]]) for row in map(json.loads, ENGLISH_QUESTIONS.open(encoding="utf-8"))]
+    english_rows = map(json.loads, ENGLISH_QUESTIONS.open(encoding="utf-8"))
+    english = [(row["question"], context_of[row["id"]]) for row in english_rows]
     print(f"fitting on {len(answerable)} TyDi QA train questions and {len(unanswerable)} unanswerable ones, against "
           f"the {len(contexts)} train passages and pieces of {', '.join(map(str, PIECES))}")
 
@@ -112,7 +113,7 @@ def main() -> None:
     # only a few of them from answerable ones (see the table), so they are measured, not fitted.
     fitted = {key: evidence for key, evidence in groups.items() if key[1] != "unanswerable"}
     features = np.array([e.features() for evidence in fitted.values() for e in evidence])
-    labels = np.concatenate([np.full(len(evidence), key[1].startswith("answerable")) for key, evidence in fitted.items()])
+    labels = np.concatenate([np.full(len(evidence), kind.startswith("answerable")) for (_, kind), evidence in fitted.items()])
     weights = np.concatenate([np.full(len(evidence), len(features) / len(evidence)) for evidence in fitted.values()])
     model = LogisticRegression(C=100.0, max_iter=10_000).fit(features, labels, sample_weight=weights)
 
@@ -120,7 +121,9 @@ def main() -> None:
         return model.predict_proba(np.array([e.features() for e in evidence]))[:, 1]
 
     validation = {
-        "TyDi QA valid, against train + valid passages": (file_index(tydi_valid, encoder, args.index_cache), tydi_valid.whole),
+        "TyDi QA valid, against train + valid passages": (
+            file_index(tydi_valid, encoder, args.index_cache), tydi_valid.whole
+        ),
         "FacQA valid": (file_index(facqa, encoder, args.index_cache),
                         read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="valid")),
     }

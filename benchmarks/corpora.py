@@ -25,7 +25,7 @@ from embeddings.passages import split_sentences
 from embeddings.retrieval import index_documents, known_vectors
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-TRAINING_FILES = ("tydiqa_id_train.jsonl", "unanswerable_id_train.jsonl")  # what scripts/train_ranker.py learns from
+TRAINING_FILES = ("tydiqa_id_train.jsonl", "unanswerable_id_train.jsonl")  # training data only (../shared/eval/README.md)
 NEGATIVES = 1000  # at most, sampled with seed 0
 
 

@@ -5,9 +5,10 @@
 Answerable: the sample article's test questions (tests/test_answers.py, Indonesian and English).
 Off-topic: the 32 questions of tests/test_answers.py that it does not answer (Indonesian and
 English, written for the sample). Unanswerable: questions from each evaluation file of
-../shared/eval/ (100 each, fixed shuffle), asked against the sample article. For each threshold, the share of each group
-the bot would answer with "not sure". (benchmarks/confidence.py fits the confidence and chooses
-the default on ../shared/eval/ itself.)
+../shared/eval/ (100 each, fixed shuffle), asked against the sample article. For each
+threshold, the share of each group the bot would answer with "not sure".
+(benchmarks/confidence.py fits the confidence and chooses the default on training and
+validation data.)
 """
 
 from __future__ import annotations
