@@ -32,7 +32,6 @@ from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
 from tests.botapi import BotApiStandIn  # noqa: E402
 
-
 FLOODER = 999
 
 

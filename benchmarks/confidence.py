@@ -33,10 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
 from config import load_settings  # noqa: E402
-from embeddings.confidence import Evidence  # noqa: E402
-from embeddings.encoder import load_encoder  # noqa: E402
 from embeddings.evaluation import EvalSet, eval_documents, read_eval_file  # noqa: E402
-from embeddings.retrieval import Retriever, index_documents, known_vectors  # noqa: E402
+from embeddings.indexing import known_vectors  # noqa: E402
+from embeddings.knowledge import KnowledgeBase  # noqa: E402
+from embeddings.search.confidence import Evidence  # noqa: E402
 
 MAX_WRONGLY_ABSTAINED = 0.05
 THRESHOLDS = np.round(np.arange(0.01, 0.61, 0.01), 2)
@@ -48,7 +48,7 @@ ENGLISH_QUESTIONS = Path(__file__).resolve().parent / "data" / "tydiqa_train_que
 
 
 def ask_in_pieces(
-    retriever_of, contexts: dict[str, str], questions: list[tuple[str, str]], size: int, rng, elsewhere: bool = False
+    knowledge_of, contexts: dict[str, str], questions: list[tuple[str, str]], size: int, rng, elsewhere: bool = False
 ) -> list[Evidence]:
     """Ask each (question, context id) against a piece of ``size`` passages that holds its context
     or, ``elsewhere``, against the next piece, which does not."""
@@ -62,8 +62,8 @@ def ask_in_pieces(
     evidence = []
     for piece, asked in by_piece.items():
         members = ids[piece * size : (piece + 1) * size]
-        retriever = retriever_of({cid: contexts[cid] for cid in members})
-        evidence += [answer.evidence for answer in retriever.ask_many(asked, k=1) if answer.evidence is not None]
+        knowledge = knowledge_of({cid: contexts[cid] for cid in members})
+        evidence += [answer.evidence for answer in knowledge.ask_many(asked, k=1) if answer.evidence is not None]
     return evidence
 
 
@@ -72,8 +72,7 @@ def main() -> None:
     add_corpus_arguments(parser)
     args = parser.parse_args()
 
-    settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    encoder = load_settings().knowledge_setup().load_encoder()
     files = {file.name: file for file in load_eval_files(args.eval_dir)}
     tydi_valid, facqa = files["tydiqa_id_valid"], files["facqa_id_news"]
     train = read_eval_file(args.eval_dir / "tydiqa_id_train.jsonl")
@@ -96,18 +95,17 @@ def main() -> None:
 
     known = known_vectors(file_index(tydi_valid, encoder, args.index_cache), encoder)
 
-    def retriever_of(subset: dict[str, str]) -> Retriever:
-        index, _ = index_documents(eval_documents(EvalSet(subset, [])), encoder, "pieces", known=known)
-        return Retriever(encoder, index)
+    def knowledge_of(subset: dict[str, str]) -> KnowledgeBase:
+        return KnowledgeBase.in_memory(eval_documents(EvalSet(subset, [])), encoder, known=known)
 
     groups: dict[tuple[int, str], list[Evidence]] = {}
     for size in (*PIECES, len(contexts)):
-        groups[(size, "answerable")] = ask_in_pieces(retriever_of, contexts, answerable, size, rng)
-        groups[(size, "unanswerable")] = ask_in_pieces(retriever_of, contexts, unanswerable, size, rng)
-        groups[(size, "answerable, in English")] = ask_in_pieces(retriever_of, contexts, english, size, rng)
+        groups[(size, "answerable")] = ask_in_pieces(knowledge_of, contexts, answerable, size, rng)
+        groups[(size, "unanswerable")] = ask_in_pieces(knowledge_of, contexts, unanswerable, size, rng)
+        groups[(size, "answerable, in English")] = ask_in_pieces(knowledge_of, contexts, english, size, rng)
         if size < len(contexts):
-            groups[(size, "off-topic")] = ask_in_pieces(retriever_of, contexts, answerable, size, rng, elsewhere=True)
-            groups[(size, "off-topic, in English")] = ask_in_pieces(retriever_of, contexts, english, size, rng, True)
+            groups[(size, "off-topic")] = ask_in_pieces(knowledge_of, contexts, answerable, size, rng, elsewhere=True)
+            groups[(size, "off-topic, in English")] = ask_in_pieces(knowledge_of, contexts, english, size, rng, True)
         print(f"asked against corpora of {size} passages", flush=True)
     # IDK-MRC's unanswerable questions are written to resemble their passage: this evidence tells
     # only a few of them from answerable ones (see the table), so they are measured, not fitted.
@@ -128,7 +126,7 @@ def main() -> None:
                         read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="valid")),
     }
     valid = {
-        name: confidences([a.evidence for a in Retriever(encoder, index).ask_many([q for q, _ in eval_set.queries], k=1)])
+        name: confidences([a.evidence for a in KnowledgeBase(encoder, index).ask_many([q for q, _ in eval_set.queries])])
         for name, (index, eval_set) in validation.items()
     }
     default = max(float(t) for t in THRESHOLDS if all(np.mean(c < t) <= MAX_WRONGLY_ABSTAINED for c in valid.values()))

@@ -17,12 +17,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.documents import Document, DocumentSet, Section
-from embeddings.encoder import Encoder
+from embeddings.documents.document import Document, Section
+from embeddings.documents.folder import DocumentSet
+from embeddings.documents.passages import split_sentences
 from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
-from embeddings.index import IndexUnavailable, PassageIndex, load_index, save_index
-from embeddings.passages import split_sentences
-from embeddings.retrieval import index_documents, known_vectors
+from embeddings.indexing import index_documents, known_vectors
+from embeddings.models.encoder import Encoder
+from embeddings.search.index import IndexUnavailable, PassageIndex, load_index, save_index
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 TRAINING_FILES = ("tydiqa_id_train.jsonl", "unanswerable_id_train.jsonl")  # training data only (../shared/eval/README.md)
@@ -110,7 +111,7 @@ def file_index(file: EvalFile, encoder: Encoder, cache: Path | None) -> PassageI
             return load_index(cache / file.name, model=encoder.name)
         except IndexUnavailable:
             pass
-    index, _ = index_documents(eval_documents(file.whole), encoder, "benchmark")
+    index, _ = index_documents(eval_documents(file.whole), encoder)
     if cache is not None:
         save_index(index, cache / file.name)
     return index
@@ -129,8 +130,8 @@ def combined_index(files: list[EvalFile], encoder: Encoder, cache: Path | None, 
         known.update(known_vectors(file_index(file, encoder, cache), encoder))
         documents += eval_documents(file.whole).documents
         sentences += [s for text in file.whole.contexts.values() for s in split_sentences(" ".join(text.split()))]
-    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, "combined", known=known)
+    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, known=known)
     extra = [s for s in dict.fromkeys(sentences) if len(s) > 40][: max(0, passages - len(index.passages))]
     documents += [Document(f"sentence-{n}", f"sentence-{n}", (Section("", (text,)),)) for n, text in enumerate(extra)]
-    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, "combined", known=known)
+    index, _ = index_documents(DocumentSet(tuple(documents)), encoder, known=known)
     return index

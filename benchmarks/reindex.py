@@ -10,6 +10,7 @@ paragraph of one document and deletes another document. Prints the time and the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -21,9 +22,8 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import EVAL_DIR  # noqa: E402
 from config import load_settings  # noqa: E402
-from embeddings.encoder import load_encoder  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
-from embeddings.retrieval import reindex  # noqa: E402
+from embeddings.knowledge import KnowledgeBase  # noqa: E402
 
 DOCUMENTS = 20
 
@@ -35,22 +35,23 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    encoder = settings.knowledge_setup().load_encoder()
     paragraphs = list(read_eval_file(args.eval_dir / "facqa_id_news.jsonl").contexts.values())
     with tempfile.TemporaryDirectory() as tmp:
         docs, index_dir = Path(tmp) / "docs", Path(tmp) / "index"
         docs.mkdir()
+        setup = dataclasses.replace(settings.knowledge_setup(), docs_dir=docs, index_dir=index_dir)
         for number in range(DOCUMENTS):
             chunk = paragraphs[number * args.paragraphs : (number + 1) * args.paragraphs]
             (docs / f"berita-{number:02}.txt").write_text("\n\n".join(chunk) + "\n", encoding="utf-8")
-        _, full = reindex(docs, index_dir, encoder)
-        _, unchanged = reindex(docs, index_dir, encoder)
+        _, full = KnowledgeBase.build(setup, encoder)
+        _, unchanged = KnowledgeBase.build(setup, encoder)
         edited = docs / "berita-07.txt"
         text = edited.read_text(encoding="utf-8")
         first_paragraph = text.split("\n\n")[0]
         edited.write_text(text.replace(first_paragraph, first_paragraph + " Laporan ini diperbarui.", 1), encoding="utf-8")
         (docs / "berita-12.txt").unlink()
-        _, incremental = reindex(docs, index_dir, encoder)
+        _, incremental = KnowledgeBase.build(setup, encoder)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{DOCUMENTS} documents of {args.paragraphs} FacQA paragraphs, {full.passages} passages")

@@ -8,7 +8,7 @@ indexed once; its scored questions are the test split where there is one, else a
 the same run:
 - plain BM25: bm25s over lower-cased word tokens, no stemming;
 - plain dense: multilingual-e5-small passage vectors, exact inner product;
-- tanya: the product's retrieval (`Retriever.ask`, as `tanya eval`, `tanya ask` and the bot use it).
+- tanya: the product's retrieval (`KnowledgeBase.ask`, as `tanya eval`, `tanya ask` and the bot use it).
 Prints a Markdown table of Recall@1, Recall@5 and MRR@10 and, for tanya: the sentence hit rate
 (where the right passage is first, its chosen sentence holds the answer) and, at the default
 TANYA_MIN_CONFIDENCE, the share of the file's questions answered "not sure" (wrongly) and of
@@ -31,10 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files, negatives  # noqa: E402
-from config import Settings, load_settings  # noqa: E402
-from embeddings.encoder import load_encoder  # noqa: E402
+from config import load_settings  # noqa: E402
+from embeddings.defaults import MIN_CONFIDENCE  # noqa: E402
 from embeddings.evaluation import score_rankings  # noqa: E402
-from embeddings.retrieval import CANDIDATES, Retriever  # noqa: E402
+from embeddings.knowledge import KnowledgeBase  # noqa: E402
+from embeddings.search.retrieval import CANDIDATES  # noqa: E402
 
 _WORD = re.compile(r"\w+")
 
@@ -44,12 +45,11 @@ def main() -> None:
     add_corpus_arguments(parser)
     args = parser.parse_args()
 
-    settings = load_settings()
-    min_confidence = Settings.model_fields["min_confidence"].default
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    setup = load_settings().knowledge_setup()
+    encoder = setup.load_encoder()
     files = load_eval_files(args.eval_dir)
-    print(f"model: {settings.model}; machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; default min_confidence {min_confidence}")
+    print(f"model: {encoder.name}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}; default min_confidence {MIN_CONFIDENCE}")
     print()
     print("| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
           "| answerable 'not sure' | unanswerable 'not sure' |")
@@ -71,8 +71,8 @@ def main() -> None:
         _, dense_ids = index.search(encoder.encode_queries(questions), CANDIDATES)
         plain_dense = [[owners[i] for i in row if i >= 0] for row in dense_ids]
 
-        retriever = Retriever(encoder, index)
-        answers = retriever.ask_many(questions, k=CANDIDATES)
+        knowledge = KnowledgeBase(encoder, index)  # the default min_confidence
+        answers = knowledge.ask_many(questions, k=CANDIDATES)
         tanya = [[hit.passage.document for hit in answer.hits] for answer in answers]
         sentence_hits = []
         for (question, gold), answer in zip(eval_set.queries, answers, strict=True):
@@ -80,8 +80,8 @@ def main() -> None:
             if spans and answer.hits and answer.hits[0].passage.document in gold and answer.sentence:
                 start, end = answer.sentence
                 sentence_hits.append(any(span in answer.hits[0].passage.text[start:end] for span in spans))
-        answerable = np.mean([answer.confidence < min_confidence for answer in answers])
-        unanswerable = np.mean([a.confidence < min_confidence for a in retriever.ask_many(negatives(file, files), 1)])
+        answerable = np.mean([not answer.sure for answer in answers])
+        unanswerable = np.mean([not answer.sure for answer in knowledge.ask_many(negatives(file, files), 1)])
         extra = {"tanya": f"{np.mean(sentence_hits):.3f} | {answerable:.3f} | {unanswerable:.3f}"}
 
         for system, rankings in (("plain BM25", plain_bm25), ("plain dense", plain_dense), ("tanya", tanya)):

@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from embeddings.index import file_checksum, read_vector_index, search_vectors, vector_index  # noqa: E402
-from embeddings.retrieval import CANDIDATES  # noqa: E402
+from embeddings.search.index import file_checksum, read_vector_index, search_vectors, vector_index  # noqa: E402
+from embeddings.search.retrieval import CANDIDATES  # noqa: E402
 
 NOISE = 0.3
 
@@ -99,10 +99,9 @@ def main() -> None:
     import faiss
 
     from config import load_settings
-    from embeddings.encoder import load_encoder
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    encoder = settings.knowledge_setup().load_encoder()
     files = load_eval_files(args.eval_dir)
     parts, questions, index_bytes, passages = [], [], 0, 0
     for file in files:

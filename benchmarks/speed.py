@@ -16,6 +16,7 @@ built, from launch to printed answer; its peak RSS is the serving memory figure.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import random
@@ -30,8 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, combined_index, load_eval_files  # noqa: E402
-
-BACKENDS = ("onnx-int8", "onnx", "torch")
+from embeddings.defaults import BACKENDS  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -39,14 +39,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def latencies_ms(retriever, questions: list[str]) -> list[float]:
+def latencies_ms(knowledge, questions: list[str]) -> list[float]:
     """Milliseconds of each question asked alone, after 20 warm-up questions."""
     for question in questions[:20]:
-        retriever.search(question)
+        knowledge.ask(question)
     latencies = []
     for question in questions:
         started = time.perf_counter()
-        retriever.search(question)
+        knowledge.ask(question)
         latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
@@ -75,12 +75,14 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--large", type=int, default=10_000, help="passages of the large corpus")
     parser.add_argument("--passages", type=int, default=400, help="passages to index for throughput")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)} (default: all)"
+    )
     args = parser.parse_args()
 
     from config import load_settings
-    from embeddings.encoder import load_encoder
     from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
-    from embeddings.retrieval import Retriever, index_documents, open_index
+    from embeddings.knowledge import KnowledgeBase
 
     settings = load_settings()
     facqa = read_eval_file(args.eval_dir / "facqa_id_news.jsonl")
@@ -93,21 +95,23 @@ def main() -> None:
     subset = EvalSet(dict(list(facqa.contexts.items())[: args.passages]), [])
     texts = list(subset.contexts.values())
     rows = []
-    for backend in BACKENDS:
-        load_encoder(settings.model, settings.model_cache_dir, backend)  # make sure conversion and export are cached
+    for backend in args.backends.split(","):
+        setup = dataclasses.replace(settings.knowledge_setup(), backend=backend)
+        setup.load_encoder()  # make sure conversion and export are cached
         started = time.perf_counter()
-        encoder = load_encoder(settings.model, settings.model_cache_dir, backend)
+        encoder = setup.load_encoder()
         load_seconds = time.perf_counter() - started
 
         with tempfile.TemporaryDirectory() as tmp:
-            latencies = latencies_ms(Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder)), questions)
+            sample = KnowledgeBase.open(dataclasses.replace(setup, index_dir=Path(tmp)), encoder)
+            latencies = latencies_ms(sample, questions)
         cache = args.index_cache / backend if args.index_cache else None
         large = combined_index(files, encoder, cache, args.large)
-        large_latencies = latencies_ms(Retriever(encoder, large), mixed_questions)
+        large_latencies = latencies_ms(KnowledgeBase(encoder, large), mixed_questions)
 
         encoder.encode_documents(texts[:32])
         started = time.perf_counter()
-        index_documents(eval_documents(subset), encoder, "speed")  # passages, their sentences, BM25
+        KnowledgeBase.in_memory(eval_documents(subset), encoder)  # passages, their sentences, BM25
         passages_per_second = len(texts) / (time.perf_counter() - started)
 
         with tempfile.TemporaryDirectory() as tmp:

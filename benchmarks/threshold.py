@@ -14,6 +14,7 @@ validation data.)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import sys
 import tempfile
@@ -24,11 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from config import load_settings  # noqa: E402
-from embeddings.encoder import load_encoder  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from embeddings.retrieval import Retriever, open_index  # noqa: E402
 from benchmarks.corpora import TRAINING_FILES  # noqa: E402
+from config import load_settings  # noqa: E402
+from embeddings.evaluation import read_eval_file  # noqa: E402
+from embeddings.knowledge import KnowledgeBase  # noqa: E402
 from tests.test_answers import QUESTIONS, UNANSWERABLE  # noqa: E402
 
 
@@ -39,16 +39,15 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     with tempfile.TemporaryDirectory() as tmp:
-        retriever = Retriever(encoder, open_index(settings.docs_dir, Path(tmp), encoder))
-        answerable = np.array([retriever.ask(question, 1).confidence for question, _, _ in QUESTIONS])
-        off_topic = np.array([answer.confidence for answer in retriever.ask_many(UNANSWERABLE, 1)])
+        knowledge = KnowledgeBase.open(dataclasses.replace(settings.knowledge_setup(), index_dir=Path(tmp)))
+        answerable = np.array([knowledge.ask(question, 1).confidence for question, _, _ in QUESTIONS])
+        off_topic = np.array([answer.confidence for answer in knowledge.ask_many(UNANSWERABLE, 1)])
         unanswerable = []
         for path in sorted(p for p in args.eval_dir.glob("*.jsonl") if p.name not in TRAINING_FILES):
             questions = [question for question, _ in read_eval_file(path).queries]
             random.Random(0).shuffle(questions)
-            unanswerable += [answer.confidence for answer in retriever.ask_many(questions[: args.negatives], 1)]
+            unanswerable += [answer.confidence for answer in knowledge.ask_many(questions[: args.negatives], 1)]
     unanswerable = np.array(unanswerable)
 
     print(f"answerable: {len(answerable)} questions about {settings.docs_dir.name}/; "

@@ -20,9 +20,8 @@ from bot import handlers
 from bot.delivery import RetryingRateLimiter
 from bot.rate_limit import UserRateLimit
 from config import Settings
-from embeddings.encoder import Encoder, load_encoder
 from embeddings.knowledge import KnowledgeBase
-from embeddings.retrieval import IndexOptions
+from embeddings.models.encoder import Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +74,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         raise ValueError("TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
 
     async def post_init(application: Application) -> None:
-        loaded = encoder or await asyncio.to_thread(
-            load_encoder, settings.model, settings.model_cache_dir, settings.backend
-        )
-        options = IndexOptions(settings.max_document_bytes, settings.exact_search_limit)
         application.bot_data["knowledge"] = await asyncio.to_thread(
-            KnowledgeBase, loaded, settings.docs_dir, settings.index_dir, options
+            KnowledgeBase.open, settings.knowledge_setup(), encoder
         )
         for language, commands in COMMANDS.items():
             try:

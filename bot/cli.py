@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from config import Settings, SettingsError, load_settings
-from embeddings.index import IndexUnavailable
+from embeddings.search.index import IndexUnavailable
 
 _WIDTH = 100
 
@@ -26,33 +26,19 @@ def _quiet_libraries(backend: str) -> None:
         transformers_logging.disable_progress_bar()
 
 
-def _encoder(settings: Settings):
-    from embeddings.encoder import load_encoder
+def _knowledge(settings: Settings):
+    """The knowledge base of ``settings``, its index built or rebuilt first when needed."""
+    from embeddings.knowledge import KnowledgeBase
 
     _quiet_libraries(settings.backend)
-    return load_encoder(settings.model, settings.model_cache_dir, settings.backend)
-
-
-def _index_options(settings: Settings):
-    from embeddings.retrieval import IndexOptions
-
-    return IndexOptions(settings.max_document_bytes, settings.exact_search_limit)
-
-
-def _retriever(settings: Settings):
-    from embeddings.retrieval import Retriever, open_index
-
-    encoder = _encoder(settings)
-    options = _index_options(settings)
-    index = open_index(settings.docs_dir, settings.index_dir, encoder, progress=sys.stderr.isatty(), options=options)
-    return Retriever(encoder, index)
+    return KnowledgeBase.open(settings.knowledge_setup(), progress=sys.stderr.isatty())
 
 
 def command_index(settings: Settings, args: argparse.Namespace) -> int:
-    from embeddings.retrieval import reindex
+    from embeddings.knowledge import KnowledgeBase
 
-    encoder = _encoder(settings)
-    _, report = reindex(settings.docs_dir, settings.index_dir, encoder, progress=True, options=_index_options(settings))
+    _quiet_libraries(settings.backend)
+    _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)
     for problem in report.problems:
         print(f"skipped {problem.message}", file=sys.stderr)
     print(
@@ -67,7 +53,7 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     if not question:
         print("error: the question is empty", file=sys.stderr)
         return 2
-    answer = _retriever(settings).ask(question, k=args.k)
+    answer = _knowledge(settings).ask(question, k=args.k)
     if not answer.hits:
         print("No documents are indexed: add .txt or .md files to TANYA_DOCS_DIR and run `tanya index`.")
         return 1
@@ -77,7 +63,7 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         label, rating = f"#{rank}", f"similarity {hit.score:.3f}"
         if rank == 1:
             label, rating = "Best answer", f"confidence {answer.confidence:.2f}"
-            if answer.confidence < settings.min_confidence:
+            if not answer.sure:
                 label = (
                     f"Not sure the documents answer this (confidence below "
                     f"TANYA_MIN_CONFIDENCE={settings.min_confidence}); closest"
@@ -92,7 +78,7 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_sections(settings: Settings, args: argparse.Namespace) -> int:
-    sections = _retriever(settings).index.sections()
+    sections = _knowledge(settings).sections()
     if not sections:
         print("No documents are indexed.")
         return 1
@@ -111,10 +97,12 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     eval_set = read_eval_file(args.file, split=args.split)
     negatives = [question for question, _ in read_eval_file(args.negatives).queries] if args.negatives else None
+    setup = settings.knowledge_setup()
+    _quiet_libraries(setup.backend)
     result = evaluate(
         eval_set,
-        _encoder(settings),
-        min_confidence=settings.min_confidence,
+        setup.load_encoder(),
+        min_confidence=setup.min_confidence,
         negatives=negatives,
         progress=not args.json and sys.stderr.isatty(),
     )

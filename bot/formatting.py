@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from bot.texts import text
-from embeddings.index import SectionEntry
-from embeddings.passages import sentence_spans
-from embeddings.retrieval import Hit
+from embeddings.documents.passages import sentence_spans
+from embeddings.knowledge import ReindexResult
+from embeddings.search.index import Manifest, SectionEntry
+from embeddings.search.retrieval import Answer
 
 MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
 PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
@@ -116,23 +118,17 @@ def confidence_level(confidence: float) -> str:
     return "low"
 
 
-def format_answer(
-    hit: Hit,
-    sentence: tuple[int, int] | None,
-    *,
-    language: str,
-    confidence: float | None,
-    min_confidence: float,
-    rank: int = 1,
-    total: int = 1,
-) -> str:
-    """An answer message: section title, passage with the answering sentence in bold, source, confidence.
+def format_answer(answer: Answer, rank: int = 0, *, language: str) -> str:
+    """Passage ``rank`` (0-based) of ``answer`` as a message: section title, passage with the
+    answering sentence in bold, source, and, for the best passage, how sure the answer is.
 
-    ``confidence`` is that of the best answer, given for it alone: the other passages found are
-    alternatives the user asked to see, and are not rated.
+    Only the best passage is rated (or said to be a guess): the others are alternatives the user
+    asked to see.
     """
-    passage = hit.passage
-    unsure = confidence is not None and confidence < min_confidence
+    passage = answer.hits[rank].passage
+    sentence = answer.sentences[rank]
+    total = len(answer.hits)
+    unsure = rank == 0 and not answer.sure
     head = f"{text(language, 'not_sure')}\n\n" if unsure else ""
     title = f"<b>{escape(shorten(passage.section, TITLE_LIMIT))}</b>\n"
     source = text(
@@ -145,10 +141,11 @@ def format_answer(
     notes = []
     if unsure:
         notes.append(text(language, "not_sure_hint"))
-    elif confidence is not None:
-        notes.append(text(language, "confidence", level=text(language, f"level_{confidence_level(confidence)}")))
+    elif rank == 0:
+        level = confidence_level(answer.confidence)
+        notes.append(text(language, "confidence", level=text(language, f"level_{level}")))
     if total > 1:
-        notes.append(text(language, "answer_position", rank=rank, total=total))
+        notes.append(text(language, "answer_position", rank=rank + 1, total=total))
     tail = f"\n\n{source}" + ("\n" + " · ".join(notes) if notes else "")
     budget = MESSAGE_LIMIT - len(head) - len(title) - len(tail)
     return head + title + fit_passage(passage.text, sentence, budget) + tail
@@ -178,3 +175,58 @@ def section_list(sections: list[SectionEntry], language: str, start: int, count:
             lines.append(f"\n📄 <i>{escape(shorten(document, TITLE_LIMIT))}</i>")
         lines.append(f"{section.number}. {escape(shorten(section.title, 120))}")
     return "\n".join(lines)
+
+
+def reindex_report(result: ReindexResult, language: str) -> str:
+    """What a reindex changed: counts before and after, documents added and removed, files skipped."""
+    lines = [
+        text(
+            language,
+            "reindex_done",
+            seconds=result.seconds,
+            documents_before=result.before.documents,
+            documents_after=result.after.documents,
+            sections_before=result.before.sections,
+            sections_after=result.after.sections,
+            passages_before=result.before.passages,
+            passages_after=result.after.passages,
+        )
+    ]
+    for key, names in (("reindex_added", result.added), ("reindex_removed", result.removed)):
+        if names:
+            lines.append(text(language, key, names=escape(shorten(", ".join(names), 600))))
+    if result.problems:
+        problems = "; ".join(problem.message for problem in result.problems)
+        lines.append(text(language, "reindex_skipped", problems=escape(shorten(problems, 1500))))
+    return "\n".join(lines)[:MESSAGE_LIMIT]
+
+
+def reindex_failure(reason: str, language: str) -> str:
+    """A failed reindex, and why."""
+    return text(language, "reindex_failed", reason=escape(shorten(reason, 300)))
+
+
+def age(created_at: str, now: datetime | None = None) -> str:
+    """The time since ``created_at`` (ISO 8601), in its largest whole unit: ``3 d``, ``5 h``, ``12 min``, ``40 s``."""
+    now = now or datetime.now(timezone.utc)
+    seconds = max(0, int((now - datetime.fromisoformat(created_at)).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def stats_message(manifest: Manifest, answered: int, median_ms: float | None, language: str) -> str:
+    """/stats: the index (documents, passages, model, age) and the questions answered since start."""
+    return text(
+        language,
+        "stats",
+        documents=manifest.documents,
+        sections=manifest.sections,
+        passages=manifest.passages,
+        model=escape(manifest.model),
+        created_at=escape(manifest.created_at),
+        age=age(manifest.created_at),
+        answered=answered,
+        median="—" if median_ms is None else f"{median_ms:.0f} ms",
+    )

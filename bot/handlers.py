@@ -1,16 +1,14 @@
-"""One handler per command or kind of update. Retrieval runs in worker threads, off the event loop."""
+"""One handler per command or kind of update: parse, call the core (in a worker thread), format, send."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
-import re
 import statistics
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
@@ -19,12 +17,14 @@ from telegram.ext import ContextTypes
 
 from bot.delivery import may_have_arrived
 from bot.formatting import (
-    MESSAGE_LIMIT,
     escape,
     format_answer,
+    reindex_failure,
+    reindex_report,
     section_list,
     section_pages,
     shorten,
+    stats_message,
 )
 from bot.keyboards import (
     LIST_PAGE_SIZE,
@@ -33,15 +33,17 @@ from bot.keyboards import (
     ListButton,
     SectionButton,
     answer_keyboard,
+    list_pages,
     parse_callback,
     section_keyboard,
     section_list_keyboard,
 )
 from bot.rate_limit import UserRateLimit
+from bot.recent_answers import RecentAnswers
 from bot.texts import language_of, text
 from config import Settings
-from embeddings.index import SectionEntry
 from embeddings.knowledge import KnowledgeBase, ReindexBusy
+from embeddings.search.index import SectionEntry
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,10 @@ def _stats(context: ContextTypes.DEFAULT_TYPE) -> AnswerStats:
 
 def _rate_limit(context: ContextTypes.DEFAULT_TYPE) -> UserRateLimit:
     return context.bot_data["rate_limit"]
+
+
+def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> RecentAnswers:
+    return context.chat_data.setdefault("answers", RecentAnswers())
 
 
 def _language(update: Update) -> str:
@@ -157,23 +163,19 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
             )
         return
     knowledge = _knowledge(context)
-    settings = _settings(context)
+    index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
     started = time.perf_counter()
-    result = await asyncio.to_thread(knowledge.ask, asked, settings.answers)
-    if not result.hits:
+    found = await asyncio.to_thread(knowledge.ask, asked, _settings(context).answers)
+    if not found.hits:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
-    best = result.hits[0]
-    ids = tuple(hit.number for hit in result.hits)
-    reply = format_answer(
-        best, result.sentence, language=language, confidence=result.confidence,
-        min_confidence=settings.min_confidence, total=len(ids),
-    )
+    answer_id = _recent_answers(context).keep(found, index_id)
     # Counted before it is sent: whoever has seen the answer and asks /stats next must find it counted.
     _stats(context).record(time.perf_counter() - started)
+    section_number = found.hits[0].passage.section_number
     await message.reply_html(
-        reply,
-        reply_markup=answer_keyboard(knowledge.version, ids, 0, best.passage.section_number, language),
+        format_answer(found, 0, language=language),
+        reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
         do_quote=True,
     )
 
@@ -190,54 +192,31 @@ async def _send_section_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if not entries:
         await update.effective_message.reply_html(text_before + text(language, "no_documents"))
         return
-    pages = -(-len(entries) // LIST_PAGE_SIZE)
     body = section_list(entries, language, 0, LIST_PAGE_SIZE)
     numbers = [entry.number for entry in entries[:LIST_PAGE_SIZE]]
     await update.effective_message.reply_html(
         (text_before + "\n\n" if text_before else "") + body,
-        reply_markup=section_list_keyboard(knowledge.version, numbers, 0, pages),
+        reply_markup=section_list_keyboard(knowledge.index_id, numbers, 0, list_pages(len(entries))),
     )
-
-
-def _words(value: str) -> set[str]:
-    return {word for word in re.findall(r"\w+", value.casefold()) if len(word) >= 3 or word.isdigit()}
-
-
-def _find_section(entries: list[SectionEntry], words: str) -> SectionEntry | None:
-    """The section whose title has the most of ``words`` (a word may be the start of a title word)."""
-    wanted = _words(words)
-    best, best_overlap = None, 0
-    for entry in entries:
-        title = _words(entry.title)
-        overlap = sum(1 for word in wanted if any(title_word.startswith(word) for title_word in title))
-        if overlap > best_overlap:
-            best, best_overlap = entry, overlap
-    return best
 
 
 async def section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/section 3 or /section words of the title: that section's full text, paged."""
     language = _language(update)
     argument = " ".join(context.args or [])
-    entries = _knowledge(context).sections()
+    knowledge = _knowledge(context)
     if not argument:
         await _send_section_list(update, context, text_before=text(language, "section_usage"))
         return
-    if argument.isdigit():
-        number = int(argument)
-        found = next((entry for entry in entries if entry.number == number), None)
-        if found is None:
-            shown = escape(shorten(argument, 20))
-            await _send_section_list(
-                update, context, text(language, "section_not_found_number", number=shown, count=len(entries))
-            )
-            return
-    else:
-        found = _find_section(entries, argument)
-        if found is None:
-            shown = escape(shorten(argument, 60))
-            await _send_section_list(update, context, text(language, "section_not_found_words", words=shown))
-            return
+    found = knowledge.section(int(argument)) if argument.isdigit() else knowledge.find_section(argument)
+    if found is None:
+        if argument.isdigit():
+            shown, count = escape(shorten(argument, 20)), len(knowledge.sections())
+            problem = text(language, "section_not_found_number", number=shown, count=count)
+        else:
+            problem = text(language, "section_not_found_words", words=escape(shorten(argument, 60)))
+        await _send_section_list(update, context, problem)
+        return
     await _send_section_page(update.effective_message, context, found, 0, language, edit=False)
 
 
@@ -245,7 +224,7 @@ async def _send_section_page(
     message: Message, context: ContextTypes.DEFAULT_TYPE, entry: SectionEntry, page: int, language: str, edit: bool
 ) -> None:
     pages = section_pages(entry, language)
-    keyboard = section_keyboard(_knowledge(context).version, entry.number, page, len(pages))
+    keyboard = section_keyboard(_knowledge(context).index_id, entry.number, page, len(pages))
     if edit:
         try:
             await message.edit_text(pages[page], parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -260,53 +239,55 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press on one of the bot's buttons; stale or forged data gets an answer and does nothing."""
     query = update.callback_query
     language = _language(update)
-    knowledge = _knowledge(context)
     if query.data == NOTHING:
         await query.answer()
         return
     target = parse_callback(query.data)
-    if target is None or target.version != knowledge.version or query.message is None:
+    if target is None or query.message is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
-        return
-    if isinstance(target, AnswerButton):
+    elif isinstance(target, AnswerButton):  # a kept answer: it holds its passages, whatever the index now
         await _show_answer(update, context, target, language)
+    elif target.index_id != _knowledge(context).index_id:
+        await query.answer(text(language, "stale_button"), show_alert=True)
     elif isinstance(target, SectionButton):
-        entry = next((e for e in knowledge.sections() if e.number == target.section), None)
-        pages = section_pages(entry, language) if entry else []
-        if target.page >= len(pages):
-            await query.answer(text(language, "stale_button"), show_alert=True)
-            return
-        await query.answer()
-        await _send_section_page(query.message, context, entry, target.page, language, edit=target.in_place)
+        await _show_section_page(update, context, target, language)
     else:
         await _show_section_list_page(update, context, target, language)
 
 
 async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target: AnswerButton, language: str) -> None:
+    """Another passage of a kept answer, in place of the one shown."""
     query = update.callback_query
-    knowledge = _knowledge(context)
-    original = query.message.reply_to_message
-    asked = (original.text or "") if original else ""
-    if asked.startswith("/"):
-        asked = asked.partition(" ")[2]
-    result = await asyncio.to_thread(knowledge.ask, asked, len(target.passage_ids)) if asked.strip() else None
-    found = {hit.number: (hit, sentence) for hit, sentence in zip(result.hits, result.sentences, strict=True)} if result else {}
-    if target.passage_ids[target.rank] not in found:
+    kept = _recent_answers(context).get(target.answer_id)
+    if kept is None:
+        await query.answer(text(language, "answer_expired"), show_alert=True)
+        return
+    found, index_id = kept
+    if target.rank >= len(found.hits):
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
     await query.answer()
-    hit, sentence = found[target.passage_ids[target.rank]]
-    settings = _settings(context)
+    section_number = found.hits[target.rank].passage.section_number
     await query.message.edit_text(
-        format_answer(
-            hit, sentence, language=language, confidence=result.confidence if target.rank == 0 else None,
-            min_confidence=settings.min_confidence, rank=target.rank + 1, total=len(target.passage_ids),
-        ),
+        format_answer(found, target.rank, language=language),
         parse_mode=ParseMode.HTML,
         reply_markup=answer_keyboard(
-            knowledge.version, target.passage_ids, target.rank, hit.passage.section_number, language
+            target.answer_id, target.rank, len(found.hits), index_id, section_number, language
         ),
     )
+
+
+async def _show_section_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: SectionButton, language: str
+) -> None:
+    query = update.callback_query
+    entry = _knowledge(context).section(target.section)
+    pages = section_pages(entry, language) if entry else []
+    if target.page >= len(pages):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await _send_section_page(query.message, context, entry, target.page, language, edit=target.in_place)
 
 
 async def _show_section_list_page(
@@ -315,7 +296,7 @@ async def _show_section_list_page(
     query = update.callback_query
     knowledge = _knowledge(context)
     entries = knowledge.sections()
-    pages = max(1, -(-len(entries) // LIST_PAGE_SIZE))
+    pages = list_pages(len(entries))
     if target.page >= pages:
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
@@ -325,7 +306,7 @@ async def _show_section_list_page(
     await query.message.edit_text(
         section_list(entries, language, start_at, LIST_PAGE_SIZE),
         parse_mode=ParseMode.HTML,
-        reply_markup=section_list_keyboard(knowledge.version, numbers, target.page, pages),
+        reply_markup=section_list_keyboard(knowledge.index_id, numbers, target.page, pages),
     )
 
 
@@ -349,37 +330,10 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
         logger.exception("reindex failed")
         # Telegram users see the documents folder by its name, never the server's directories.
-        reason = str(error).replace(str(knowledge.docs_dir), knowledge.docs_dir.name)
-        await message.reply_html(text(language, "reindex_failed", reason=escape(shorten(reason, 300))))
+        docs_dir = knowledge.setup.docs_dir
+        await message.reply_html(reindex_failure(str(error).replace(str(docs_dir), docs_dir.name), language))
         return
-    lines = [
-        text(
-            language,
-            "reindex_done",
-            seconds=result.seconds,
-            documents_before=result.before.documents,
-            documents_after=result.after.documents,
-            sections_before=result.before.sections,
-            sections_after=result.after.sections,
-            passages_before=result.before.passages,
-            passages_after=result.after.passages,
-        )
-    ]
-    for key, names in (("reindex_added", result.added), ("reindex_removed", result.removed)):
-        if names:
-            lines.append(text(language, key, names=escape(shorten(", ".join(names), 600))))
-    if result.problems:
-        problems = "; ".join(problem.message for problem in result.problems)
-        lines.append(text(language, "reindex_skipped", problems=escape(shorten(problems, 1500))))
-    await message.reply_html("\n".join(lines)[:MESSAGE_LIMIT])
-
-
-def _age(created_at: str) -> str:
-    seconds = max(0, int((datetime.now(timezone.utc) - datetime.fromisoformat(created_at)).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    await message.reply_html(reindex_report(result, language))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -388,22 +342,9 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not _is_admin(update, context):
         await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
         return
-    manifest = _knowledge(context).manifest
     answer_stats = _stats(context)
-    median = answer_stats.median_ms()
     await update.effective_message.reply_html(
-        text(
-            language,
-            "stats",
-            documents=manifest.documents,
-            sections=manifest.sections,
-            passages=manifest.passages,
-            model=escape(manifest.model),
-            created_at=escape(manifest.created_at),
-            age=_age(manifest.created_at),
-            answered=answer_stats.answered,
-            median="—" if median is None else f"{median:.0f} ms",
-        )
+        stats_message(_knowledge(context).manifest, answer_stats.answered, answer_stats.median_ms(), language)
     )
 
 

@@ -60,6 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Questions answered since start: {answered}\nMedian answer time: {median}"
         ),
         "stale_button": "This button is out of date. Please ask again.",
+        "answer_expired": "I no longer have this answer. Please ask again.",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
     },
     "id": {
@@ -117,6 +118,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Pertanyaan dijawab sejak mulai: {answered}\nMedian waktu jawab: {median}"
         ),
         "stale_button": "Tombol ini sudah kedaluwarsa. Silakan bertanya lagi.",
+        "answer_expired": "Jawaban ini sudah tidak saya simpan. Silakan bertanya lagi.",
         "error": "Maaf, terjadi kesalahan di pihak saya. Silakan coba lagi sebentar lagi.",
     },
 }

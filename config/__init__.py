@@ -1,5 +1,5 @@
 """tanya's configuration: one pydantic-settings ``Settings``."""
 
-from config.settings import DEFAULT_MODEL, SAMPLE_DOCS_DIR, Settings, SettingsError, load_settings
+from config.settings import SAMPLE_DOCS_DIR, Settings, SettingsError, load_settings
 
-__all__ = ["DEFAULT_MODEL", "SAMPLE_DOCS_DIR", "Settings", "SettingsError", "load_settings"]
+__all__ = ["SAMPLE_DOCS_DIR", "Settings", "SettingsError", "load_settings"]

@@ -5,13 +5,27 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from embeddings.defaults import (
+    ANSWERS,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    EXACT_SEARCH_LIMIT,
+    MAX_DOCUMENT_BYTES,
+    MIN_CONFIDENCE,
+)
+
+if TYPE_CHECKING:
+    from embeddings.knowledge import KnowledgeSetup
+
 SAMPLE_DOCS_DIR = Path(__file__).resolve().parent.parent / "sample-docs"
-DEFAULT_MODEL = "multilingual-e5-small"
+TELEGRAM_BOT_API = "https://api.telegram.org/bot"
 
 
 def _default_data_dir() -> Path:
@@ -30,8 +44,11 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = Field(default=None, description="Telegram bot token from @BotFather.")
     base_url: str = Field(
-        default="https://api.telegram.org/bot",
-        description="Bot API base URL, as python-telegram-bot's base_url (the token is appended).",
+        default=TELEGRAM_BOT_API,
+        description=(
+            "Bot API base URL, as python-telegram-bot's base_url (the token is appended): Telegram's, or that "
+            "of a self-hosted Bot API server."
+        ),
     )
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Comma-separated Telegram user ids allowed to use admin commands."
@@ -44,22 +61,26 @@ class Settings(BaseSettings):
     )
 
     webhook_url: str | None = Field(
-        default=None, description="Public HTTPS URL Telegram posts updates to; when set, the bot uses a webhook."
+        default=None,
+        description=(
+            "URL the Bot API server posts updates to; when set, the bot uses a webhook. HTTPS for Telegram's "
+            "servers; a self-hosted Bot API server (TANYA_BASE_URL) may post to plain HTTP."
+        ),
     )
     webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook server listens on.")
     webhook_port: int = Field(default=8443, ge=1, le=65535, description="Port the webhook server listens on.")
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
     )
-    backend: Literal["onnx-int8", "onnx", "torch"] = Field(
-        default="onnx-int8",
+    backend: Literal[BACKENDS] = Field(
+        default=DEFAULT_BACKEND,
         description=(
             "How the model runs: ONNX Runtime with int8 weights (fastest), ONNX Runtime in float32 (the same "
             "vectors as PyTorch), or PyTorch through sentence-transformers."
         ),
     )
     min_confidence: float = Field(
-        default=0.34,
+        default=MIN_CONFIDENCE,
         ge=0.0,
         le=1.0,
         description=(
@@ -68,10 +89,10 @@ class Settings(BaseSettings):
         ),
     )
     max_document_mb: float = Field(
-        default=10, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
+        default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
     )
     exact_search_limit: int = Field(
-        default=50_000,
+        default=EXACT_SEARCH_LIMIT,
         ge=0,
         description=(
             "Up to this many passages, questions are matched against every passage; above it, through an "
@@ -86,7 +107,9 @@ class Settings(BaseSettings):
             "their questions until then, so one flooding user does not slow everyone else. 0: no limit."
         ),
     )
-    answers: int = Field(default=5, ge=1, le=5, description="Passages a question can page through with 'more answers'.")
+    answers: int = Field(
+        default=ANSWERS, ge=1, le=ANSWERS, description="Passages a question can page through with 'more answers'."
+    )
 
     @field_validator("webhook_secret")
     @classmethod
@@ -97,10 +120,16 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url")
     @classmethod
-    def _check_webhook_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("https://"):
-            raise ValueError("must be an https:// URL (Telegram only posts to HTTPS)")
-        return value or None
+    def _check_webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or value.startswith("https://"):
+            return value or None
+        base_url = info.data.get("base_url", TELEGRAM_BOT_API)
+        if not value.startswith("http://"):
+            raise ValueError("must be an https:// URL (or http:// for a self-hosted Bot API server)")
+        if urlparse(base_url).hostname == urlparse(TELEGRAM_BOT_API).hostname:
+            raise ValueError("must be an https:// URL: Telegram only posts to HTTPS (http:// needs a self-hosted "
+                             "Bot API server in TANYA_BASE_URL)")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -134,6 +163,21 @@ class Settings(BaseSettings):
     def model_cache_dir(self) -> Path:
         """Where converted models are cached."""
         return self.data_dir / "models"
+
+    def knowledge_setup(self) -> KnowledgeSetup:
+        """The core's plain values for these settings (the one place they are handed to it)."""
+        from embeddings.knowledge import KnowledgeSetup  # loads FAISS and the model code: only when needed
+
+        return KnowledgeSetup(
+            docs_dir=self.docs_dir,
+            index_dir=self.index_dir,
+            model_cache_dir=self.model_cache_dir,
+            model=self.model,
+            backend=self.backend,
+            max_document_bytes=self.max_document_bytes,
+            exact_search_limit=self.exact_search_limit,
+            min_confidence=self.min_confidence,
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,8 +2,9 @@
 
 Each line has ``question``, ``context``, ``context_id`` and optionally ``gold_context_ids`` and
 ``split``. The corpus is every distinct context of the file; each distinct question is a query,
-and a hit is any of its gold contexts. Questions go through the product's own retrieval. Contexts go through the same passage splitting as
-documents, so a long context becomes several passages that all count as that context.
+and a hit is any of its gold contexts. Questions go through the product's own front door
+(``KnowledgeBase``); contexts go through the same passage splitting as documents, so a long
+context becomes several passages that all count as that context.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.documents import Document, DocumentSet, Section
-from embeddings.encoder import Encoder
-from embeddings.retrieval import Retriever, index_documents
+from embeddings.defaults import MIN_CONFIDENCE
+from embeddings.documents.document import Document, Section
+from embeddings.documents.folder import DocumentSet
+from embeddings.knowledge import KnowledgeBase
+from embeddings.models.encoder import Encoder
 
 # Passages fetched per question: enough to find 10 distinct contexts when long ones were split.
 _CANDIDATES = 50
@@ -96,7 +99,7 @@ def evaluate(
     eval_set: EvalSet,
     encoder: Encoder,
     *,
-    min_confidence: float,
+    min_confidence: float = MIN_CONFIDENCE,
     negatives: list[str] | None = None,
     progress: bool = False,
 ) -> EvalResult:
@@ -108,9 +111,8 @@ def evaluate(
     questions that the set's passages do not answer.
     """
     started = time.perf_counter()
-    index, _ = index_documents(eval_documents(eval_set), encoder, "eval", progress=progress)
-    retriever = Retriever(encoder, index)
-    answers = retriever.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
+    knowledge = KnowledgeBase.in_memory(eval_documents(eval_set), encoder, min_confidence, progress=progress)
+    answers = knowledge.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
     rankings = [[hit.passage.document for hit in answer.hits] for answer in answers]
     result = score_rankings(eval_set, rankings, time.perf_counter() - started)
 
@@ -122,17 +124,17 @@ def evaluate(
             sentence = answer.hits[0].passage.text[start:end]
             sentence_trials += 1
             sentence_hits += any(span in sentence for span in spans)
-    abstained = [not answer.hits or answer.confidence < min_confidence for answer in answers]
+    abstained = [not answer.sure for answer in answers]
     unanswerable = None
     if negatives:
-        refused = [not a.hits or a.confidence < min_confidence for a in retriever.ask_many(negatives, k=1)]
+        refused = [not answer.sure for answer in knowledge.ask_many(negatives, k=1)]
         unanswerable = sum(refused) / len(refused)
     questions = [question for question, _ in eval_set.queries]
-    retriever.ask(questions[0], k=_CANDIDATES)  # warm-up
+    knowledge.ask(questions[0], k=_CANDIDATES)  # warm-up
     milliseconds = []
     for question in questions:
         asked = time.perf_counter()
-        retriever.ask(question, k=_CANDIDATES)
+        knowledge.ask(question, k=_CANDIDATES)
         milliseconds.append((time.perf_counter() - asked) * 1000)
     return dataclasses.replace(
         result,

@@ -1,20 +1,58 @@
-"""The documents as a long-running server sees them: answers now, reindexing in the background."""
+"""The core's front door: a documents folder and its index, opened, asked and reindexed through one object.
+
+The bot, the ``tanya`` command line, ``tanya eval`` and the benchmarks all go through
+``KnowledgeBase``; ``config.Settings.knowledge_setup()`` turns settings into its plain values.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.documents import Problem
-from embeddings.encoder import Encoder
-from embeddings.index import Manifest, SectionEntry
-from embeddings.retrieval import Answer, IndexOptions, Retriever, open_index, reindex
+import numpy as np
+
+from embeddings.defaults import (
+    ANSWERS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    EXACT_SEARCH_LIMIT,
+    MAX_DOCUMENT_BYTES,
+    MIN_CONFIDENCE,
+)
+from embeddings.documents.folder import DocumentSet, Problem
+from embeddings.indexing import IndexReport, index_documents, open_index, reindex
+from embeddings.models.encoder import Encoder, load_encoder
+from embeddings.search.index import Manifest, PassageIndex, SectionEntry
+from embeddings.search.retrieval import Answer, Retriever
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KnowledgeSetup:
+    """Where the documents, the index and the model live, and the limits the knowledge base keeps to."""
+
+    docs_dir: Path
+    index_dir: Path
+    model_cache_dir: Path
+    model: str = DEFAULT_MODEL  # the embedded default, a hub id or a local sentence-transformers folder
+    backend: str = DEFAULT_BACKEND  # see embeddings.defaults.BACKENDS
+    max_document_bytes: int = MAX_DOCUMENT_BYTES  # larger files are skipped, with a message
+    exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
+    min_confidence: float = MIN_CONFIDENCE  # below it, an answer is not sure
+
+    def load_encoder(self) -> Encoder:
+        """The model, loaded on the CPU (converted and exported into the model cache on first use)."""
+        return load_encoder(self.model, self.model_cache_dir, self.backend)
+
+    def limits(self) -> dict[str, int]:
+        """The limits on indexing, as ``embeddings.indexing``'s functions take them."""
+        return {"max_document_bytes": self.max_document_bytes, "exact_search_limit": self.exact_search_limit}
 
 
 class ReindexBusy(RuntimeError):
@@ -46,34 +84,97 @@ class ReindexResult:
     problems: tuple[Problem, ...]
 
 
+def _words(value: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", value.casefold()) if len(word) >= 3 or word.isdigit()}
+
+
 class KnowledgeBase:
-    """One documents folder and its index, safe to query from many threads while it reindexes."""
+    """Documents and their index, safe to query from many threads while it reindexes."""
 
     def __init__(
-        self, encoder: Encoder, docs_dir: Path, index_dir: Path, options: IndexOptions = IndexOptions()
+        self,
+        encoder: Encoder,
+        index: PassageIndex,
+        min_confidence: float = MIN_CONFIDENCE,
+        setup: KnowledgeSetup | None = None,
     ) -> None:
+        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from."""
         self.encoder = encoder
-        self.docs_dir = docs_dir
-        self.index_dir = index_dir
-        self.options = options
-        self._retriever = Retriever(encoder, open_index(docs_dir, index_dir, encoder, options=options))
+        self.setup = setup
+        self._retriever = Retriever(encoder, index, min_confidence)
         self._reindexing = threading.Lock()
+
+    @classmethod
+    def open(cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False) -> KnowledgeBase:
+        """The documents folder of ``setup`` and its saved index, built or rebuilt first when needed
+        (see ``embeddings.indexing.open_index``); ``encoder`` may be passed in when loaded already."""
+        encoder = encoder or setup.load_encoder()
+        index = open_index(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
+        return cls(encoder, index, setup.min_confidence, setup)
+
+    @classmethod
+    def build(
+        cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False
+    ) -> tuple[KnowledgeBase, IndexReport]:
+        """Index the documents folder of ``setup`` now, whatever is saved, and save the index."""
+        encoder = encoder or setup.load_encoder()
+        index, report = reindex(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
+        return cls(encoder, index, setup.min_confidence, setup), report
+
+    @classmethod
+    def in_memory(
+        cls,
+        documents: DocumentSet,
+        encoder: Encoder,
+        min_confidence: float = MIN_CONFIDENCE,
+        known: dict[str, np.ndarray] | None = None,
+        progress: bool = False,
+    ) -> KnowledgeBase:
+        """``documents`` indexed in memory only (evaluation files, benchmarks); it cannot be reindexed.
+        ``known``: vectors already computed, by text (see ``embeddings.indexing.known_vectors``)."""
+        index, _ = index_documents(documents, encoder, progress=progress, known=known)
+        return cls(encoder, index, min_confidence)
+
+    @property
+    def index(self) -> PassageIndex:
+        return self._retriever.index
 
     @property
     def manifest(self) -> Manifest:
-        return self._retriever.index.manifest
+        return self.index.manifest
 
     @property
-    def version(self) -> str:
-        """A short id of the current index, so that references to its passages can be checked."""
+    def index_id(self) -> str:
+        """A short id of the current index, so that references to its sections can be checked."""
         manifest = self.manifest
         return hashlib.sha256(f"{manifest.created_at}|{manifest.corpus_fingerprint}".encode()).hexdigest()[:6]
 
-    def ask(self, question: str, k: int = 5) -> Answer:
+    def ask(self, question: str, k: int = ANSWERS) -> Answer:
+        """The ``k`` passages that best answer ``question``, their answering sentences, and whether it is sure."""
         return self._retriever.ask(question, k)
 
+    def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
+        """``ask`` for many questions, their vectors computed in batches."""
+        return self._retriever.ask_many(questions, k)
+
     def sections(self) -> list[SectionEntry]:
-        return self._retriever.index.sections()
+        """The sections in document order, numbered from 1."""
+        return self.index.sections()
+
+    def section(self, number: int) -> SectionEntry | None:
+        """Section ``number``, if there is one."""
+        return next((entry for entry in self.sections() if entry.number == number), None)
+
+    def find_section(self, words: str) -> SectionEntry | None:
+        """The section whose title has the most of ``words`` (a word may be the start of a title word)."""
+        wanted = _words(words)
+        best, best_overlap = None, 0
+        for entry in self.sections():
+            title = _words(entry.title)
+            overlap = sum(1 for word in wanted if any(title_word.startswith(word) for title_word in title))
+            if overlap > best_overlap:
+                best, best_overlap = entry, overlap
+        return best
 
     def start_reindex(self) -> Callable[[], ReindexResult]:
         """Reserve a rebuild of the index from the documents folder; return the job that runs it.
@@ -83,21 +184,23 @@ class KnowledgeBase:
         thread, say) questions keep using the old index; it is swapped in whole when the new
         one is saved, and a failed job leaves it in place. The job releases the reservation.
         """
+        if self.setup is None:
+            raise ValueError("an in-memory knowledge base has no documents folder to reindex")
         if not self._reindexing.acquire(blocking=False):
             raise ReindexBusy("a reindex is already running")
 
         def job() -> ReindexResult:
             try:
-                return self._rebuild()
+                return self._rebuild(self.setup)
             finally:
                 self._reindexing.release()
 
         return job
 
-    def _rebuild(self) -> ReindexResult:
-        old = self._retriever.index
-        index, report = reindex(self.docs_dir, self.index_dir, self.encoder, previous=old, options=self.options)
-        self._retriever = Retriever(self.encoder, index)
+    def _rebuild(self, setup: KnowledgeSetup) -> ReindexResult:
+        old = self.index
+        index, report = reindex(setup.docs_dir, setup.index_dir, self.encoder, previous=old, **setup.limits())
+        self._retriever = Retriever(self.encoder, index, setup.min_confidence)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}
         logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)

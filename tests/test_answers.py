@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from config import Settings
-
-DEFAULT_MIN_CONFIDENCE = Settings.model_fields["min_confidence"].default
-
 # (question, section number, paragraph number in that section)
 QUESTIONS = [
     ("Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", 1, 1),
@@ -28,20 +24,21 @@ QUESTIONS = [
 
 
 @pytest.mark.parametrize(("question", "section", "paragraph"), QUESTIONS)
-def test_best_passage_answers_the_question(sample_retriever, question, section, paragraph):
-    best = sample_retriever.search(question, k=3)[0]
+def test_best_passage_answers_the_question(sample_knowledge, question, section, paragraph):
+    best = sample_knowledge.ask(question, k=3).hits[0]
     assert (best.passage.section_number, best.passage.paragraph) == (section, paragraph)
     assert best.passage.document == "pertemuan-xi-putin.txt"
 
 
-def test_k_hits_are_distinct_passages(sample_retriever):
-    hits = sample_retriever.search("kerja sama energi", k=8)
+def test_k_hits_are_distinct_passages(sample_knowledge):
+    hits = sample_knowledge.ask("kerja sama energi", k=8).hits
     assert len({hit.number for hit in hits}) == len(hits) == 8
 
 
 
-def test_blank_question_finds_nothing(sample_retriever):
-    assert sample_retriever.search("   \n\t ") == []
+def test_blank_question_finds_nothing(sample_knowledge):
+    answer = sample_knowledge.ask("   \n\t ")
+    assert answer.hits == [] and not answer.sure
 
 
 # Questions the article does not answer (off-topic), in Indonesian and English, some sharing its words.
@@ -91,15 +88,15 @@ UNSURE_IN_ENGLISH = "What did the leaders agree on regarding regional security a
     if question == UNSURE_IN_ENGLISH else question
     for question, _, _ in QUESTIONS
 ])
-def test_answerable_questions_are_confident(sample_retriever, question):
-    assert sample_retriever.ask(question, k=1).confidence >= DEFAULT_MIN_CONFIDENCE
+def test_answerable_questions_are_confident(sample_knowledge, question):
+    assert sample_knowledge.ask(question, k=1).sure
 
 
-def test_off_topic_questions_get_not_sure(sample_retriever):
+def test_off_topic_questions_get_not_sure(sample_knowledge):
     """At least 90 % of off-topic questions, asked of the sample's 8 passages, get "not sure"."""
-    answers = sample_retriever.ask_many(UNANSWERABLE, k=1)
+    answers = sample_knowledge.ask_many(UNANSWERABLE, k=1)
     assert all(answer.hits for answer in answers), "a guess is still returned"
-    confident = [answer.question for answer in answers if answer.confidence >= DEFAULT_MIN_CONFIDENCE]
+    confident = [question for question, answer in zip(UNANSWERABLE, answers, strict=True) if answer.sure]
     assert len(confident) <= 0.1 * len(UNANSWERABLE), confident
     assert "Berapa harga tiket kereta cepat Jakarta ke Bandung tahun ini?" not in confident
 
@@ -119,7 +116,7 @@ ANSWER_SENTENCES = [
 
 
 @pytest.mark.parametrize(("question", "words"), ANSWER_SENTENCES)
-def test_the_answering_sentence_is_chosen(sample_retriever, question, words):
-    answer = sample_retriever.ask(question, k=1)
+def test_the_answering_sentence_is_chosen(sample_knowledge, question, words):
+    answer = sample_knowledge.ask(question, k=1)
     start, end = answer.sentence
     assert words in answer.hits[0].passage.text[start:end]

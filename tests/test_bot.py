@@ -314,39 +314,88 @@ def test_stickers_and_photos_get_a_text_only_reply(bot, extra):
     assert sent.params["text"] == "I can only read text questions. Please type your question."
 
 
+STALE = "This button is out of date. Please ask again."
+EXPIRED = "I no longer have this answer. Please ask again."
+
+
 @pytest.mark.parametrize(
-    "data",
+    ("data", "expected"),
     [
-        "a:zzzzzz:0:1",  # not hex
-        "a:000000:0:1.2",  # another index version
-        "s:000000:1:0",
-        "l:000000:0",
-        "a:{version}:7:1.2",  # rank outside the list
-        "s:{version}:99:0",  # no such section
-        "s:{version}:4:9",  # no such page
-        "l:{version}:50",
-        "x" * 64,
-        "",
+        ("a:zzzzzzzz:0", STALE),  # not hex
+        ("a:{answer}:7", STALE),  # rank outside the answer
+        ("a:{answer}:0:1.2", STALE),  # the callback data of older versions
+        ("a:0123abcd:0", EXPIRED),  # no such answer kept in this chat
+        ("s:000000:1:0", STALE),  # another index
+        ("l:000000:0", STALE),
+        ("s:{index}:99:0", STALE),  # no such section
+        ("s:{index}:4:9", STALE),  # no such page
+        ("l:{index}:50", STALE),
+        ("x" * 64, STALE),
+        ("", STALE),
     ],
 )
-def test_forged_or_stale_buttons_get_an_answer_and_nothing_happens(bot, data):
+def test_forged_or_stale_buttons_get_an_answer_and_nothing_happens(bot, data, expected):
     reply = bot.ask("Kapan pertemuan virtual diadakan?")
-    version = bot.application.bot_data["knowledge"].version
+    answer_id = buttons(reply)["More answers ▶"].split(":")[1]
     before = len(bot.standin.calls)
-    answered = bot.press(reply, data.format(version=version))
-    assert answered.params.get("text") == "This button is out of date. Please ask again."
+    answered = bot.press(reply, data.format(index=bot.application.bot_data["knowledge"].index_id, answer=answer_id))
+    assert answered.params.get("text") == expected
     assert answered.params.get("show_alert") is True
     assert bot.actions_since(before) == ["answerCallbackQuery"]
 
 
-def test_buttons_from_before_a_reindex_are_stale(bot_factory, docs_dir):
+def test_after_a_reindex_an_answer_still_pages_but_its_section_button_is_stale(bot_factory, docs_dir):
     bot = bot_factory()
     reply = bot.ask("Kapan pertemuan virtual diadakan?")
     (docs_dir / "baru.txt").write_text("Dokumen baru.", encoding="utf-8")
     bot.ask("/reindex", user_id=ADMIN)
     bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"])
-    answered = bot.press(reply, buttons(reply)["More answers ▶"])
-    assert answered.params.get("text") == "This button is out of date. Please ask again."
+    bot.press(reply, buttons(reply)["More answers ▶"])
+    [edit] = bot.standin.wait_for(lambda c: c.method == "editMessageText")
+    assert "Answer 2 of 5" in edit.result["text"]  # the answer as it was given
+    answered = bot.press(edit.result, buttons(edit.result)["📖 Open section"])
+    assert answered.params.get("text") == STALE  # section numbers may have moved
+
+
+@pytest.mark.parametrize("addressed", ["mention", "/ask", "reply to the bot"])
+def test_more_answers_in_a_group_pages_through_the_answer_that_was_given(bot, addressed):
+    group = -100456
+    question = "Why is energy a key area of cooperation?"
+    first = bot.ask("@tanya_test_bot kapan pertemuan virtual diadakan?", chat_id=group, chat_type="supergroup")
+    sent = {
+        "mention": f"@tanya_test_bot {question}",
+        "/ask": f"/ask@tanya_test_bot {question}",
+        "reply to the bot": question,
+    }[addressed]
+    replied = first if addressed.startswith("reply") else None
+    reply = bot.ask(sent, chat_id=group, chat_type="supergroup", reply_to=replied)
+    expected = bot.application.bot_data["knowledge"].ask(question).hits
+    answered_before = bot.application.bot_data["stats"].answered
+    with bot.standin._changed:  # Telegram may leave the quoted question out of the message a button is under
+        bot.standin.messages[(group, reply["message_id"])].pop("reply_to_message", None)
+    shown = reply
+    for rank in range(1, len(expected)):
+        # another member of the group presses the button
+        bot.press(shown, buttons(shown)["More answers ▶"], user_id=3000 + rank)
+        shown = bot.standin.wait_for(lambda c: c.method == "editMessageText", count=rank)[-1].result
+        passage = expected[rank].passage
+        assert f"Answer {rank + 1} of {len(expected)}" in shown["text"]
+        assert f"section {passage.section_number}, paragraph {passage.paragraph}" in shown["text"]
+    assert "More answers ▶" not in buttons(shown)
+    bot.press(shown, buttons(shown)["◀ Previous"])
+    back = bot.standin.wait_for(lambda c: c.method == "editMessageText", count=len(expected))[-1].result
+    assert f"Answer {len(expected) - 1} of {len(expected)}" in back["text"]
+    assert bot.application.bot_data["stats"].answered == answered_before  # pages of an answer are not new questions
+    assert_all_messages_valid(bot)
+
+
+def test_buttons_of_answers_sent_before_a_restart_ask_to_ask_again(bot_factory):
+    reply = bot_factory().ask("Kapan pertemuan virtual diadakan?")
+    restarted = bot_factory()
+    before = len(restarted.standin.calls)
+    answered = restarted.press(reply, buttons(reply)["More answers ▶"])
+    assert answered.params.get("text") == EXPIRED
+    assert restarted.actions_since(before) == ["answerCallbackQuery"]
 
 
 def _free_port() -> int:
@@ -405,6 +454,35 @@ def test_tanya_serve_answers_and_stops_cleanly_on_sigterm(data_dir, docs_dir, tm
     assert "ready: @tanya_test_bot" in logs
     assert standin.token not in logs and standin.token.split(":")[1] not in logs
     assert "Traceback" not in logs
+
+
+def test_a_self_hosted_bot_api_server_can_post_to_a_plain_http_webhook(data_dir, docs_dir, tmp_path):
+    port, log = _free_port(), tmp_path / "serve.log"
+    hook = f"http://127.0.0.1:{port}/hook"
+    with BotApiStandIn() as standin:  # a self-hosted Bot API server: TANYA_BASE_URL is not Telegram's
+        env = dict(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_WEBHOOK_URL=hook,
+                   TANYA_WEBHOOK_PORT=str(port))
+        with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
+            standin.wait_for(lambda c: c.method == "setWebhook", timeout=180)
+            assert standin.webhook["url"] == hook
+            chat = {"id": 3002, "type": "private"}
+            message = {"message_id": 1, "date": int(time.time()), "chat": chat,
+                       "text": "Kapan pertemuan virtual diadakan?",
+                       "from": {"id": 3002, "is_bot": False, "first_name": "W", "language_code": "en"}}
+            deadline = time.monotonic() + 30
+            while True:  # the webhook server listens just after setWebhook
+                try:
+                    status = _post_update(port, {"update_id": 1, "message": message}, secret=None)
+                    break
+                except urllib.error.URLError:
+                    assert time.monotonic() < deadline, "the webhook server did not listen"
+                    time.sleep(0.05)
+            assert status == 200
+            [sent] = standin.wait_for(lambda c: c.method == "sendMessage")
+            assert "section 1, paragraph 1" in sent.params["text"]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+    assert "Traceback" not in log.read_text()
 
 
 def test_serve_without_a_token_is_one_clear_line(run_tanya):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.documents import folder_fingerprint
-from embeddings.index import Manifest, load_index, read_manifest
-from embeddings.retrieval import Retriever, open_index, reindex
+from embeddings.documents.folder import folder_fingerprint
+from embeddings.indexing import open_index, reindex
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.index import Manifest, load_index, read_manifest
 from tests.botapi import BotApiStandIn
 from tests.processes import running, tanya, wait_for_output
 from tests.test_answers import QUESTIONS
@@ -149,11 +150,11 @@ def test_a_damaged_index_is_detected_logged_and_rebuilt_never_answered_from(
 ):
     index_dir = tmp_path / "index"
     built, _ = reindex(docs_dir, index_dir, encoder)
-    expected = [Retriever(encoder, built).ask(question).hits[0].passage for question, _, _ in QUESTIONS]
+    expected = [KnowledgeBase(encoder, built).ask(question).hits[0].passage for question, _, _ in QUESTIONS]
     damage_index, reason = damage
     damage_index((index_dir / "current").resolve())
     with caplog.at_level("WARNING"):
         rebuilt = open_index(docs_dir, index_dir, encoder)
     assert "rebuilding the index: " in caplog.text and reason in caplog.text
-    assert [Retriever(encoder, rebuilt).ask(question).hits[0].passage for question, _, _ in QUESTIONS] == expected
+    assert [KnowledgeBase(encoder, rebuilt).ask(question).hits[0].passage for question, _, _ in QUESTIONS] == expected
     assert complete_manifest(index_dir, encoder).passages == len(built.passages)

@@ -5,13 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from config import SAMPLE_DOCS_DIR
-from embeddings.documents import (
-    document_title,
-    folder_fingerprint,
-    is_plain_text_heading,
-    parse_document,
-    read_documents,
-)
+from embeddings.documents.document import document_title
+from embeddings.documents.folder import folder_fingerprint, read_documents
+from embeddings.documents.text import is_plain_text_heading, parse_document
 
 
 def test_sample_article_has_an_opening_section_and_four_headings():
@@ -74,6 +70,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Pat
     assert "not UTF-8" in messages["latin1.txt"] and messages["latin1.txt"].startswith("latin1.txt:")
     assert "binary" in messages["image.txt"]
     assert "no text" in messages["empty.md"]
+    assert result.fingerprint == folder_fingerprint(tmp_path)  # hashed as read: an index records what it holds
 
 
 def test_a_file_over_the_size_limit_is_skipped_unread_and_named(tmp_path: Path):
@@ -87,6 +84,7 @@ def test_a_file_over_the_size_limit_is_skipped_unread_and_named(tmp_path: Path):
     assert [d.name for d in read_documents(tmp_path, max_bytes=2**19).documents] == ["arsip.txt", "cuti.txt"]
     # raising the limit changes the fingerprint, so a saved index is rebuilt with the file
     assert folder_fingerprint(tmp_path, 2**18) != folder_fingerprint(tmp_path, 2**19)
+    assert result.fingerprint == folder_fingerprint(tmp_path, 2**18)
 
 
 def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_path: Path):
@@ -96,7 +94,7 @@ def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_p
     result = read_documents(tmp_path)
     assert [d.name for d in result.documents] == ["cuti.txt"]
     assert [p.message for p in result.problems] == ["rusak.txt: Input/output error"]
-    assert folder_fingerprint(tmp_path) == folder_fingerprint(tmp_path)
+    assert folder_fingerprint(tmp_path) == folder_fingerprint(tmp_path) == result.fingerprint
 
 
 def test_documents_in_subfolders_are_named_by_relative_path(tmp_path: Path):

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.default_model import DEFAULT_MODEL_NAME
-from embeddings.encoder import load_encoder
+from embeddings.defaults import DEFAULT_MODEL
+from embeddings.models.encoder import load_encoder
 
 TEXTS = [
     "Kapan pertemuan virtual Xi Jinping dan Putin diadakan?",
@@ -22,7 +22,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def backends(model_cache: Path):
-    return {backend: load_encoder(DEFAULT_MODEL_NAME, model_cache, backend) for backend in ("torch", "onnx", "onnx-int8")}
+    return {backend: load_encoder(DEFAULT_MODEL, model_cache, backend) for backend in ("torch", "onnx", "onnx-int8")}
 
 
 @pytest.mark.parametrize("kind", ["queries", "documents"])
@@ -42,13 +42,13 @@ def test_backends_agree_on_everything_but_the_int8_name(backends):
             torch_encoder.dimension, torch_encoder.max_tokens, torch_encoder.prompts
         )
         assert [encoder.count_document_tokens(t) for t in TEXTS] == [torch_encoder.count_document_tokens(t) for t in TEXTS]
-    assert torch_encoder.name == onnx_encoder.name == DEFAULT_MODEL_NAME
-    assert int8_encoder.name == f"{DEFAULT_MODEL_NAME} (int8)"  # its vectors differ a little: its own indexes
+    assert torch_encoder.name == onnx_encoder.name == DEFAULT_MODEL
+    assert int8_encoder.name == f"{DEFAULT_MODEL} (int8)"  # its vectors differ a little: its own indexes
     assert onnx_encoder.encode_documents([]).shape == (0, onnx_encoder.dimension)
 
 
 def test_unusable_backends_are_refused_clearly(model_cache: Path):
     with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
-        load_encoder(DEFAULT_MODEL_NAME, model_cache, "tensorflow")
+        load_encoder(DEFAULT_MODEL, model_cache, "tensorflow")
     with pytest.raises(ValueError, match="needs a local model folder"):
         load_encoder("some-org/some-model", model_cache, "onnx")

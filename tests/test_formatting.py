@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.formatting import format_answer, section_list, section_pages, split_text
+from datetime import datetime, timezone
+
+from bot.formatting import age, format_answer, section_list, section_pages, split_text
 from bot.keyboards import (
     AnswerButton,
     ListButton,
@@ -12,9 +14,10 @@ from bot.keyboards import (
     section_keyboard,
     section_list_keyboard,
 )
-from embeddings.index import SectionEntry
-from embeddings.passages import Passage
-from embeddings.retrieval import Hit
+from bot.recent_answers import RecentAnswers
+from embeddings.documents.passages import Passage
+from embeddings.search.index import SectionEntry
+from embeddings.search.retrieval import Answer, Hit
 from tests.telegram_html import telegram_html_problem
 
 
@@ -30,11 +33,15 @@ def _passage(text: str, section: str = "Bagian <1> & \"dua\"") -> Passage:
     return Passage("dir/<doc>&.md", section, 3, 2, 1, text)
 
 
+def _answer(text: str, sentence: tuple[int, int] | None, confidence: float, sure: bool, total: int = 1) -> Answer:
+    """An answer of ``total`` passages, each ``text`` with ``sentence`` as its answering sentence."""
+    hits = [Hit(_passage(text), 0.9, number) for number in range(total)]
+    return Answer(hits, [sentence] * total, None, confidence, sure)
+
+
 def test_answer_with_markup_characters_is_escaped_and_highlighted():
     text = "Harga <b>naik</b> & turun. Kalimat kedua menjawab *ini* _itu_."
-    message = format_answer(
-        Hit(_passage(text), 0.9, 0), (27, len(text)), language="en", confidence=0.9, min_confidence=0.11
-    )
+    message = format_answer(_answer(text, (27, len(text)), confidence=0.9, sure=True), language="en")
     assert telegram_html_problem(message) is None
     assert "<b>Kalimat kedua menjawab *ini* _itu_.</b>" in message
     assert "Harga &lt;b&gt;naik&lt;/b&gt; &amp; turun." in message
@@ -45,9 +52,7 @@ def test_an_answer_too_long_for_one_message_shows_the_part_with_the_sentence():
     text = "& " * 1500 + "Inilah kalimat jawabannya. " + "< " * 1500
     start = text.index("Inilah")
     sentence = (start, start + len("Inilah kalimat jawabannya. "))
-    message = format_answer(
-        Hit(_passage(text), 0.5, 0), sentence, language="id", confidence=0.05, min_confidence=0.11, total=5
-    )
+    message = format_answer(_answer(text, sentence, confidence=0.05, sure=False, total=5), language="id")
     assert telegram_html_problem(message) is None
     assert "<b>Inilah kalimat jawabannya.</b>" in message
     assert message.startswith("🤔 Saya tidak yakin")
@@ -73,9 +78,8 @@ def test_section_list_is_valid():
 
 
 def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
-    big = (999_999_999,) * 5
     keyboards = [
-        answer_keyboard("abcdef", big, 2, 999_999_999, "id"),
+        answer_keyboard("0123abcd", 2, 99, "abcdef", 999_999_999, "id"),
         section_keyboard("abcdef", 999_999_999, 5, 9999),
         section_list_keyboard("abcdef", list(range(999_999_980, 1_000_000_000)), 3, 999_999),
     ]
@@ -83,18 +87,39 @@ def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
         for row in keyboard.inline_keyboard:
             for button in row:
                 assert len(button.callback_data.encode()) <= 64
-    assert parse_callback(AnswerButton("abcdef", 4, big).data()) == AnswerButton("abcdef", 4, big)
+    assert parse_callback(AnswerButton("0123abcd", 4).data()) == AnswerButton("0123abcd", 4)
     assert parse_callback(SectionButton("abcdef", 12, 3, False).data()) == SectionButton("abcdef", 12, 3, False)
     assert parse_callback(ListButton("abcdef", 2).data()) == ListButton("abcdef", 2)
-    for forged in ("a:abcdef:5:1.2", "a:abcdef:0:", "s:abcdef:1", "l:ABCDEF:1", "a:abcdef:0:1.2.3.4.5.6", "ü" * 40):
+    forged_data = ("a:abcdef:5", "a:0123abcd:", "a:0123abcd:0:1.2", "a:0123ABCD:1", "s:abcdef:1", "l:ABCDEF:1", "ü" * 40)
+    for forged in forged_data:
         assert parse_callback(forged) is None
 
 
 def test_only_the_best_answer_is_rated():
     text = "Satu kalimat saja."
-    best = format_answer(Hit(_passage(text), 0.9, 0), None, language="en", confidence=0.5, min_confidence=0.11, total=3)
-    other = format_answer(
-        Hit(_passage(text), 0.9, 0), None, language="en", confidence=None, min_confidence=0.11, rank=2, total=3
-    )
-    assert best.endswith("Confidence: medium · Answer 1 of 3")
-    assert other.endswith("\nAnswer 2 of 3") and "Confidence" not in other and "not sure" not in other
+    for sure in (True, False):
+        answer = _answer(text, None, confidence=0.5 if sure else 0.1, sure=sure, total=3)
+        best, other = format_answer(answer, 0, language="en"), format_answer(answer, 1, language="en")
+        assert best.endswith("Confidence: medium · Answer 1 of 3" if sure else "/sections. · Answer 1 of 3")
+        assert ("not sure" in best) is not sure
+        assert other.endswith("\nAnswer 2 of 3") and "Confidence" not in other and "not sure" not in other
+
+
+def test_index_age_in_its_largest_whole_unit():
+    created = "2026-11-28T09:00:00+00:00"
+    at = [(9, 0, 40), (9, 12, 5), (14, 59, 0)]
+    assert [age(created, datetime(2026, 11, 28, h, m, s, tzinfo=timezone.utc)) for h, m, s in at] == [
+        "40 s",
+        "12 min",
+        "5 h",
+    ]
+    assert age(created, datetime(2026, 12, 1, 10, tzinfo=timezone.utc)) == "3 d"
+
+
+def test_recent_answers_keep_the_last_ones_under_ids_that_fit_the_buttons():
+    recent = RecentAnswers(size=3)
+    answers = [_answer(f"Jawaban {n}.", None, confidence=0.9, sure=True) for n in range(5)]
+    ids = [recent.keep(answer, "abcdef") for answer in answers]
+    assert len(set(ids)) == 5 and all(parse_callback(AnswerButton(i, 4).data()) for i in ids)
+    assert [recent.get(i) for i in ids] == [None, None, *[(answer, "abcdef") for answer in answers[2:]]]
+    assert len(recent) == 3

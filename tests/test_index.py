@@ -12,10 +12,13 @@ import faiss
 import numpy as np
 import pytest
 
-from embeddings import index as index_module
-from embeddings.documents import folder_fingerprint, read_documents
-from embeddings.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
-from embeddings.retrieval import IndexOptions, Retriever, index_documents, known_vectors, open_index, reindex
+from embeddings.documents import passages as passages_module
+from embeddings.documents.folder import folder_fingerprint, read_documents
+from embeddings.documents.passages import trimmed_sentence_spans
+from embeddings.indexing import index_documents, known_vectors, open_index, reindex
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search import index as index_module
+from embeddings.search.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
 
 
 def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_path: Path):
@@ -29,10 +32,31 @@ def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_p
     assert manifest.format_version == FORMAT_VERSION
     assert manifest.corpus_fingerprint == folder_fingerprint(docs_dir)
     assert manifest.created_at
-    assert {"vectors.faiss", "passages.json", "sentence-vectors.npy", "sentence-starts.npy"} < set(manifest.checksums)
+    stored = {"vectors.faiss", "passages.json", "sentence-vectors.npy", "sentence-starts.npy", "sentence-spans.npy"}
+    assert stored < set(manifest.checksums)
     assert any(name.startswith("lexical/") for name in manifest.checksums)
     question = encoder.encode_queries(["Sektor energi"])
     assert (loaded.search(question, 3)[1] == built.search(question, 3)[1]).all()
+
+
+def test_the_answering_sentence_is_the_stored_span_whose_vector_matched(encoder, docs_dir, tmp_path, monkeypatch):
+    reindex(docs_dir, tmp_path / "index", encoder)
+    loaded = load_index(tmp_path / "index", model=encoder.name)
+    for number, passage in enumerate(loaded.passages):
+        spans = loaded.sentences(number)
+        assert len(spans) == len(loaded.sentence_rows(number)) and spans == trimmed_sentence_spans(passage.text)
+    knowledge = KnowledgeBase(encoder, loaded)
+    question = "Sektor apa saja yang dicakup kesepakatan ekonomi Tiongkok dan Rusia?"
+    before = knowledge.ask(question)
+    # A later splitter (here: one that finds no sentence end) must not move the bold sentence of
+    # an index built before it: the answer uses the spans stored with the vectors.
+    monkeypatch.setattr(passages_module, "_SENTENCE_END", re.compile(r"(?!)"))
+    assert trimmed_sentence_spans(before.hits[0].passage.text) != loaded.sentences(before.hits[0].number)
+    after = knowledge.ask(question)
+    assert after.sentences == before.sentences
+    start, end = after.sentence
+    text = after.hits[0].passage.text
+    assert "Kesepakatan ekonomi ini mencakup" in text[start:end] and end - start < len(text)
 
 
 def test_missing_index(tmp_path: Path, encoder):
@@ -104,7 +128,7 @@ def test_index_is_built_on_first_use_and_rebuilt_when_documents_change(encoder, 
     (docs_dir / "cuti.md").write_text("# Cuti\n\nKaryawan mendapat cuti tahunan dua belas hari kerja.", encoding="utf-8")
     second = open_index(docs_dir, folder, encoder)
     assert len(second.passages) == 9
-    best = Retriever(encoder, second).search("Berapa hari cuti tahunan karyawan?")[0]
+    best = KnowledgeBase(encoder, second).ask("Berapa hari cuti tahunan karyawan?").hits[0]
     assert (best.passage.document, best.passage.section) == ("cuti.md", "Cuti")
 
     unchanged = open_index(docs_dir, folder, encoder)
@@ -124,7 +148,7 @@ def test_index_of_another_model_is_rebuilt_on_open(encoder, docs_dir: Path, tmp_
 
 
 def test_sections_listing(encoder, docs_dir: Path):
-    index, _ = index_documents(read_documents(docs_dir), encoder, fingerprint="x")
+    index, _ = index_documents(read_documents(docs_dir), encoder)
     sections = index.sections()
     assert [(s.number, s.title, len(s.passages)) for s in sections] == [
         (1, "Pertemuan Xi Putin", 1),
@@ -140,7 +164,7 @@ def test_empty_documents_folder_gives_an_empty_index(encoder, tmp_path: Path):
     (tmp_path / "docs").mkdir()
     index, report = reindex(tmp_path / "docs", tmp_path / "index", encoder)
     assert report.passages == 0 and index.sections() == []
-    assert Retriever(encoder, index).search("apa saja?") == []
+    assert KnowledgeBase(encoder, index).ask("apa saja?").hits == []
 
 
 def _write_documents(folder: Path, count: int) -> None:
@@ -170,12 +194,12 @@ def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder,
     index, report = reindex(docs, folder, encoder)
     assert report.embedded == 2  # the edited paragraph and its edited sentence
     assert report.documents == 4
-    assert {hit.passage.document for hit in Retriever(encoder, index).search("Paspor nomor 4", k=8)} <= {
+    assert {hit.passage.document for hit in KnowledgeBase(encoder, index).ask("Paspor nomor 4", k=8).hits} <= {
         f"doc-{n:02}.md" for n in range(4)
     }
-    assert "dua ratus orang" in Retriever(encoder, index).search("Berapa orang antrean kantor 3?", k=1)[0].passage.text
+    assert "dua ratus orang" in KnowledgeBase(encoder, index).ask("Berapa orang antrean kantor 3?", k=1).hits[0].passage.text
 
-    fresh, _ = index_documents(read_documents(docs), encoder, fingerprint="fresh")
+    fresh, _ = index_documents(read_documents(docs), encoder)
     assert index.passages == fresh.passages
     after = known_vectors(index, encoder)
     assert len(after) == len(known_vectors(fresh, encoder))
@@ -206,7 +230,7 @@ SAMPLE_QUESTIONS = [
 
 def test_above_the_exact_search_limit_passages_are_searched_through_hnsw(encoder, docs_dir: Path, tmp_path: Path):
     exact, _ = reindex(docs_dir, tmp_path / "exact", encoder)
-    approximate, _ = reindex(docs_dir, tmp_path / "hnsw", encoder, options=IndexOptions(exact_search_limit=4))
+    approximate, _ = reindex(docs_dir, tmp_path / "hnsw", encoder, exact_search_limit=4)
     loaded = load_index(tmp_path / "hnsw", model=encoder.name)
     assert exact.manifest.search == "exact" and isinstance(exact.vectors, faiss.IndexFlatIP)
     assert loaded.manifest.search == "hnsw" and isinstance(loaded.vectors, faiss.IndexHNSWFlat)
@@ -218,8 +242,8 @@ def test_above_the_exact_search_limit_passages_are_searched_through_hnsw(encoder
         assert (ids == exact_ids).all()  # eight passages: the graph reaches every one
         np.testing.assert_allclose(scores, exact_scores, rtol=1e-5)
         assert np.array_equal(index.passage_vectors(np.arange(8)), exact.passage_vectors(np.arange(8)))
-    answers = [Retriever(encoder, loaded).ask(question) for question in SAMPLE_QUESTIONS]
-    assert answers == [Retriever(encoder, exact).ask(question) for question in SAMPLE_QUESTIONS]
+    answers = [KnowledgeBase(encoder, loaded).ask(question) for question in SAMPLE_QUESTIONS]
+    assert answers == [KnowledgeBase(encoder, exact).ask(question) for question in SAMPLE_QUESTIONS]
 
 
 def test_index_is_rebuilt_without_embedding_when_the_exact_search_limit_changes(
@@ -228,10 +252,10 @@ def test_index_is_rebuilt_without_embedding_when_the_exact_search_limit_changes(
     folder = tmp_path / "index"
     reindex(docs_dir, folder, encoder)
     with caplog.at_level("INFO"):
-        switched = open_index(docs_dir, folder, encoder, options=IndexOptions(exact_search_limit=4))
+        switched = open_index(docs_dir, folder, encoder, exact_search_limit=4)
     assert switched.manifest.search == read_manifest(folder).search == "hnsw"
     assert "exact search limit changed" in caplog.text
-    kept = open_index(docs_dir, folder, encoder, options=IndexOptions(exact_search_limit=4))
+    kept = open_index(docs_dir, folder, encoder, exact_search_limit=4)
     assert kept.manifest.created_at == switched.manifest.created_at
     assert open_index(docs_dir, folder, encoder).manifest.search == "exact"
 
@@ -254,7 +278,7 @@ def test_an_unavailable_documents_folder_keeps_the_saved_index_in_use(
         index = open_index(docs_dir, folder, encoder)
     assert f"documents folder {docs_dir} is unavailable" in caplog.text
     assert index.manifest == built.manifest
-    assert Retriever(encoder, index).search("Why is energy a key area of cooperation?")[0].passage.section_number == 4
+    assert KnowledgeBase(encoder, index).ask("Why is energy a key area of cooperation?").hits[0].passage.section_number == 4
     with pytest.raises(FileNotFoundError, match="does not exist or is not a folder"):
         open_index(docs_dir, tmp_path / "no-index-yet", encoder)
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.documents import DocumentSet, parse_document
-from embeddings.lexical import LexicalIndex, lexical_tokens
-from embeddings.retrieval import Retriever, index_documents
+from embeddings.documents.folder import DocumentSet
+from embeddings.documents.text import parse_document
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.lexical import LexicalIndex, lexical_tokens
 
 TEXTS = [
     "Pemerintah membangun jembatan baru di Kalimantan.",
@@ -60,9 +61,9 @@ def test_exact_codes_decide_between_otherwise_alike_passages(encoder):
         )
     )
     documents = DocumentSet((parse_document("galat.md", "# Kode Galat\n\n" + text),))
-    retriever = Retriever(encoder, index_documents(documents, encoder, fingerprint="codes")[0])
+    knowledge = KnowledgeBase.in_memory(documents, encoder)
     for code, expected in (("E-4021", "saldo"), ("E-4102", "koneksi"), ("E-4120", "PIN")):
-        answer = retriever.ask(f"Apa arti kode galat {code}?", k=1)
+        answer = knowledge.ask(f"Apa arti kode galat {code}?", k=1)
         assert code in answer.hits[0].passage.text and expected in answer.hits[0].passage.text
 
 

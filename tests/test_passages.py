@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from embeddings.documents import Document, Section
-from embeddings.passages import fit_to_limit, make_passages, split_sentences
+from embeddings.documents.document import Document, Section
+from embeddings.documents.passages import fit_to_limit, make_passages, split_sentences
 
 
 def test_sentences_of_indonesian_and_english_text():

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_MODEL, SAMPLE_DOCS_DIR, SettingsError, load_settings
-from embeddings.documents import MAX_DOCUMENT_BYTES
-from embeddings.index import EXACT_SEARCH_LIMIT
+from config import SAMPLE_DOCS_DIR, SettingsError, load_settings
+from embeddings.defaults import DEFAULT_MODEL, EXACT_SEARCH_LIMIT, MAX_DOCUMENT_BYTES
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +60,8 @@ def test_token_is_secret(monkeypatch):
     [
         ("ADMIN_IDS", "1,two", "TANYA_ADMIN_IDS: expected comma-separated numeric user ids, got 'two'"),
         ("BASE_URL", "api.telegram.org", "TANYA_BASE_URL: must start with http:// or https://"),
+        ("WEBHOOK_URL", "http://bot.example/hook", "TANYA_WEBHOOK_URL: must be an https:// URL: Telegram only posts"),
+        ("WEBHOOK_URL", "bot.example/hook", "TANYA_WEBHOOK_URL: must be an https:// URL (or http:// for a self-hosted"),
     ],
 )
 def test_wrong_values_name_the_setting(monkeypatch, name, value, message):
@@ -69,3 +70,21 @@ def test_wrong_values_name_the_setting(monkeypatch, name, value, message):
         load_settings()
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+def test_a_plain_http_webhook_is_allowed_for_a_self_hosted_bot_api_server(monkeypatch):
+    monkeypatch.setenv("TANYA_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("TANYA_WEBHOOK_URL", "http://127.0.0.1:8443/hook")
+    assert load_settings().webhook_url == "http://127.0.0.1:8443/hook"
+
+
+def test_the_core_gets_the_settings_values(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TANYA_MIN_CONFIDENCE", "0.5")
+    monkeypatch.setenv("TANYA_MAX_DOCUMENT_MB", "2")
+    monkeypatch.setenv("TANYA_BACKEND", "onnx")
+    setup = load_settings().knowledge_setup()
+    assert (setup.index_dir, setup.model_cache_dir) == (tmp_path / "index", tmp_path / "models")
+    assert (setup.min_confidence, setup.max_document_bytes, setup.backend) == (0.5, 2 * 2**20, "onnx")
+    assert (setup.docs_dir, setup.model) == (SAMPLE_DOCS_DIR, DEFAULT_MODEL)
+    assert setup.exact_search_limit == EXACT_SEARCH_LIMIT

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from embeddings.documents import Document
+from embeddings.documents.document import Document
 
 # A sentence ends at . ! ? … (with closing quotes or brackets) before white space and a capital,
 # digit or opening quote; CJK full stops end a sentence without any space.
@@ -44,9 +44,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def trimmed_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the sentences of ``text`` that hold more than white space, without their white space."""
+    spans = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if sentence.strip():
+            start += len(sentence) - len(sentence.lstrip())
+            spans.append((start, start + len(sentence.strip())))
+    return spans
+
+
 def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, each with its trailing space removed."""
-    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
+    """The sentences of ``text`` (those of ``trimmed_sentence_spans``)."""
+    return [text[start:end] for start, end in trimmed_sentence_spans(text)]
 
 
 def fit_to_limit(paragraph: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:

@@ -1,7 +1,7 @@
 """The passage index on disk: FAISS vectors, the passages, and a manifest that says what built them.
 
-An index folder holds ``current``, a symbolic link to one complete version folder. Saving
-writes a new version beside it and then swaps the link with one atomic rename, so a crash
+An index folder holds ``current``, a symbolic link to one complete snapshot folder. Saving
+writes a new snapshot beside it and then swaps the link with one atomic rename, so a crash
 mid-write leaves the previous index in place and a reader never sees half of each.
 
 Passage vectors are searched exactly up to ``EXACT_SEARCH_LIMIT`` passages and through an HNSW
@@ -25,22 +25,21 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from embeddings.lexical import LexicalIndex
-from embeddings.passages import Passage
+from embeddings.defaults import EXACT_SEARCH_LIMIT
+from embeddings.documents.passages import Passage
+from embeddings.search.lexical import LexicalIndex
 
-FORMAT_VERSION = 2
+# The layout of an index folder; an index of another format is rebuilt. 3: sentence spans stored.
+FORMAT_VERSION = 3
 _VECTORS = "vectors.faiss"
 _PASSAGES = "passages.json"
 _SENTENCE_VECTORS = "sentence-vectors.npy"
 _SENTENCE_STARTS = "sentence-starts.npy"
+_SENTENCE_SPANS = "sentence-spans.npy"
 _LEXICAL = "lexical"
 _MANIFEST = "manifest.json"
 _CURRENT = "current"
 
-# Measured with benchmarks/scale.py (p50): one exact search takes 0.9 ms over 20,000 passages,
-# 2.5 ms over 50,000 (HNSW: 2.2 ms) and 5.5 ms over 100,000 (HNSW: 2.3 ms); HNSW 1.3 ms over a
-# million.
-EXACT_SEARCH_LIMIT = 50_000
 # HNSW graph: neighbours per node, and candidates kept while searching (efSearch): recall@10
 # against exact search 0.976 on a million passages (benchmarks/scale.py).
 HNSW_NEIGHBOURS = 32
@@ -135,8 +134,9 @@ def read_vector_index(path: Path) -> faiss.Index:
 class PassageIndex:
     """Passages, their vectors in a FAISS inner-product index, their sentences' vectors, and BM25.
 
-    The vectors of passage ``i``'s sentences (in order, see ``sentence_spans``) are rows
-    ``sentence_starts[i]`` to ``sentence_starts[i + 1]`` of ``sentence_vectors``.
+    Passage ``i``'s sentences are rows ``sentence_starts[i]`` to ``sentence_starts[i + 1]`` of
+    ``sentence_vectors`` (their vectors) and of ``sentence_spans`` (their character spans in the
+    passage's text): the bold sentence of an answer is always the one whose vector was matched.
     """
 
     def __init__(
@@ -145,17 +145,19 @@ class PassageIndex:
         vectors: faiss.Index,
         sentence_vectors: np.ndarray,
         sentence_starts: np.ndarray,
+        sentence_spans: np.ndarray,
         lexical: LexicalIndex,
         manifest: Manifest,
     ) -> None:
         if vectors.ntotal != len(passages) or len(sentence_starts) != len(passages) + 1:
             raise IndexIncompatible(f"index has {vectors.ntotal} vectors for {len(passages)} passages")
-        if int(sentence_starts[-1]) != len(sentence_vectors):
+        if int(sentence_starts[-1]) != len(sentence_vectors) or len(sentence_spans) != len(sentence_vectors):
             raise IndexIncompatible("sentence vectors do not match their passages")
         self.passages = passages
         self.vectors = vectors
         self.sentence_vectors = sentence_vectors
         self.sentence_starts = sentence_starts
+        self.sentence_spans = sentence_spans
         self.lexical = lexical
         self.manifest = manifest
 
@@ -166,6 +168,11 @@ class PassageIndex:
     def sentence_rows(self, number: int) -> np.ndarray:
         """The vectors of passage ``number``'s sentences."""
         return self.sentence_vectors[self.sentence_starts[number] : self.sentence_starts[number + 1]]
+
+    def sentences(self, number: int) -> list[tuple[int, int]]:
+        """The character spans of passage ``number``'s sentences in its text, in the order of their vectors."""
+        rows = self.sentence_spans[self.sentence_starts[number] : self.sentence_starts[number + 1]]
+        return [(int(start), int(end)) for start, end in rows]
 
     def sections(self) -> list[SectionEntry]:
         """The indexed sections in document order, numbered from 1."""
@@ -191,6 +198,7 @@ def build_index(
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     sentence_starts: np.ndarray,
+    sentence_spans: np.ndarray,
     *,
     model: str,
     prompts: dict[str, str],
@@ -213,7 +221,8 @@ def build_index(
         search=method,
     )
     lexical = LexicalIndex.build([passage.text for passage in passages])
-    return PassageIndex(passages, vector_index(vectors, method), sentence_vectors, sentence_starts, lexical, manifest)
+    vectors = vector_index(vectors, method)
+    return PassageIndex(passages, vectors, sentence_vectors, sentence_starts, sentence_spans, lexical, manifest)
 
 
 def file_checksum(path: Path) -> str:
@@ -233,30 +242,35 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def save_index(index: PassageIndex, folder: Path) -> Path:
-    """Save ``index`` as the current version in ``folder`` atomically; returns the version folder."""
+    """Save ``index`` as the current snapshot in ``folder`` atomically; returns the snapshot folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    version = Path(tempfile.mkdtemp(prefix="v-", dir=folder))
-    faiss.write_index(index.vectors, str(version / _VECTORS))
+    snapshot = Path(tempfile.mkdtemp(prefix="v-", dir=folder))
+    faiss.write_index(index.vectors, str(snapshot / _VECTORS))
     passages = json.dumps([dataclasses.asdict(p) for p in index.passages], ensure_ascii=False).encode()
-    _write_synced(version / _PASSAGES, passages)
-    for name, array in ((_SENTENCE_VECTORS, index.sentence_vectors), (_SENTENCE_STARTS, index.sentence_starts)):
+    _write_synced(snapshot / _PASSAGES, passages)
+    arrays = (
+        (_SENTENCE_VECTORS, index.sentence_vectors),
+        (_SENTENCE_STARTS, index.sentence_starts),
+        (_SENTENCE_SPANS, index.sentence_spans),
+    )
+    for name, array in arrays:
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
-        _write_synced(version / name, buffer.getvalue())
-    files = [_VECTORS, _PASSAGES, _SENTENCE_VECTORS, _SENTENCE_STARTS]
-    files += [f"{_LEXICAL}/{name}" for name in index.lexical.save(version / _LEXICAL)]
-    checksums = {name: file_checksum(version / name) for name in files}
+        _write_synced(snapshot / name, buffer.getvalue())
+    files = [_VECTORS, _PASSAGES, _SENTENCE_VECTORS, _SENTENCE_STARTS, _SENTENCE_SPANS]
+    files += [f"{_LEXICAL}/{name}" for name in index.lexical.save(snapshot / _LEXICAL)]
+    checksums = {name: file_checksum(snapshot / name) for name in files}
     manifest = dataclasses.replace(index.manifest, checksums=checksums)
-    _write_synced(version / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
+    _write_synced(snapshot / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
     index.manifest = manifest
-    _fsync_dir(version)
+    _fsync_dir(snapshot)
 
-    link = folder / f".{_CURRENT}-{version.name}"
-    link.symlink_to(version.name)
+    link = folder / f".{_CURRENT}-{snapshot.name}"
+    link.symlink_to(snapshot.name)
     os.replace(link, folder / _CURRENT)
     _fsync_dir(folder)
-    _remove_old_versions(folder, keep=version.name)
-    return version
+    _remove_old_snapshots(folder, keep=snapshot.name)
+    return snapshot
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -267,7 +281,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _remove_old_versions(folder: Path, keep: str) -> None:
+def _remove_old_snapshots(folder: Path, keep: str) -> None:
     for entry in folder.iterdir():
         if entry.name == keep or entry.name == _CURRENT:
             continue
@@ -311,5 +325,6 @@ def load_index(folder: Path, *, model: str) -> PassageIndex:
         raise IndexIncompatible(f"index vectors have dimension {vectors.d}, manifest says {manifest.dimension}")
     sentence_vectors = np.load(current / _SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
     sentence_starts = np.load(current / _SENTENCE_STARTS, allow_pickle=False)
+    sentence_spans = np.load(current / _SENTENCE_SPANS, allow_pickle=False)
     lexical = LexicalIndex.load(current / _LEXICAL, len(passages))
-    return PassageIndex(passages, vectors, sentence_vectors, sentence_starts, lexical, manifest)
+    return PassageIndex(passages, vectors, sentence_vectors, sentence_starts, sentence_spans, lexical, manifest)

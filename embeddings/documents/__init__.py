@@ -1,0 +1,1 @@
+"""Documents: reading them (one reader per format), and cutting them into passages."""

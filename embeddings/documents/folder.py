@@ -1,0 +1,108 @@
+"""A documents folder: the files it holds, read into documents, and a fingerprint that changes with them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings.defaults import MAX_DOCUMENT_BYTES
+from embeddings.documents import text
+from embeddings.documents.document import Document
+
+# The reader of each kind of file, by suffix: bytes in, a document (or a ValueError saying why not) out.
+READERS: dict[str, Callable[[str, bytes], Document]] = {suffix: text.read_text_document for suffix in text.SUFFIXES}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that could not be used, and why, in words for the person who put it there."""
+
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DocumentSet:
+    """The documents read from a folder, the files that were skipped, and the fingerprint of what was read."""
+
+    documents: tuple[Document, ...]
+    problems: tuple[Problem, ...] = field(default=())
+    fingerprint: str = ""  # see folder_fingerprint; "" for documents that come from no folder
+
+
+def document_paths(folder: Path) -> list[Path]:
+    """The files under ``folder`` that a reader knows (hidden files and folders skipped), sorted."""
+    paths = []
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.suffix.lower() in READERS and path.is_file():
+            paths.append(path)
+    return sorted(paths)
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB limit (TANYA_MAX_DOCUMENT_MB); split it"
+
+
+class _Fingerprint:
+    """A hash of every document's relative path and bytes (or, for one not read, why not)."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def add(self, name: str, data: bytes | None, problem: str) -> None:
+        self._digest.update(name.encode() + b"\x00")
+        self._digest.update(hashlib.sha256(data).digest() if data is not None else problem.encode())
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _read(path: Path, max_bytes: int) -> tuple[bytes | None, str]:
+    """The file's bytes, or None and why it was not read (too large, unreadable)."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, _too_large(size, max_bytes)
+        return path.read_bytes(), ""
+    except OSError as error:
+        return None, error.strerror or str(error)
+
+
+def read_documents(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> DocumentSet:
+    """Read every document in ``folder``; a file that can't be used (unreadable, over ``max_bytes``,
+    not in its format, empty) is reported, the rest still read. The set's fingerprint is that of
+    the bytes read, so an index built from them records exactly what it holds."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"documents folder {folder} does not exist or is not a folder")
+    documents, problems = [], []
+    fingerprint = _Fingerprint()
+    for path in document_paths(folder):
+        name = path.relative_to(folder).as_posix()
+        data, problem = _read(path, max_bytes)
+        fingerprint.add(name, data, problem)
+        try:
+            if data is None:
+                raise ValueError(problem)
+            document = READERS[path.suffix.lower()](name, data)
+        except ValueError as error:
+            problems.append(Problem(name, f"{name}: {error}"))
+            continue
+        if not document.sections:
+            problems.append(Problem(name, f"{name}: has no text"))
+            continue
+        documents.append(document)
+    return DocumentSet(tuple(documents), tuple(problems), fingerprint.hexdigest())
+
+
+def folder_fingerprint(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
+    """A hash of every document's relative path and bytes (only the size of one over ``max_bytes``):
+    it changes when any document does, and equals the fingerprint of ``read_documents``."""
+    fingerprint = _Fingerprint()
+    for path in document_paths(folder):
+        fingerprint.add(path.relative_to(folder).as_posix(), *_read(path, max_bytes))
+    return fingerprint.hexdigest()

@@ -1,0 +1,188 @@
+"""The index's life cycle: build it from a documents folder, save it, and keep it in step with the folder.
+
+Vectors already in the previous index are reused, so after editing one document only its
+changed passages and sentences are embedded again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.defaults import EXACT_SEARCH_LIMIT, MAX_DOCUMENT_BYTES
+from embeddings.documents.folder import DocumentSet, Problem, folder_fingerprint, read_documents
+from embeddings.documents.passages import make_passages, trimmed_sentence_spans
+from embeddings.models.encoder import Encoder
+from embeddings.search.index import (
+    IndexIncompatible,
+    IndexMissing,
+    IndexUnavailable,
+    PassageIndex,
+    build_index,
+    load_index,
+    save_index,
+    search_method,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an indexing run read and built."""
+
+    documents: int
+    sections: int
+    passages: int
+    seconds: float
+    problems: tuple[Problem, ...]
+    embedded: int  # passage and sentence texts embedded; the others' vectors came from the previous index
+
+
+def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.ndarray]:
+    """The vectors an index already holds, by the text they embed, when ``encoder`` would embed them the same way."""
+    manifest = index.manifest if index is not None else None
+    if manifest is None or manifest.model != encoder.name or manifest.prompts != encoder.prompts:
+        return {}
+    vectors = index.passage_vectors(np.arange(len(index.passages)))
+    known = dict(zip((p.text for p in index.passages), vectors, strict=True))
+    for number, passage in enumerate(index.passages):
+        texts = [passage.text[start:end] for start, end in index.sentences(number)]
+        known.update(zip(texts, index.sentence_rows(number), strict=True))
+    return known
+
+
+def index_documents(
+    documents: DocumentSet,
+    encoder: Encoder,
+    progress: bool = False,
+    known: dict[str, np.ndarray] | None = None,
+    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+) -> tuple[PassageIndex, int]:
+    """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index.
+
+    A text found in ``known`` (see ``known_vectors``), or met before in this corpus, is not
+    embedded again. Above ``exact_search_limit`` passages, vectors are searched approximately.
+    Returns the index and the number of texts embedded.
+    """
+    passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
+    spans, starts = [], [0]
+    for passage in passages:
+        spans.extend(trimmed_sentence_spans(passage.text))
+        starts.append(len(spans))
+    sentence_texts = [
+        passage.text[start:end]
+        for number, passage in enumerate(passages)
+        for start, end in spans[starts[number] : starts[number + 1]]
+    ]
+    passage_texts = [p.text for p in passages]
+    lookup = dict(known or {})
+    new_texts = [text for text in dict.fromkeys(passage_texts + sentence_texts) if text not in lookup]
+    lookup.update(zip(new_texts, encoder.encode_documents(new_texts, progress=progress), strict=True))
+
+    def vectors_of(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, encoder.dimension), dtype=np.float32)
+        return np.stack([lookup[text] for text in texts]).astype(np.float32, copy=False)
+
+    index = build_index(
+        passages,
+        vectors_of(passage_texts),
+        vectors_of(sentence_texts),
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+        model=encoder.name,
+        prompts=encoder.prompts,
+        corpus_fingerprint=documents.fingerprint,
+        exact_search_limit=exact_search_limit,
+    )
+    return index, len(new_texts)
+
+
+def reindex(
+    docs_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    previous: PassageIndex | None = None,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+    progress: bool = False,
+) -> tuple[PassageIndex, IndexReport]:
+    """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``.
+
+    Only passages and sentences whose text is not in ``previous`` (by default, the index saved
+    in ``index_dir``) are embedded: after editing one document, only its changed text is.
+    Files over ``max_document_bytes`` are skipped, with a problem saying so.
+    """
+    started = time.perf_counter()
+    if previous is None:
+        try:
+            previous = load_index(index_dir, model=encoder.name)
+        except IndexUnavailable:
+            previous = None
+    documents = read_documents(docs_dir, max_document_bytes)
+    for problem in documents.problems:
+        logger.warning("skipped %s", problem.message)
+    known = known_vectors(previous, encoder)
+    index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit)
+    save_index(index, index_dir)
+    manifest = index.manifest
+    report = IndexReport(
+        documents=manifest.documents,
+        sections=manifest.sections,
+        passages=manifest.passages,
+        seconds=time.perf_counter() - started,
+        problems=documents.problems,
+        embedded=embedded,
+    )
+    return index, report
+
+
+def open_index(
+    docs_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+    progress: bool = False,
+) -> PassageIndex:
+    """The saved index of ``docs_dir``, rebuilt first when missing, stale, damaged, built by another
+    model, or searched otherwise than ``exact_search_limit`` now asks. While the folder is
+    unavailable, a saved index is used as it is."""
+    try:
+        index = load_index(index_dir, model=encoder.name)
+    except IndexMissing:
+        logger.info("no index yet: building it from %s", docs_dir)
+        index = None
+    except IndexIncompatible as reason:
+        logger.warning("rebuilding the index: %s", reason)
+        index = None
+    else:
+        manifest = index.manifest
+        if not docs_dir.is_dir():
+            logger.warning(
+                "documents folder %s is unavailable: answering from the index built %s", docs_dir, manifest.created_at
+            )
+            return index
+        if manifest.corpus_fingerprint != folder_fingerprint(docs_dir, max_document_bytes):
+            logger.info("documents changed since the index was built: rebuilding it")
+        elif manifest.search != search_method(manifest.passages, exact_search_limit):
+            logger.info("the exact search limit changed: rebuilding the index (%s search)", manifest.search)
+        else:
+            return index
+    index, _ = reindex(
+        docs_dir,
+        index_dir,
+        encoder,
+        previous=index,
+        max_document_bytes=max_document_bytes,
+        exact_search_limit=exact_search_limit,
+        progress=progress,
+    )
+    return index

@@ -1,0 +1,163 @@
+"""What happens to a question: encode it, weigh the candidate passages, return the best with their sentences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from embeddings.defaults import ANSWERS, MIN_CONFIDENCE
+from embeddings.documents.passages import Passage
+from embeddings.models.encoder import Encoder
+from embeddings.search.confidence import Evidence, answer_confidence
+from embeddings.search.index import PassageIndex
+from embeddings.search.lexical import lexical_tokens
+
+# How dense and lexical evidence combine (see Retriever). Chosen on FacQA's train split and the
+# English → Indonesian and English sets of ../shared/eval/; BM25 keeps bm25s' defaults.
+CANDIDATES = 50  # passages taken from each of the dense and the lexical rankings
+SENTENCE_WEIGHT = 0.5  # dense evidence: passage similarity and best-sentence similarity, half each
+LEXICAL_WEIGHT = 0.4  # at most, for a question whose words all occur in the corpus
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a question, with its cosine similarity to the question."""
+
+    passage: Passage
+    score: float
+    number: int  # position of the passage in its index
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The passages found for a question, best first, the sentence of each closest to the question,
+    how likely it is that the first one answers it (see ``embeddings.search.confidence``), and
+    whether that is sure enough to be given as the answer rather than as a guess."""
+
+    hits: list[Hit]
+    sentences: list[tuple[int, int] | None]  # character span in the passage of the hit at the same place
+    evidence: Evidence | None = None
+    confidence: float = 0.0
+    sure: bool = False
+
+    @property
+    def sentence(self) -> tuple[int, int] | None:
+        """The answering sentence of the best passage."""
+        return self.sentences[0] if self.sentences else None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The passages weighed for a question (by position in the index), with the evidence of each."""
+
+    numbers: np.ndarray
+    similarity: np.ndarray  # cosine of question and passage
+    sentence_scores: list[np.ndarray]  # cosine of question and each sentence of the passage
+    sentence_similarity: np.ndarray  # the largest of those (the passage's own when it has none)
+    dense: np.ndarray  # the two cosines averaged, scaled from 0 (worst candidate) to 1 (best)
+    relative_lexical: np.ndarray  # BM25 relative to the best candidate's
+    coverage: float  # share of the question's words that occur in the corpus
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    spread = float(values.max() - values.min())
+    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
+
+
+class Retriever:
+    """Answers questions from one passage index, combining dense and lexical evidence.
+
+    Candidates are the best passages by embedding similarity and by BM25. Each gets a dense
+    score (its similarity to the question, averaged with that of its closest sentence) and a
+    lexical one (BM25 relative to the best). The lexical share grows with the square of the
+    share of the question's words found in the corpus: full for a question in the documents'
+    language, next to nothing for one asked in another language, where word overlap misleads.
+
+    An answer is sure when its confidence is at least ``min_confidence``; this is the one place
+    that decides it.
+    """
+
+    def __init__(self, encoder: Encoder, index: PassageIndex, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.encoder = encoder
+        self.index = index
+        self.min_confidence = min_confidence
+
+    def ask(self, question: str, k: int = ANSWERS) -> Answer:
+        """The ``k`` best passages for ``question`` and their answering sentences."""
+        question = " ".join(question.split())
+        if not question or not self.index.passages:
+            return Answer([], [])
+        return self._answer(question, self.encoder.encode_queries([question])[0], k)
+
+    def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
+        """``ask`` for many questions, their vectors computed in batches."""
+        questions = [" ".join(question.split()) for question in questions]
+        if not self.index.passages:
+            return [Answer([], []) for _ in questions]
+        vectors = self.encoder.encode_queries(questions)
+        return [self._answer(question, vector, k) for question, vector in zip(questions, vectors, strict=True)]
+
+    def candidates(self, question: str, query: np.ndarray) -> Candidates:
+        """The passages weighed for ``question`` (its vector: ``query``), with their evidence."""
+        index = self.index
+        _, dense_ids = index.search(query[None, :], CANDIDATES)
+        lexical, coverage = index.lexical.scores(question)
+        lexical_ids = np.arange(len(lexical))
+        if len(lexical) > CANDIDATES:
+            lexical_ids = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES]
+        numbers = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids[lexical[lexical_ids] > 0])
+        similarity = index.passage_vectors(numbers) @ query
+        sentence_scores = [index.sentence_rows(int(number)) @ query for number in numbers]
+        sentence_similarity = np.array(
+            [scores.max() if len(scores) else own for scores, own in zip(sentence_scores, similarity, strict=True)],
+            dtype=np.float32,
+        )
+        top_lexical = float(lexical[numbers].max())
+        return Candidates(
+            numbers=numbers,
+            similarity=similarity,
+            sentence_scores=sentence_scores,
+            sentence_similarity=sentence_similarity,
+            dense=_min_max((1 - SENTENCE_WEIGHT) * similarity + SENTENCE_WEIGHT * sentence_similarity),
+            relative_lexical=lexical[numbers] / top_lexical if top_lexical > 0 else np.zeros(len(numbers)),
+            coverage=coverage,
+        )
+
+    def _answer(self, question: str, query: np.ndarray, k: int) -> Answer:
+        found = self.candidates(question, query)
+        lexical_weight = LEXICAL_WEIGHT * found.coverage**2
+        combined = (1 - lexical_weight) * found.dense + lexical_weight * found.relative_lexical
+        order = np.argsort(-combined, kind="stable")[:k]
+        first = int(order[0])
+        others = np.delete(found.similarity, first)
+        evidence = Evidence(
+            similarity=float(found.similarity[first]),
+            sentence_similarity=float(found.sentence_similarity[first]),
+            margin=float(found.similarity[first] - others.max()) if len(others) else 0.0,
+            coverage=found.coverage,
+            support=self._support(question, int(found.numbers[first])),
+        )
+        hits, sentences = [], []
+        for position in order:
+            number = int(found.numbers[position])
+            passage = self.index.passages[number]
+            scores = found.sentence_scores[position]
+            hits.append(Hit(passage, float(found.similarity[position]), number))
+            sentences.append(self.index.sentences(number)[int(np.argmax(scores))] if len(scores) else None)
+        confidence = answer_confidence(evidence)
+        return Answer(hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence)
+
+    def _support(self, question: str, number: int) -> float:
+        """The largest IDF-weighted share of the question's known words that one sentence of passage
+        ``number`` holds."""
+        weights = self.index.lexical.term_weights(question)
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        text = self.index.passages[number].text
+        shares = [
+            sum(weights.get(token, 0.0) for token in set(lexical_tokens(text[start:end]))) / total
+            for start, end in self.index.sentences(number)
+        ]
+        return max(shares, default=0.0)
