@@ -30,12 +30,14 @@ COMMANDS = {
         BotCommand("help", "What I know and how to ask"),
         BotCommand("sections", "Browse the documents' sections"),
         BotCommand("section", "Read one section: /section 3 or /section words"),
+        BotCommand("documents", "List the documents"),
         BotCommand("ask", "Ask a question (works in groups)"),
     ],
     "id": [
         BotCommand("help", "Apa yang saya ketahui dan cara bertanya"),
         BotCommand("sections", "Lihat bagian-bagian dokumen"),
         BotCommand("section", "Baca satu bagian: /section 3 atau /section kata"),
+        BotCommand("documents", "Daftar dokumen"),
         BotCommand("ask", "Ajukan pertanyaan (bisa di grup)"),
     ],
 }
@@ -65,7 +67,8 @@ def configure_logging(token: str) -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    for chatty in ("sentence_transformers", "bm25s"):  # per-step library progress lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def build_application(settings: Settings, encoder: Encoder | None = None) -> Application:
@@ -88,6 +91,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         Application.builder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
         .concurrent_updates(True)
         .rate_limiter(RetryingRateLimiter(max_retries=3))
         .post_init(post_init)
@@ -104,9 +108,12 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(CommandHandler("section", handlers.section))
     application.add_handler(CommandHandler("reindex", handlers.reindex))
     application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(CommandHandler("documents", handlers.documents))
+    application.add_handler(CommandHandler("remove", handlers.remove))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.upload))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
     application.add_error_handler(handlers.error)
     return application

@@ -38,9 +38,7 @@ def command_index(settings: Settings, args: argparse.Namespace) -> int:
     from embeddings.knowledge import KnowledgeBase
 
     _quiet_libraries(settings.backend)
-    _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)
-    for problem in report.problems:
-        print(f"skipped {problem.message}", file=sys.stderr)
+    _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)  # logs each file skipped
     print(
         f"Indexed {report.documents} documents, {report.sections} sections, "
         f"{report.passages} passages in {report.seconds:.1f} s ({report.embedded} new texts embedded)"
@@ -55,11 +53,14 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     answer = _knowledge(settings).ask(question, k=args.k)
     if not answer.hits:
-        print("No documents are indexed: add .txt or .md files to TANYA_DOCS_DIR and run `tanya index`.")
+        print("No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
+              "and run `tanya index`.")
         return 1
     for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage
         where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
+        if passage.page is not None:
+            where += f", page {passage.page}"
         label, rating = f"#{rank}", f"similarity {hit.score:.3f}"
         if rank == 1:
             label, rating = "Best answer", f"confidence {answer.confidence:.2f}"
@@ -180,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``tanya`` command line; errors are one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    for chatty in ("sentence_transformers", "bm25s"):  # per-step library progress lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = load_settings()
         status = args.run(settings, args)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from bot.texts import text
 from embeddings.documents.passages import sentence_spans
-from embeddings.knowledge import ReindexResult
+from embeddings.knowledge import DocumentEntry, ReindexResult
 from embeddings.search.index import Manifest, SectionEntry
 from embeddings.search.retrieval import Answer
 
@@ -138,6 +138,8 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str) -> str:
         section=passage.section_number,
         paragraph=passage.paragraph,
     )
+    if passage.page is not None:
+        source += text(language, "on_page", page=passage.page)
     notes = []
     if unsure:
         notes.append(text(language, "not_sure_hint"))
@@ -156,6 +158,12 @@ def section_pages(section: SectionEntry, language: str) -> list[str]:
     pieces = [piece.strip() for piece in split_text(section.text, PAGE_LIMIT)]
     pieces = [piece for piece in pieces if piece] or [""]
     title = f"<b>{section.number}. {escape(shorten(section.title, TITLE_LIMIT))}</b>"
+    on_pages = sorted({passage.page for passage in section.passages if passage.page is not None})
+    if on_pages:
+        one = on_pages[0] == on_pages[-1]
+        span = str(on_pages[0]) if one else f"{on_pages[0]}–{on_pages[-1]}"
+        document = escape(shorten(section.document, TITLE_LIMIT))
+        title += "\n" + text(language, "section_on_page" if one else "section_in_pages", document=document, pages=span)
     pages = []
     for number, piece in enumerate(pieces, start=1):
         page_line = ""
@@ -230,3 +238,26 @@ def stats_message(manifest: Manifest, answered: int, median_ms: float | None, la
         answered=answered,
         median="—" if median_ms is None else f"{median_ms:.0f} ms",
     )
+
+
+def pages_note(pages: int | None, language: str) -> str:
+    """", 12 pages" for a document with pages, else nothing."""
+    return text(language, "in_pages", pages=pages) if pages else ""
+
+
+def document_list(documents: list[DocumentEntry], language: str, start: int, count: int) -> str:
+    """The numbered list of documents ``start`` to ``start + count``, with their sections, passages and pages."""
+    lines = [text(language, "documents_title", count=len(documents))]
+    for number, entry in enumerate(documents[start : start + count], start=start + 1):
+        lines.append(
+            text(
+                language,
+                "document_line",
+                number=number,
+                name=escape(shorten(entry.name, TITLE_LIMIT)),
+                sections=entry.sections,
+                passages=entry.passages,
+                pages=pages_note(entry.pages, language),
+            )
+        )
+    return "\n".join(lines)

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.delivery import may_have_arrived
 from bot.formatting import (
+    document_list,
     escape,
     format_answer,
+    pages_note,
     reindex_failure,
     reindex_report,
     section_list,
@@ -30,22 +32,31 @@ from bot.keyboards import (
     LIST_PAGE_SIZE,
     NOTHING,
     AnswerButton,
+    DocumentsButton,
     ListButton,
+    RemoveButton,
     SectionButton,
+    UploadButton,
     answer_keyboard,
+    confirm_keyboard,
+    document_list_keyboard,
     list_pages,
     parse_callback,
     section_keyboard,
     section_list_keyboard,
 )
 from bot.rate_limit import UserRateLimit
-from bot.recent_answers import RecentAnswers
+from bot.recent import ANSWERS_KEPT, UPLOADS_KEPT, Recent
 from bot.texts import language_of, text
 from config import Settings
-from embeddings.knowledge import KnowledgeBase, ReindexBusy
+from embeddings.documents.folder import safe_document_name
+from embeddings.knowledge import KnowledgeBase, ReindexBusy, ReindexResult
 from embeddings.search.index import SectionEntry
+from embeddings.search.retrieval import Answer
 
 logger = logging.getLogger(__name__)
+
+BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
 
 
 @dataclass
@@ -79,8 +90,14 @@ def _rate_limit(context: ContextTypes.DEFAULT_TYPE) -> UserRateLimit:
     return context.bot_data["rate_limit"]
 
 
-def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> RecentAnswers:
-    return context.chat_data.setdefault("answers", RecentAnswers())
+def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> Recent[tuple[Answer, str]]:
+    """This chat's answers, with the id of the index they came from."""
+    return context.chat_data.setdefault("answers", Recent(ANSWERS_KEPT))
+
+
+def _pending_uploads(context: ContextTypes.DEFAULT_TYPE) -> Recent[tuple[str, bytes]]:
+    """Files sent to this chat that await "Replace?", by name."""
+    return context.chat_data.setdefault("uploads", Recent(UPLOADS_KEPT))
 
 
 def _language(update: Update) -> str:
@@ -169,7 +186,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     if not found.hits:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
-    answer_id = _recent_answers(context).keep(found, index_id)
+    answer_id = _recent_answers(context).keep((found, index_id))
     # Counted before it is sent: whoever has seen the answer and asks /stats next must find it counted.
     _stats(context).record(time.perf_counter() - started)
     section_number = found.hits[0].passage.section_number
@@ -247,10 +264,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(text(language, "stale_button"), show_alert=True)
     elif isinstance(target, AnswerButton):  # a kept answer: it holds its passages, whatever the index now
         await _show_answer(update, context, target, language)
+    elif isinstance(target, UploadButton):  # a kept upload: it holds its file, whatever the index now
+        await _answer_replace(update, context, target, language)
     elif target.index_id != _knowledge(context).index_id:
         await query.answer(text(language, "stale_button"), show_alert=True)
     elif isinstance(target, SectionButton):
         await _show_section_page(update, context, target, language)
+    elif isinstance(target, DocumentsButton):
+        await _show_document_list_page(update, context, target, language)
+    elif isinstance(target, RemoveButton):
+        await _answer_remove(update, context, target, language)
     else:
         await _show_section_list_page(update, context, target, language)
 
@@ -323,17 +346,217 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ReindexBusy:
         await message.reply_html(text(language, "reindex_busy"))
         return
+    result = await _run_reindex(message, context, job, text(language, "reindex_started"), language)
+    if result is not None:
+        await message.reply_html(reindex_report(result, language))
+
+
+async def _run_reindex(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, job, started: str, language: str
+) -> ReindexResult | None:
+    """Run a reserved reindex job in a worker thread, saying ``started`` first; None (and why, to the
+    admin) when it failed, the old index still in use."""
     running = asyncio.ensure_future(asyncio.to_thread(job))  # runs (and releases) even if a reply fails
-    await message.reply_html(text(language, "reindex_started"))
+    await message.reply_html(started)
     try:
-        result = await running
+        return await running
     except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
         logger.exception("reindex failed")
         # Telegram users see the documents folder by its name, never the server's directories.
-        docs_dir = knowledge.setup.docs_dir
+        docs_dir = _knowledge(context).setup.docs_dir
         await message.reply_html(reindex_failure(str(error).replace(str(docs_dir), docs_dir.name), language))
+        return None
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent in a private chat: from an admin, a document to add (asking before replacing one)."""
+    language = _language(update)
+    message = update.effective_message
+    if not _is_admin(update, context):
+        await message.reply_html(text(language, "only_admins_add"))
         return
-    await message.reply_html(reindex_report(result, language))
+    document = message.document
+    try:
+        name = safe_document_name(document.file_name or "")
+    except ValueError as error:
+        await message.reply_html(text(language, "upload_bad_name", reason=escape(shorten(str(error), 300))))
+        return
+    shown = escape(shorten(name, 200))
+    limit = min(_settings(context).max_document_bytes, BOT_DOWNLOAD_LIMIT)
+    if document.file_size and document.file_size > limit:
+        size = document.file_size / 2**20
+        await message.reply_html(text(language, "upload_too_large", name=shown, size=size, limit=limit / 2**20))
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as error:
+        logger.warning("downloading %s failed: %s", name, error)
+        data = None
+    if data is None or (document.file_size and len(data) != document.file_size):
+        await message.reply_html(text(language, "upload_interrupted"))
+        return
+    knowledge = _knowledge(context)
+    try:
+        await asyncio.to_thread(knowledge.read_document, name, data)
+    except ValueError as error:
+        reason = escape(shorten(str(error), 600))
+        await message.reply_html(text(language, "upload_unreadable", name=shown, reason=reason))
+        return
+    if knowledge.has_document(name):
+        upload_id = _pending_uploads(context).keep((name, data))
+        keyboard = confirm_keyboard(
+            (text(language, "replace"), UploadButton(upload_id, True)),
+            (text(language, "cancel"), UploadButton(upload_id, False)),
+        )
+        await message.reply_html(text(language, "upload_replace", name=shown), reply_markup=keyboard)
+        return
+    await _add_document(message, context, name, data, language)
+
+
+async def _add_document(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, name: str, data: bytes, language: str
+) -> None:
+    """Save the document and reindex, through the one reindex path; then say what it added."""
+    knowledge = _knowledge(context)
+    shown = escape(shorten(name, 200))
+    try:
+        job = knowledge.start_adding(name, data)
+    except ReindexBusy:
+        await message.reply_html(text(language, "reindex_busy"))
+        return
+    if await _run_reindex(message, context, job, text(language, "upload_adding", name=shown), language) is None:
+        return
+    entry = next((entry for entry in knowledge.documents() if entry.name == name), None)
+    if entry is None:  # read when sent, yet not indexed: the folder changed meanwhile
+        await message.reply_html(text(language, "reindex_failed", reason=shown))
+        return
+    await message.reply_html(
+        text(
+            language,
+            "upload_added",
+            name=shown,
+            sections=entry.sections,
+            passages=entry.passages,
+            pages=pages_note(entry.pages, language),
+        )
+    )
+
+
+async def _answer_replace(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
+) -> None:
+    query = update.callback_query
+    if not _is_admin(update, context):
+        await query.answer(text(language, "admins_only"), show_alert=True)
+        return
+    kept = _pending_uploads(context).pop(target.upload_id)
+    if kept is None:
+        await query.answer(text(language, "upload_expired"), show_alert=True)
+        return
+    await query.answer()
+    name, data = kept
+    if not target.replace:
+        cancelled = text(language, "upload_cancelled", name=escape(shorten(name, 200)))
+        await query.message.edit_text(cancelled, parse_mode=ParseMode.HTML)
+        return
+    await query.message.edit_reply_markup(None)
+    await _add_document(query.message, context, name, data, language)
+
+
+async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/documents: the documents, with their sections, passages and pages, paged."""
+    language = _language(update)
+    knowledge = _knowledge(context)
+    entries = knowledge.documents()
+    if not entries:
+        await update.effective_message.reply_html(text(language, "no_documents"))
+        return
+    await update.effective_message.reply_html(
+        document_list(entries, language, 0, LIST_PAGE_SIZE),
+        reply_markup=document_list_keyboard(knowledge.index_id, 0, list_pages(len(entries))),
+    )
+
+
+async def _show_document_list_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
+) -> None:
+    query = update.callback_query
+    knowledge = _knowledge(context)
+    entries = knowledge.documents()
+    pages = list_pages(len(entries))
+    if target.page >= pages:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(
+        document_list(entries, language, target.page * LIST_PAGE_SIZE, LIST_PAGE_SIZE),
+        parse_mode=ParseMode.HTML,
+        reply_markup=document_list_keyboard(knowledge.index_id, target.page, pages),
+    )
+
+
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove NAME (admins): asks to confirm, then deletes the document and reindexes."""
+    language = _language(update)
+    message = update.effective_message
+    if not _is_admin(update, context):
+        await message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+        return
+    wanted = " ".join(context.args or [])
+    if not wanted:
+        await message.reply_html(text(language, "remove_usage"))
+        return
+    knowledge = _knowledge(context)
+    entries = knowledge.documents()
+    number = next((n for n, e in enumerate(entries) if e.name == wanted), None)
+    if number is None:  # a name differing only in case, when one document has it
+        alike = [n for n, e in enumerate(entries) if e.name.casefold() == wanted.casefold()]
+        number = alike[0] if len(alike) == 1 else None
+    if number is None:
+        await message.reply_html(text(language, "remove_not_found", name=escape(shorten(wanted, 200))))
+        return
+    entry = entries[number]
+    keyboard = confirm_keyboard(
+        (text(language, "delete"), RemoveButton(knowledge.index_id, number, True)),
+        (text(language, "cancel"), RemoveButton(knowledge.index_id, number, False)),
+    )
+    shown = escape(shorten(entry.name, 200))
+    await message.reply_html(
+        text(language, "remove_confirm", name=shown, sections=entry.sections, passages=entry.passages),
+        reply_markup=keyboard,
+    )
+
+
+async def _answer_remove(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: RemoveButton, language: str
+) -> None:
+    query = update.callback_query
+    if not _is_admin(update, context):
+        await query.answer(text(language, "admins_only"), show_alert=True)
+        return
+    knowledge = _knowledge(context)
+    entries = knowledge.documents()
+    if target.document >= len(entries):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    name = entries[target.document].name
+    shown = escape(shorten(name, 200))
+    if not target.confirm:
+        await query.message.edit_text(text(language, "remove_cancelled", name=shown), parse_mode=ParseMode.HTML)
+        return
+    try:
+        job = knowledge.start_removing(name)
+    except ReindexBusy:
+        await query.message.reply_html(text(language, "reindex_busy"))
+        return
+    await query.message.edit_reply_markup(None)
+    result = await _run_reindex(query.message, context, job, text(language, "removing", name=shown), language)
+    if result is not None:
+        after = result.after
+        await query.message.reply_html(
+            text(language, "removed", name=shown, documents=after.documents, passages=after.passages)
+        )
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

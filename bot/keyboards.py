@@ -1,7 +1,7 @@
 """Inline keyboards, and the callback data behind their buttons.
 
 Callback data is short text. An answer's buttons name the answer, kept by the bot (see
-``bot.recent_answers``), so paging through it never searches again. The others name the index
+``bot.recent``), so paging through it never searches again. The others name the index
 they refer to, so a button pressed after a reindex (or forged) is recognised and refused
 instead of showing the wrong section:
 
@@ -9,6 +9,9 @@ instead of showing the wrong section:
 - ``s:<index>:<section>:<page>`` — page ``page`` (0-based) of section number ``section``, shown
   in place of the message the button is under (``S:…``: sent as a new message)
 - ``l:<index>:<page>`` — page ``page`` of the section list
+- ``d:<index>:<page>`` — page ``page`` of the document list
+- ``x:<index>:<document>:<1|0>`` — delete document number ``document`` (0-based, in the list) or not
+- ``u:<upload>:<1|0>`` — replace the document of the same name with the kept upload ``upload``, or not
 - ``n`` — a label that does nothing when pressed (the page indicator)
 """
 
@@ -26,6 +29,9 @@ LIST_PAGE_SIZE = 20
 _ANSWER = re.compile(r"a:([0-9a-f]{8}):(\d{1,2})")
 _SECTION = re.compile(r"([sS]):([0-9a-f]{6}):(\d{1,9}):(\d{1,4})")
 _LIST = re.compile(r"l:([0-9a-f]{6}):(\d{1,6})")
+_DOCUMENTS = re.compile(r"d:([0-9a-f]{6}):(\d{1,6})")
+_REMOVE = re.compile(r"x:([0-9a-f]{6}):(\d{1,6}):([01])")
+_UPLOAD = re.compile(r"u:([0-9a-f]{8}):([01])")
 NOTHING = "n"
 
 
@@ -58,7 +64,38 @@ class ListButton:
         return f"l:{self.index_id}:{self.page}"
 
 
-def parse_callback(data: str | None) -> AnswerButton | SectionButton | ListButton | None:
+@dataclass(frozen=True)
+class DocumentsButton:
+    index_id: str
+    page: int
+
+    def data(self) -> str:
+        return f"d:{self.index_id}:{self.page}"
+
+
+@dataclass(frozen=True)
+class RemoveButton:
+    index_id: str
+    document: int
+    confirm: bool
+
+    def data(self) -> str:
+        return f"x:{self.index_id}:{self.document}:{int(self.confirm)}"
+
+
+@dataclass(frozen=True)
+class UploadButton:
+    upload_id: str
+    replace: bool
+
+    def data(self) -> str:
+        return f"u:{self.upload_id}:{int(self.replace)}"
+
+
+Button = AnswerButton | SectionButton | ListButton | DocumentsButton | RemoveButton | UploadButton
+
+
+def parse_callback(data: str | None) -> Button | None:
     """The button behind ``data``, or None when it is not data this bot makes."""
     if not data or len(data.encode()) > CALLBACK_LIMIT:
         return None
@@ -68,10 +105,16 @@ def parse_callback(data: str | None) -> AnswerButton | SectionButton | ListButto
         return SectionButton(match.group(2), int(match.group(3)), int(match.group(4)), match.group(1) == "s")
     if match := _LIST.fullmatch(data):
         return ListButton(match.group(1), int(match.group(2)))
+    if match := _DOCUMENTS.fullmatch(data):
+        return DocumentsButton(match.group(1), int(match.group(2)))
+    if match := _REMOVE.fullmatch(data):
+        return RemoveButton(match.group(1), int(match.group(2)), match.group(3) == "1")
+    if match := _UPLOAD.fullmatch(data):
+        return UploadButton(match.group(1), match.group(2) == "1")
     return None
 
 
-def _button(label: str, target: AnswerButton | SectionButton | ListButton) -> InlineKeyboardButton:
+def _button(label: str, target: Button) -> InlineKeyboardButton:
     data = target.data()
     if len(data.encode()) > CALLBACK_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
@@ -112,13 +155,31 @@ def section_keyboard(index_id: str, section: int, page: int, pages: int) -> Inli
 
 def section_list_keyboard(index_id: str, numbers: list[int], page: int, pages: int) -> InlineKeyboardMarkup:
     """A button per listed section, five to a row, and ◀ ▶ between pages of the list."""
-    buttons = [_button(str(number), SectionButton(index_id, number, 0, in_place=False)) for number in numbers]
+    targets = [SectionButton(index_id, number, 0, in_place=False) for number in numbers]
+    rows = _page_rows(targets, [str(n) for n in numbers], page, pages, lambda n: ListButton(index_id, n))
+    return InlineKeyboardMarkup(rows)
+
+
+def _page_rows(targets: list[Button], labels: list[str], page: int, pages: int, to_page) -> list[list]:
+    """Rows: the ``targets``' buttons five to a row, then ◀ ▶ to the pages around ``page`` (``to_page(n)``)."""
+    buttons = [_button(label, target) for label, target in zip(labels, targets, strict=True)]
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
     navigation = []
     if page > 0:
-        navigation.append(_button("◀", ListButton(index_id, page - 1)))
+        navigation.append(_button("◀", to_page(page - 1)))
     if page + 1 < pages:
-        navigation.append(_button("▶", ListButton(index_id, page + 1)))
+        navigation.append(_button("▶", to_page(page + 1)))
     if navigation:
         rows.append(navigation)
-    return InlineKeyboardMarkup(rows)
+    return rows
+
+
+def document_list_keyboard(index_id: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀ ▶ between pages of the document list."""
+    rows = _page_rows([], [], page, pages, lambda number: DocumentsButton(index_id, number))
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def confirm_keyboard(yes: tuple[str, Button], no: tuple[str, Button]) -> InlineKeyboardMarkup:
+    """Two buttons: do it, or not."""
+    return InlineKeyboardMarkup([[_button(*yes), _button(*no)]])

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Comma-separated Telegram user ids allowed to use admin commands."
     )
-    docs_dir: Path = Field(default=SAMPLE_DOCS_DIR, description="Folder of .txt and .md documents to answer from.")
+    docs_dir: Path = Field(default=SAMPLE_DOCS_DIR, description="Folder of documents to answer from: .txt, .md, .pdf, .docx, .html.")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index and model cache live.")
     model: str = Field(
         default=DEFAULT_MODEL,
@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @property
+    def base_file_url(self) -> str:
+        """Where files sent to the bot are downloaded from: ``…/bot`` of ``base_url`` becomes ``…/file/bot``."""
+        root, bot_path, _ = self.base_url.rpartition("/bot")
+        return f"{root}/file/bot" if bot_path else self.base_url.rstrip("/") + "/file/bot"
 
     @property
     def index_dir(self) -> Path:

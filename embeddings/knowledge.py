@@ -24,7 +24,9 @@ from embeddings.defaults import (
     MAX_DOCUMENT_BYTES,
     MIN_CONFIDENCE,
 )
-from embeddings.documents.folder import DocumentSet, Problem
+from embeddings.documents.document import Document
+from embeddings.documents.folder import DocumentSet, Problem, remove_document, save_document, too_large
+from embeddings.documents.formats import DocumentReader
 from embeddings.indexing import IndexReport, index_documents, open_index, reindex
 from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.search.index import Manifest, PassageIndex, SectionEntry
@@ -82,6 +84,16 @@ class ReindexResult:
     removed: tuple[str, ...]
     seconds: float
     problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """One indexed document, as listed to users."""
+
+    name: str
+    sections: int
+    passages: int
+    pages: int | None  # the last page a passage starts on, for documents with pages
 
 
 def _words(value: str) -> set[str]:
@@ -176,22 +188,63 @@ class KnowledgeBase:
                 best, best_overlap = entry, overlap
         return best
 
-    def start_reindex(self) -> Callable[[], ReindexResult]:
+    def documents(self) -> list[DocumentEntry]:
+        """The indexed documents, in the order of their sections."""
+        grouped: dict[str, list[SectionEntry]] = {}
+        for entry in self.sections():
+            grouped.setdefault(entry.document, []).append(entry)
+        listed = []
+        for name, entries in grouped.items():
+            passages = [passage for entry in entries for passage in entry.passages]
+            pages = [passage.page for passage in passages if passage.page is not None]
+            listed.append(DocumentEntry(name, len(entries), len(passages), max(pages) if pages else None))
+        return listed
+
+    def has_document(self, name: str) -> bool:
+        """Whether the documents folder holds a file called ``name``."""
+        return self.setup is not None and (self.setup.docs_dir / name).exists()
+
+    def read_document(self, name: str, data: bytes) -> Document:
+        """A file offered for the documents folder, read as indexing will read it; a ValueError says
+        why it can't be used (too large, unreadable, no text)."""
+        limit = self.setup.max_document_bytes if self.setup else None
+        if limit is not None and len(data) > limit:
+            raise ValueError(too_large(len(data), limit))
+        with DocumentReader() as reader:
+            document = reader.read(name, data)
+        if not document.sections:
+            raise ValueError("has no text")
+        return document
+
+    def start_adding(self, name: str, data: bytes) -> Callable[[], ReindexResult]:
+        """``start_reindex`` whose job first saves ``data`` as the document ``name`` (atomically,
+        replacing a file of that name)."""
+        return self.start_reindex(lambda folder: save_document(folder, name, data))
+
+    def start_removing(self, name: str) -> Callable[[], ReindexResult]:
+        """``start_reindex`` whose job first deletes the document ``name``."""
+        return self.start_reindex(lambda folder: remove_document(folder, name))
+
+    def start_reindex(self, change: Callable[[Path], None] | None = None) -> Callable[[], ReindexResult]:
         """Reserve a rebuild of the index from the documents folder; return the job that runs it.
 
         Raises ReindexBusy at once when another reindex is reserved or running, so a caller can
-        tell "started" from "busy" before any work begins. While the job runs (in a worker
-        thread, say) questions keep using the old index; it is swapped in whole when the new
-        one is saved, and a failed job leaves it in place. The job releases the reservation.
+        tell "started" from "busy" before any work begins. The job first makes ``change`` to the
+        documents folder, if given. While it runs (in a worker thread, say) questions keep using
+        the old index; it is swapped in whole when the new one is saved, and a failed job leaves
+        it in place. The job releases the reservation.
         """
         if self.setup is None:
             raise ValueError("an in-memory knowledge base has no documents folder to reindex")
         if not self._reindexing.acquire(blocking=False):
             raise ReindexBusy("a reindex is already running")
+        setup = self.setup
 
         def job() -> ReindexResult:
             try:
-                return self._rebuild(self.setup)
+                if change is not None:
+                    change(setup.docs_dir)
+                return self._rebuild(setup)
             finally:
                 self._reindexing.release()
 

@@ -1,7 +1,8 @@
 """A local stand-in for Telegram's Bot API server, for end-to-end tests over real HTTP.
 
 It serves ``/bot<token>/<method>`` on 127.0.0.1: ``getUpdates`` hands out the updates the test
-feeds in (long polling, with offsets), and every call the bot makes is recorded. Messages are
+feeds in (long polling, with offsets), and every call the bot makes is recorded. Files users send
+(``send_document``) are served by ``getFile`` and ``/file/bot<token>/<path>``. Messages are
 checked like Telegram checks them: invalid HTML or a text over 4096 characters is a 400.
 Faults can be injected (``inject``): error statuses, 429 with ``retry_after``, late responses,
 dropped connections.
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from tests.telegram_html import telegram_html_problem
 
@@ -89,6 +90,7 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # file_id → bytes of the files users sent
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -153,6 +155,18 @@ class BotApiStandIn:
             self._sent_at[(chat_id, message["message_id"])] = time.monotonic()
         self.push({"message": message})
         return message
+
+    def send_document(self, data: bytes, file_name: str, *, announced_size: int | None = None, **kwargs) -> dict:
+        """A user sends a file (``announced_size``: the size Telegram says it has, if not its own)."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{file_id}",
+            "file_name": file_name,
+            "file_size": len(data) if announced_size is None else announced_size,
+        }
+        return self.send(None, extra={"document": document}, **kwargs)
 
     def press(self, message: dict, data: str, *, user_id: int = 1001, language: str = "en") -> str:
         """A user presses a button with ``data`` under the bot's ``message``; returns the query id."""
@@ -250,6 +264,9 @@ class BotApiStandIn:
         return Handler
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        if unquote(request.path).startswith(f"/file/bot{self.token}/"):  # PTB quotes the token's colon here
+            self._serve_file(request, request.path.rsplit("/", 1)[-1])
+            return
         prefix = f"/bot{self.token}/"
         if not request.path.startswith(prefix):
             self._respond(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
@@ -280,6 +297,24 @@ class BotApiStandIn:
         with self._changed:
             self._late_responses -= 1
             self._changed.notify_all()
+
+    def _serve_file(self, request: BaseHTTPRequestHandler, file_id: str) -> None:
+        """A file's bytes; a "drop" fault on method "file" sends half of them and hangs up."""
+        data = self.files.get(file_id)
+        fault = self._take_fault("file")
+        with self._changed:
+            self.calls.append(Call("file", {"file_id": file_id}, 200 if data else 404, None, time.monotonic(), bool(fault)))
+            self._changed.notify_all()
+        if data is None:
+            self._respond(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data[: len(data) // 2] if fault is not None else data)
+        if fault is not None:
+            request.close_connection = True
 
     def _take_fault(self, method: str) -> Fault | None:
         with self._changed:
@@ -328,6 +363,14 @@ class BotApiStandIn:
             return self._send_message(params)
         if method == "editMessageText":
             return self._edit_message(params)
+        if method == "editMessageReplyMarkup":
+            return self._edit_markup(params)
+        if method == "getFile":
+            file_id = params.get("file_id")
+            if file_id not in self.files:
+                return 400, "Bad Request: invalid file_id"
+            return 200, {"file_id": file_id, "file_unique_id": f"unique-{file_id}",
+                         "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
         return 404, "Not Found: method not found"
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict]:
@@ -359,6 +402,20 @@ class BotApiStandIn:
             if reply_to is not None and (chat_id, reply_to) in self.messages:
                 message["reply_to_message"] = self.messages[(chat_id, reply_to)]
             self.messages[(chat_id, message["message_id"])] = message
+        return 200, message
+
+    def _edit_markup(self, params: dict[str, Any]) -> tuple[int, Any]:
+        key = (params["chat_id"], params["message_id"])
+        with self._changed:
+            message = self.messages.get(key)
+            if message is None:
+                return 400, "Bad Request: message to edit not found"
+            if message.get("reply_markup") == params.get("reply_markup"):
+                return 400, "Bad Request: message is not modified"
+            message = {k: v for k, v in message.items() if k != "reply_markup"}
+            if params.get("reply_markup"):
+                message["reply_markup"] = params["reply_markup"]
+            self.messages[key] = message
         return 200, message
 
     def _edit_message(self, params: dict[str, Any]) -> tuple[int, Any]:

@@ -151,7 +151,7 @@ def test_commands_are_registered_at_start(bot):
     calls = [c for c in bot.standin.calls if c.method == "setMyCommands"]
     assert {c.params.get("language_code") for c in calls} == {None, "id"}
     for call in calls:
-        assert [c["command"] for c in call.params["commands"]] == ["help", "sections", "section", "ask"]
+        assert [c["command"] for c in call.params["commands"]] == ["help", "sections", "section", "documents", "ask"]
 
 
 def test_failed_command_registration_is_logged_and_the_bot_goes_on(bot_factory, caplog):

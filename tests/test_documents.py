@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from config import SAMPLE_DOCS_DIR
 from embeddings.documents.document import document_title
 from embeddings.documents.folder import folder_fingerprint, read_documents
@@ -66,7 +68,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Pat
     result = read_documents(tmp_path)
     assert [d.name for d in result.documents] == ["good.md"]
     messages = {p.name: p.message for p in result.problems}
-    assert set(messages) == {"latin1.txt", "image.txt", "empty.md"}
+    assert set(messages) == {"latin1.txt", "image.txt", "empty.md", "notes.pdf"}  # notes.pdf: just a header
     assert "not UTF-8" in messages["latin1.txt"] and messages["latin1.txt"].startswith("latin1.txt:")
     assert "binary" in messages["image.txt"]
     assert "no text" in messages["empty.md"]
@@ -117,3 +119,24 @@ def test_fingerprint_changes_with_content_and_names(tmp_path: Path):
 def test_document_title_from_file_name():
     assert document_title("pertemuan-xi-putin.txt") == "Pertemuan Xi Putin"
     assert document_title("dir/laporan_tahunan 2024.md") == "Laporan Tahunan 2024"
+
+
+def test_a_saved_document_is_whole_or_absent_even_when_writing_fails(tmp_path: Path, monkeypatch):
+    from embeddings.documents import folder as folder_module
+    from embeddings.documents.folder import save_document
+
+    save_document(tmp_path, "cuti.txt", b"Versi lama.")
+
+    def fail_halfway(path: Path, data: bytes) -> None:
+        path.write_bytes(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folder_module, "write_synced", fail_halfway)
+    with pytest.raises(OSError):
+        save_document(tmp_path, "cuti.txt", b"Versi baru yang panjang.")
+    with pytest.raises(OSError):
+        save_document(tmp_path, "baru.txt", b"Dokumen baru.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cuti.txt"]  # no half file, no leftover
+    assert (tmp_path / "cuti.txt").read_bytes() == b"Versi lama."
+    with pytest.raises(ValueError):
+        save_document(tmp_path, "../luar.txt", b"x")

@@ -101,7 +101,7 @@ def test_a_crash_while_saving_leaves_the_previous_index(encoder, docs_dir: Path,
         written.append(path)
         raise OSError("disk full")
 
-    monkeypatch.setattr(index_module, "_write_synced", write_then_die)
+    monkeypatch.setattr(index_module, "write_synced", write_then_die)
     with pytest.raises(OSError, match="disk full"):
         reindex(docs_dir, folder, encoder)
     monkeypatch.undo()

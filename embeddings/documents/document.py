@@ -9,10 +9,15 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Section:
-    """A titled run of paragraphs inside one document."""
+    """A titled run of paragraphs inside one document, with the page each starts on where the format has pages."""
 
     title: str
     paragraphs: tuple[str, ...]
+    pages: tuple[int, ...] = ()  # 1-based, one per paragraph; empty for formats without pages
+
+    def page_of(self, paragraph: int) -> int | None:
+        """The page paragraph ``paragraph`` (0-based) starts on, if the document has pages."""
+        return self.pages[paragraph] if self.pages else None
 
 
 @dataclass(frozen=True)

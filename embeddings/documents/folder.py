@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+import tempfile
+import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from embeddings.defaults import MAX_DOCUMENT_BYTES
-from embeddings.documents import text
 from embeddings.documents.document import Document
-
-# The reader of each kind of file, by suffix: bytes in, a document (or a ValueError saying why not) out.
-READERS: dict[str, Callable[[str, bytes], Document]] = {suffix: text.read_text_document for suffix in text.SUFFIXES}
+from embeddings.documents.formats import SUFFIXES, DocumentReader
+from embeddings.files import fsync_folder, write_synced
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,13 @@ def document_paths(folder: Path) -> list[Path]:
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.suffix.lower() in READERS and path.is_file():
+        if path.suffix.lower() in SUFFIXES and path.is_file():
             paths.append(path)
     return sorted(paths)
 
 
-def _too_large(size: int, max_bytes: int) -> str:
+def too_large(size: int, max_bytes: int) -> str:
+    """Why a file of ``size`` bytes is not read."""
     return f"is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB limit (TANYA_MAX_DOCUMENT_MB); split it"
 
 
@@ -67,7 +68,7 @@ def _read(path: Path, max_bytes: int) -> tuple[bytes | None, str]:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            return None, _too_large(size, max_bytes)
+            return None, too_large(size, max_bytes)
         return path.read_bytes(), ""
     except OSError as error:
         return None, error.strerror or str(error)
@@ -81,21 +82,22 @@ def read_documents(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Documen
         raise FileNotFoundError(f"documents folder {folder} does not exist or is not a folder")
     documents, problems = [], []
     fingerprint = _Fingerprint()
-    for path in document_paths(folder):
-        name = path.relative_to(folder).as_posix()
-        data, problem = _read(path, max_bytes)
-        fingerprint.add(name, data, problem)
-        try:
-            if data is None:
-                raise ValueError(problem)
-            document = READERS[path.suffix.lower()](name, data)
-        except ValueError as error:
-            problems.append(Problem(name, f"{name}: {error}"))
-            continue
-        if not document.sections:
-            problems.append(Problem(name, f"{name}: has no text"))
-            continue
-        documents.append(document)
+    with DocumentReader() as reader:
+        for path in document_paths(folder):
+            name = path.relative_to(folder).as_posix()
+            data, problem = _read(path, max_bytes)
+            fingerprint.add(name, data, problem)
+            try:
+                if data is None:
+                    raise ValueError(problem)
+                document = reader.read(name, data)
+            except ValueError as error:
+                problems.append(Problem(name, f"{name}: {error}"))
+                continue
+            if not document.sections:
+                problems.append(Problem(name, f"{name}: has no text"))
+                continue
+            documents.append(document)
     return DocumentSet(tuple(documents), tuple(problems), fingerprint.hexdigest())
 
 
@@ -106,3 +108,49 @@ def folder_fingerprint(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str
     for path in document_paths(folder):
         fingerprint.add(path.relative_to(folder).as_posix(), *_read(path, max_bytes))
     return fingerprint.hexdigest()
+
+
+MAX_NAME_CHARS = 120
+
+
+def safe_document_name(name: str) -> str:
+    """A file name as given by a user, made safe to save in the documents folder: no folders, no
+    hidden or control characters, at most ``MAX_NAME_CHARS``; a ValueError when nothing usable is left
+    or its type is not one that can be read."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C")
+    base = " ".join(base.split()).lstrip(". ")
+    suffix = PurePosixPath(base).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"“{name}” is not a type I can read ({', '.join(SUFFIXES)})")
+    stem = base[: -len(suffix)].rstrip(". ")
+    if not stem:
+        raise ValueError(f"“{name}” has no usable name")
+    return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+
+
+def save_document(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` as ``folder/name`` atomically (a crash leaves the old file or none, never half of one)."""
+    target = folder / name
+    if target.parent != folder or name != safe_document_name(name):
+        raise ValueError(f"“{name}” is not a safe document name")
+    descriptor, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)  # hidden: never read as a document
+    try:
+        os.close(descriptor)
+        write_synced(Path(temporary), data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    fsync_folder(folder)
+    return target
+
+
+def remove_document(folder: Path, name: str) -> None:
+    """Delete the document ``name`` (a path relative to ``folder``, as documents are named)."""
+    target = (folder / name).resolve()
+    if folder.resolve() not in target.parents or target.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"“{name}” is not a document of {folder.name}")
+    target.unlink()
+    fsync_folder(target.parent)
+

@@ -27,6 +27,7 @@ class Passage:
     paragraph: int  # 1-based position of the paragraph inside its section
     part: int  # 1-based part of a paragraph that had to be split; 1 for most passages
     text: str
+    page: int | None = None  # 1-based page its paragraph starts on, in formats with pages (PDF)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -102,8 +103,9 @@ def make_passages(
         for section in document.sections:
             section_number += 1
             for paragraph_number, paragraph in enumerate(section.paragraphs, start=1):
+                page = section.page_of(paragraph_number - 1)
                 for part, text in enumerate(fit_to_limit(paragraph, count_tokens, max_tokens), start=1):
                     passages.append(
-                        Passage(document.name, section.title, section_number, paragraph_number, part, text)
+                        Passage(document.name, section.title, section_number, paragraph_number, part, text, page)
                     )
     return passages

@@ -1,17 +1,20 @@
-"""The reader of plain text (``.txt``) and Markdown (``.md``): sections at headings, paragraphs at blank lines."""
+"""The reader of plain text (``.txt``: paragraphs at blank lines, short lone lines as headings) and
+Markdown (``.md``, parsed by markdown-it-py as CommonMark with tables)."""
 
 from __future__ import annotations
 
 import re
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from embeddings.documents.document import Document, Section, document_title
 
-SUFFIXES = (".txt", ".md")
 # A plain-text heading: one short line standing alone, not ending like a sentence.
 MAX_HEADING_CHARS = 90
 MAX_HEADING_WORDS = 12
 _CLOSING_PUNCTUATION = tuple(".,;:!?…)\"'”’»")
-_MARKDOWN_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_MARKDOWN = MarkdownIt("commonmark").enable("table")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
 
@@ -42,22 +45,60 @@ def parse_plain_text(name: str, text: str) -> Document:
     return _assemble(name, title, [(block, is_plain_text_heading(block)) for block in _blocks(text)])
 
 
+def _inline_text(token: Token) -> str:
+    """The plain text of an inline token: markup left out, line breaks as spaces, an image as its alt text."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(_inline_text(child))
+    return " ".join("".join(parts).split())
+
+
 def parse_markdown(name: str, text: str) -> Document:
-    """Sections of a Markdown document, split at ``#`` headings."""
-    title = document_title(name)
+    """Sections of a Markdown document (CommonMark, with tables), split at its headings (``#`` and underlined)."""
     marked: list[tuple[str, bool]] = []
-    pending: list[str] = []
-    for line in text.split("\n"):
-        heading = _MARKDOWN_HEADING.match(line)
-        if heading:
-            marked.extend((block, False) for block in _blocks("\n".join(pending)))
-            pending = []
-            if heading.group(2).strip():
-                marked.append((heading.group(2).strip(), True))
-        else:
-            pending.append(line)
-    marked.extend((block, False) for block in _blocks("\n".join(pending)))
-    return _assemble(name, title, marked)
+    items: list[str] = []  # items of the list being read (nested lists flattened into it)
+    rows: list[str] = []  # rows of the table being read
+    cells: list[str] = []
+    lists = 0
+    tokens = _MARKDOWN.parse(text)
+    for number, token in enumerate(tokens):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists += 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
+            if lists == 0 and items:
+                marked.append(("\n".join(f"• {item}" for item in items), False))
+                items = []
+        elif kind == "tr_close":
+            if any(cells):
+                rows.append(" | ".join(cell for cell in cells if cell))
+            cells = []
+        elif kind == "table_close":
+            if rows:
+                marked.append(("\n".join(rows), False))
+            rows = []
+        elif kind in ("fence", "code_block") and token.content.strip():
+            marked.append((token.content.strip("\n"), False))
+        elif kind == "inline":
+            content = _inline_text(token)
+            opener = tokens[number - 1].type
+            if opener in ("th_open", "td_open"):
+                cells.append(content)
+            elif not content:
+                continue
+            elif opener == "heading_open":
+                marked.append((content, True))
+            elif lists:
+                items.append(content)
+            else:
+                marked.append((content, False))
+    return _assemble(name, document_title(name), marked)
 
 
 def _assemble(name: str, title: str, blocks: list[tuple[str, bool]]) -> Document:
@@ -91,7 +132,7 @@ def parse_document(name: str, text: str) -> Document:
 def decode_document(name: str, data: bytes) -> str:
     """UTF-8 text of a file, or a ValueError that says what is wrong with it."""
     if b"\x00" in data[:8192]:
-        raise ValueError("looks like a binary file, not text; only UTF-8 .txt and .md files can be indexed")
+        raise ValueError("looks like a binary file, not text (tanya reads text, Markdown, PDF, Word and web pages)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

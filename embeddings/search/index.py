@@ -27,6 +27,7 @@ import numpy as np
 
 from embeddings.defaults import EXACT_SEARCH_LIMIT
 from embeddings.documents.passages import Passage
+from embeddings.files import fsync_folder, write_synced
 from embeddings.search.lexical import LexicalIndex
 
 # The layout of an index folder; an index of another format is rebuilt. 3: sentence spans stored.
@@ -234,20 +235,13 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def save_index(index: PassageIndex, folder: Path) -> Path:
     """Save ``index`` as the current snapshot in ``folder`` atomically; returns the snapshot folder."""
     folder.mkdir(parents=True, exist_ok=True)
     snapshot = Path(tempfile.mkdtemp(prefix="v-", dir=folder))
     faiss.write_index(index.vectors, str(snapshot / _VECTORS))
     passages = json.dumps([dataclasses.asdict(p) for p in index.passages], ensure_ascii=False).encode()
-    _write_synced(snapshot / _PASSAGES, passages)
+    write_synced(snapshot / _PASSAGES, passages)
     arrays = (
         (_SENTENCE_VECTORS, index.sentence_vectors),
         (_SENTENCE_STARTS, index.sentence_starts),
@@ -256,29 +250,21 @@ def save_index(index: PassageIndex, folder: Path) -> Path:
     for name, array in arrays:
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
-        _write_synced(snapshot / name, buffer.getvalue())
+        write_synced(snapshot / name, buffer.getvalue())
     files = [_VECTORS, _PASSAGES, _SENTENCE_VECTORS, _SENTENCE_STARTS, _SENTENCE_SPANS]
     files += [f"{_LEXICAL}/{name}" for name in index.lexical.save(snapshot / _LEXICAL)]
     checksums = {name: file_checksum(snapshot / name) for name in files}
     manifest = dataclasses.replace(index.manifest, checksums=checksums)
-    _write_synced(snapshot / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
+    write_synced(snapshot / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
     index.manifest = manifest
-    _fsync_dir(snapshot)
+    fsync_folder(snapshot)
 
     link = folder / f".{_CURRENT}-{snapshot.name}"
     link.symlink_to(snapshot.name)
     os.replace(link, folder / _CURRENT)
-    _fsync_dir(folder)
+    fsync_folder(folder)
     _remove_old_snapshots(folder, keep=snapshot.name)
     return snapshot
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _remove_old_snapshots(folder: Path, keep: str) -> None:

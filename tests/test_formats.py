@@ -1,0 +1,194 @@
+"""PDF, Word, web pages and Markdown, read from real files; damaged and hostile files named, never crashing a run."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from embeddings.documents.folder import read_documents
+from embeddings.documents.formats import DocumentReader
+from embeddings.documents.pdf import MAX_PAGES
+from embeddings.documents.text import parse_document
+from tests.documents import HEADER, HYPHENATED, PDF_SECTIONS, write_docx, write_html, write_pdf, write_plain_pdf
+
+
+def _read(path: Path, name: str | None = None):
+    with DocumentReader() as reader:
+        return reader.read(name or path.name, path.read_bytes())
+
+
+def test_pdf_sections_from_its_outline_and_its_type_with_pages_and_no_running_lines(tmp_path: Path):
+    document = _read(write_pdf(tmp_path / "pedoman.pdf"))
+    assert [(s.title, s.pages) for s in document.sections] == [
+        ("Cuti Tahunan", (1, 1, 1)),
+        ("Jam Kerja", (2,)),
+        ("Perjalanan Dinas", (3,)),  # not in the outline: a heading by its larger, bold type
+    ]
+    paragraphs = [p for s in document.sections for p in s.paragraphs]
+    assert paragraphs[:2] == PDF_SECTIONS[0][2]  # wrapped lines joined, paragraphs apart
+    assert f"hak dan {HYPHENATED[0]} yang" in paragraphs[2]  # the word hyphenated at a line end, whole
+    assert not any(HEADER in p or "Halaman" in p for p in paragraphs)
+
+
+def test_a_pdf_without_outline_or_headings_has_a_section_per_page(tmp_path: Path):
+    pages = ["Rapat dimulai pukul sembilan.", "Rapat ditutup."]
+    document = _read(write_plain_pdf(tmp_path / "notulen-rapat.pdf", pages))
+    assert [(s.title, s.paragraphs, s.pages) for s in document.sections] == [
+        ("Notulen Rapat, page 1", ("Rapat dimulai pukul sembilan.",), (1,)),
+        ("Notulen Rapat, page 2", ("Rapat ditutup.",), (2,)),
+    ]
+
+
+def test_word_headings_lists_and_tables(tmp_path: Path):
+    document = _read(write_docx(tmp_path / "tunjangan.docx"))
+    assert [(s.title, s.paragraphs) for s in document.sections] == [
+        ("Kebijakan Tunjangan", (
+            "Tunjangan transportasi dibayarkan bersama gaji setiap tanggal dua puluh lima.",
+            "Syarat pengajuan tunjangan:",
+            "• Formulir pengajuan yang sudah diisi\n• Persetujuan atasan langsung",
+        )),
+        ("Besaran Tunjangan", (
+            "Jabatan | Tunjangan per bulan\nStaf | Rp 750.000\nManajer | Rp 2.000.000",
+            "Besaran tunjangan ditinjau ulang setiap awal tahun anggaran.",
+        )),
+    ]
+
+
+def test_a_web_page_keeps_its_main_content(tmp_path: Path):
+    document = _read(write_html(tmp_path / "portal.html"))
+    assert document.title == "Tanya Jawab Kantor"
+    assert [(s.title, s.paragraphs) for s in document.sections] == [
+        ("Parkir Kendaraan", (
+            "Karyawan dapat memarkir kendaraan di basement gedung B dengan menunjukkan kartu akses.",
+        )),
+        ("Ruang Rapat", (
+            "Ruang rapat dipesan melalui kalender bersama paling lambat satu hari sebelumnya.",
+            "• Ruang Merapi untuk 12 orang\n• Ruang Bromo untuk enam orang",
+        )),
+    ]
+
+
+def test_markdown_is_read_as_commonmark():
+    text = (
+        "Intro.\n\nKebijakan Cuti\n==============\n\n```bash\n# bukan judul\nls\n```\n\n"
+        "- satu\n- dua\n\n| A | B |\n|---|---|\n| 1 | 2 |\n"
+    )
+    document = parse_document("catatan.md", text)
+    assert [(s.title, s.paragraphs) for s in document.sections] == [
+        ("Catatan", ("Intro.",)),
+        ("Kebijakan Cuti", ("# bukan judul\nls", "• satu\n• dua", "A | B\n1 | 2")),  # setext heading; code is text
+    ]
+
+
+def test_files_are_recognised_by_content_and_names_in_any_script_are_kept(tmp_path: Path):
+    write_pdf(tmp_path / "pedoman (salinan).txt")  # a PDF renamed .txt
+    write_docx(tmp_path / "Тунjangan 'baru' 2026.docx")
+    (tmp_path / "未完成.pdf").write_bytes(b"just text, not a PDF")
+    result = read_documents(tmp_path)
+    assert {d.name: [s.title for s in d.sections][0] for d in result.documents} == {
+        "pedoman (salinan).txt": "Cuti Tahunan",
+        "Тунjangan 'baru' 2026.docx": "Kebijakan Tunjangan",
+    }
+    [problem] = result.problems
+    assert problem.message.startswith("未完成.pdf: is not a readable PDF")
+
+
+def _encrypted_pdf(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 10, "Rahasia perusahaan.")
+    pdf.set_encryption(owner_password="pemilik", user_password="rahasia")
+    pdf.output(str(path))
+    return path
+
+
+def _zip_bomb(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"<" + b" " * (300 * 2**20) + b">")
+    return path
+
+
+def test_bad_files_are_named_with_their_reason_and_the_rest_is_indexed(tmp_path: Path):
+    write_html(tmp_path / "baik.html")
+    _encrypted_pdf(tmp_path / "terkunci.pdf")
+    (tmp_path / "rusak.pdf").write_bytes(write_pdf(tmp_path / "utuh.pdf").read_bytes()[:900])
+    (tmp_path / "utuh.pdf").unlink()
+    write_plain_pdf(tmp_path / "pindaian.pdf", ["", ""])
+    _zip_bomb(tmp_path / "bom.docx")
+    (tmp_path / "bukan-zip.docx").write_bytes(b"Ini bukan dokumen Word.")
+    write_plain_pdf(tmp_path / "tebal.pdf", ["x"] * (MAX_PAGES + 1))
+    result = read_documents(tmp_path)
+    assert [d.name for d in result.documents] == ["baik.html"]
+    messages = {p.name: p.message.removeprefix(f"{p.name}: ") for p in result.problems}
+    assert messages.pop("terkunci.pdf") == "is encrypted (password-protected); save a copy without a password"
+    assert messages.pop("rusak.pdf").startswith("is not a readable PDF")
+    assert messages.pop("pindaian.pdf") == "has no text layer (a scan?); OCR is not supported"
+    assert messages.pop("bom.docx").startswith("unpacks to 300 MiB, too much for its size (a zip bomb?)")
+    assert messages.pop("bukan-zip.docx").startswith("is not a Word document (not a readable zip archive")
+    assert messages.pop("tebal.pdf") == f"has {MAX_PAGES + 1} pages, over the {MAX_PAGES}-page limit; split it"
+    assert messages == {}
+
+
+def test_a_file_that_takes_too_long_to_read_is_skipped_and_the_next_still_read(tmp_path: Path):
+    nested = ("<div>" * 100_000 + "dalam" + "</div>" * 100_000).encode()  # seconds of parsing
+    with DocumentReader(seconds=0.5) as reader:
+        with pytest.raises(ValueError, match=r"took over 0.5 s to read; it was skipped"):
+            reader.read("bersarang.html", nested)
+        assert reader.read("baik.html", write_html(tmp_path / "baik.html").read_bytes()).sections
+
+
+def _mutants(data: bytes, count: int, seed: int) -> list[bytes]:
+    """``count`` damaged copies of ``data``: bytes flipped, a piece cut out, a piece repeated, the end cut off."""
+    rng = random.Random(seed)
+    mutants = []
+    for number in range(count):
+        damaged = bytearray(data)
+        kind = number % 4
+        if kind == 0:
+            for _ in range(rng.randint(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        elif kind == 1:
+            start = rng.randrange(len(damaged))
+            del damaged[start : start + rng.randint(1, 2000)]
+        elif kind == 2:
+            start = rng.randrange(len(damaged))
+            damaged[start:start] = damaged[start : start + rng.randint(1, 2000)] * rng.randint(2, 50)
+        else:
+            del damaged[rng.randrange(1, len(damaged)) :]
+        mutants.append(bytes(damaged))
+    return mutants
+
+
+@pytest.mark.parametrize("writer", [write_pdf, write_docx, write_html], ids=["pdf", "docx", "html"])
+def test_damaged_bytes_are_read_or_refused_never_a_crash(tmp_path: Path, writer):
+    original = writer(tmp_path / f"asli.{writer.__name__.removeprefix('write_')}")
+    outcomes = {"read": 0, "refused": 0}
+    with DocumentReader(seconds=30) as reader:
+        for number, damaged in enumerate(_mutants(original.read_bytes(), 40, seed=len(original.name))):
+            try:
+                document = reader.read(original.name, damaged)
+            except ValueError as error:
+                assert str(error), number
+                outcomes["refused"] += 1
+            else:
+                assert all(isinstance(p, str) for s in document.sections for p in s.paragraphs)
+                outcomes["read"] += 1
+    assert outcomes["read"] + outcomes["refused"] == 40
+
+
+def test_damaged_markdown_and_text_are_read():
+    source = ("# Judul\n\nParagraf *satu* dengan [tautan](http://x).\n\n- a\n- b\n\n```\nkode\n```\n" * 20).encode()
+    with DocumentReader() as reader:
+        for damaged in _mutants(source, 40, seed=7):
+            for name in ("catatan.md", "catatan.txt"):
+                try:
+                    reader.read(name, damaged)
+                except ValueError as error:  # not UTF-8 any more
+                    assert "UTF-8" in str(error) or "binary" in str(error)
+
