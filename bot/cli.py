@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from bot.process import limit_malloc_arenas
 from config import Settings, SettingsError, load_settings
 from embeddings.search.index import IndexUnavailable
 
@@ -180,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``tanya`` command line; errors are one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
+    limit_malloc_arenas()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for chatty in ("sentence_transformers", "bm25s"):  # per-step library progress lines
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from bot.texts import text
 from embeddings.documents.passages import sentence_spans
+from embeddings.indexing import IndexingStatus
 from embeddings.knowledge import DocumentEntry, ReindexResult
 from embeddings.search.index import Manifest, SectionEntry
 from embeddings.search.retrieval import Answer
@@ -261,3 +262,16 @@ def document_list(documents: list[DocumentEntry], language: str, start: int, cou
             )
         )
     return "\n".join(lines)
+
+
+def reindex_progress(status: IndexingStatus, language: str) -> str:
+    """How far a reindex has got: documents read, texts embedded of the total, time left."""
+    if status.documents is None or status.texts is None:
+        return text(language, "progress_reading")
+    seconds = status.seconds_left()
+    left = ""
+    if seconds is not None:
+        left = text(language, "progress_seconds") if seconds < 60 else text(language, "progress_minutes", minutes=round(seconds / 60))
+    return text(
+        language, "progress_embedding", documents=status.documents, embedded=status.embedded, texts=status.texts, left=left
+    )

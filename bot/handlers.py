@@ -22,6 +22,7 @@ from bot.formatting import (
     format_answer,
     pages_note,
     reindex_failure,
+    reindex_progress,
     reindex_report,
     section_list,
     section_pages,
@@ -57,6 +58,7 @@ from embeddings.search.retrieval import Answer
 logger = logging.getLogger(__name__)
 
 BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
+PROGRESS_SECONDS = 5.0  # a reindex's progress message is edited at most this often (Telegram limits edits)
 
 
 @dataclass
@@ -357,14 +359,26 @@ async def _run_reindex(
     """Run a reserved reindex job in a worker thread, saying ``started`` first; None (and why, to the
     admin) when it failed, the old index still in use."""
     running = asyncio.ensure_future(asyncio.to_thread(job))  # runs (and releases) even if a reply fails
-    await message.reply_html(started)
+    sent = await message.reply_html(started)
+    shown = started
+    while not (await asyncio.wait({running}, timeout=PROGRESS_SECONDS))[0]:
+        status = _knowledge(context).status
+        progress = f"{started}\n{reindex_progress(status, language)}" if status else shown
+        if progress != shown:
+            try:
+                await sent.edit_text(progress, parse_mode=ParseMode.HTML)
+                shown = progress
+            except TelegramError as error:  # a progress line is not worth failing the reindex for
+                logger.info("could not show the reindex progress: %s", error)
     try:
-        return await running
+        return running.result()
     except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
         logger.exception("reindex failed")
-        # Telegram users see the documents folder by its name, never the server's directories.
-        docs_dir = _knowledge(context).setup.docs_dir
-        await message.reply_html(reindex_failure(str(error).replace(str(docs_dir), docs_dir.name), language))
+        # Telegram users see the documents and index folders by their names, never the server's directories.
+        reason = str(error)
+        for folder in (_knowledge(context).setup.docs_dir, _knowledge(context).setup.index_dir):
+            reason = reason.replace(str(folder), folder.name)
+        await message.reply_html(reindex_failure(reason, language))
         return None
 
 

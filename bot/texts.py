@@ -46,6 +46,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_admin": "Sorry, only admins can use this command. (Your Telegram user id is <code>{user_id}</code>.)",
         "reindex_started": "⏳ Reindexing the documents… I keep answering from the current index meanwhile.",
         "reindex_busy": "A reindex is already running. Please wait for it to finish.",
+        "progress_reading": "Reading the documents…",
+        "progress_embedding": "{documents} documents read; {embedded} of {texts} texts embedded{left}",
+        "progress_minutes": ", about {minutes} min left",
+        "progress_seconds": ", under a minute left",
         "reindex_done": (
             "✅ Reindexed in {seconds:.1f} s.\n"
             "Documents: {documents_before} → {documents_after}\n"
@@ -130,6 +134,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_admin": "Maaf, hanya admin yang dapat menggunakan perintah ini. (ID pengguna Telegram Anda: <code>{user_id}</code>.)",
         "reindex_started": "⏳ Mengindeks ulang dokumen… Sementara itu saya tetap menjawab dari indeks saat ini.",
         "reindex_busy": "Pengindeksan ulang sedang berjalan. Mohon tunggu sampai selesai.",
+        "progress_reading": "Membaca dokumen…",
+        "progress_embedding": "{documents} dokumen terbaca; {embedded} dari {texts} teks sudah di-embed{left}",
+        "progress_minutes": ", sekitar {minutes} menit lagi",
+        "progress_seconds": ", kurang dari semenit lagi",
         "reindex_done": (
             "✅ Selesai diindeks ulang dalam {seconds:.1f} dtk.\n"
             "Dokumen: {documents_before} → {documents_after}\n"

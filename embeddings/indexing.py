@@ -31,6 +31,26 @@ from embeddings.search.index import (
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class IndexingStatus:
+    """How far an indexing run has got, updated as it goes (for another thread to read)."""
+
+    documents: int | None = None  # documents read, once they are
+    texts: int | None = None  # texts to embed, once known
+    embedded: int = 0
+    embedding_since: float | None = None  # time.monotonic() when embedding began
+
+    def add_embedded(self, count: int) -> None:
+        self.embedded += count
+
+    def seconds_left(self) -> float | None:
+        """The embedding time left at the rate so far, once there is a rate."""
+        if not self.texts or not self.embedded or self.embedding_since is None:
+            return None
+        rate = self.embedded / max(time.monotonic() - self.embedding_since, 1e-6)
+        return (self.texts - self.embedded) / rate
+
+
 @dataclass(frozen=True)
 class IndexReport:
     """What an indexing run read and built."""
@@ -62,6 +82,7 @@ def index_documents(
     progress: bool = False,
     known: dict[str, np.ndarray] | None = None,
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
+    status: IndexingStatus | None = None,
 ) -> tuple[PassageIndex, int]:
     """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index.
 
@@ -82,7 +103,10 @@ def index_documents(
     passage_texts = [p.text for p in passages]
     lookup = dict(known or {})
     new_texts = [text for text in dict.fromkeys(passage_texts + sentence_texts) if text not in lookup]
-    lookup.update(zip(new_texts, encoder.encode_documents(new_texts, progress=progress), strict=True))
+    status = status or IndexingStatus()
+    status.texts, status.embedding_since = len(new_texts), time.monotonic()
+    vectors = encoder.encode_documents(new_texts, progress=progress, on_batch=status.add_embedded)
+    lookup.update(zip(new_texts, vectors, strict=True))
 
     def vectors_of(texts: list[str]) -> np.ndarray:
         if not texts:
@@ -112,12 +136,14 @@ def reindex(
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
     progress: bool = False,
+    status: IndexingStatus | None = None,
 ) -> tuple[PassageIndex, IndexReport]:
     """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``.
 
     Only passages and sentences whose text is not in ``previous`` (by default, the index saved
     in ``index_dir``) are embedded: after editing one document, only its changed text is.
-    Files over ``max_document_bytes`` are skipped, with a problem saying so.
+    Files over ``max_document_bytes`` are skipped, with a problem saying so. ``status``, when
+    given, is kept up to date as the run goes.
     """
     started = time.perf_counter()
     if previous is None:
@@ -128,8 +154,10 @@ def reindex(
     documents = read_documents(docs_dir, max_document_bytes)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
+    status = status or IndexingStatus()
+    status.documents = len(documents.documents)
     known = known_vectors(previous, encoder)
-    index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit)
+    index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit, status)
     save_index(index, index_dir)
     manifest = index.manifest
     report = IndexReport(

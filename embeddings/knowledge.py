@@ -27,7 +27,7 @@ from embeddings.defaults import (
 from embeddings.documents.document import Document
 from embeddings.documents.folder import DocumentSet, Problem, remove_document, save_document, too_large
 from embeddings.documents.formats import DocumentReader
-from embeddings.indexing import IndexReport, index_documents, open_index, reindex
+from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
 from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.search.index import Manifest, PassageIndex, SectionEntry
 from embeddings.search.retrieval import Answer, Retriever
@@ -115,6 +115,7 @@ class KnowledgeBase:
         self.setup = setup
         self._retriever = Retriever(encoder, index, min_confidence)
         self._reindexing = threading.Lock()
+        self.status: IndexingStatus | None = None  # of the reindex running, if one is
 
     @classmethod
     def open(cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False) -> KnowledgeBase:
@@ -241,18 +242,22 @@ class KnowledgeBase:
         setup = self.setup
 
         def job() -> ReindexResult:
+            self.status = IndexingStatus()
             try:
                 if change is not None:
                     change(setup.docs_dir)
-                return self._rebuild(setup)
+                return self._rebuild(setup, self.status)
             finally:
+                self.status = None
                 self._reindexing.release()
 
         return job
 
-    def _rebuild(self, setup: KnowledgeSetup) -> ReindexResult:
+    def _rebuild(self, setup: KnowledgeSetup, status: IndexingStatus) -> ReindexResult:
         old = self.index
-        index, report = reindex(setup.docs_dir, setup.index_dir, self.encoder, previous=old, **setup.limits())
+        index, report = reindex(
+            setup.docs_dir, setup.index_dir, self.encoder, previous=old, status=status, **setup.limits()
+        )
         self._retriever = Retriever(self.encoder, index, setup.min_confidence)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}

@@ -512,3 +512,26 @@ def test_bad_documents_are_named_the_good_ones_still_indexed_and_an_empty_folder
         "No documents are indexed yet. An admin can add some and run /reindex."
     )
     assert bot.ask("/sections")["text"].endswith("No documents are indexed yet. An admin can add some and run /reindex.")
+
+
+def test_questions_are_answered_while_a_reindex_runs_and_the_admin_sees_its_progress(bot_factory, docs_dir, monkeypatch):
+    import random
+
+    from bot import handlers
+
+    monkeypatch.setattr(handlers, "PROGRESS_SECONDS", 0.2)
+    words = (docs_dir / "pertemuan-xi-putin.txt").read_text(encoding="utf-8").split()
+    rng = random.Random(0)
+    paragraphs = [f"Catatan {n}: " + " ".join(rng.sample(words, 60)) + "." for n in range(150)]
+    bot = bot_factory()
+    (docs_dir / "catatan.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    started = bot.ask("/reindex", user_id=ADMIN)
+    assert started["text"].startswith("⏳ Reindexing")
+    answer = bot.ask("Why is energy a key area of cooperation?", user_id=2001)
+    [done] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], 300)
+    assert "section 4, paragraph 2" in answer["text"]
+    replies = [c for c in bot.standin.calls if c.method == "sendMessage"]
+    assert replies.index(done) > next(n for n, c in enumerate(replies) if c.result.get("message_id") == answer["message_id"])
+    edits = [c for c in bot.standin.calls if c.method == "editMessageText" and c.params["message_id"] == started["message_id"]]
+    assert any(re.search(r"2 documents read; [1-9]\d* of \d+ texts embedded", c.params["text"]) for c in edits), edits[:1]
+    assert "Passages: 8 → 158" in done.params["text"]

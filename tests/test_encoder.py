@@ -52,3 +52,23 @@ def test_unusable_backends_are_refused_clearly(model_cache: Path):
         load_encoder(DEFAULT_MODEL, model_cache, "tensorflow")
     with pytest.raises(ValueError, match="needs a local model folder"):
         load_encoder("some-org/some-model", model_cache, "onnx")
+
+
+def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(encoder, model_cache, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from embeddings.models import onnx_model
+
+    moved = tmp_path / "moved-models"
+    shutil.copytree(model_cache, moved, copy_function=os.link)  # as `mv` would: same files, same times
+    exports = sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith("."))
+    (moved / "onnx" / f"{DEFAULT_MODEL}-0badc0de").mkdir()  # an export of earlier weights
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_model, "_export", no_export)
+    moved_encoder = load_encoder(DEFAULT_MODEL, moved, "onnx-int8")
+    assert sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith(".")) == exports
+    assert np.allclose(moved_encoder.encode_queries(["energi"]), encoder.encode_queries(["energi"]), atol=1e-6)

@@ -13,6 +13,7 @@ and the run are done here with torch.onnx and onnxruntime directly.
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import json
 import logging
@@ -33,17 +34,24 @@ _MARKER = "tanya-onnx-export.json"
 
 
 def onnx_folder(model_dir: Path, cache_dir: Path) -> Path:
-    """The folder holding the ONNX export of ``model_dir``, exporting it on first use."""
+    """The folder holding the ONNX export of ``model_dir``, exporting it on first use.
+
+    The folder is named after the model's weights (not where they are), so moving the data
+    folder keeps its export; an export of earlier weights of the same model is removed.
+    """
     source = _source_id(model_dir)
-    target = cache_dir / "onnx" / f"{model_dir.name}-{hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:8]}"
-    if _is_exported(target, source):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _is_exported(target, source):
-            logger.info("exporting %s for ONNX Runtime into %s (once)", model_dir, target)
-            _export(model_dir, target, source)
+    target = cache_dir / "onnx" / f"{model_dir.name}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"
+    if not _is_exported(target, source):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.parent / f".{target.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _is_exported(target, source):
+                logger.info("exporting %s for ONNX Runtime into %s (once)", model_dir, target)
+                _export(model_dir, target, source)
+    for superseded in target.parent.glob(f"{glob.escape(model_dir.name)}-*"):
+        if superseded != target and superseded.is_dir():
+            logger.info("removing %s, the export of earlier weights", superseded)
+            shutil.rmtree(superseded, ignore_errors=True)
     return target
 
 

@@ -236,9 +236,40 @@ def file_checksum(path: Path) -> str:
 
 
 def save_index(index: PassageIndex, folder: Path) -> Path:
-    """Save ``index`` as the current snapshot in ``folder`` atomically; returns the snapshot folder."""
+    """Save ``index`` as the current snapshot in ``folder`` atomically; returns the snapshot folder.
+
+    A write that fails (a full disk, say) removes the partial snapshot at once and raises an
+    OSError naming the folder and about how much space the index needs.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     snapshot = Path(tempfile.mkdtemp(prefix="v-", dir=folder))
+    try:
+        _write_snapshot(index, snapshot)
+    except BaseException as error:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        if isinstance(error, OSError):
+            needed = _size_estimate(index) / 2**20
+            raise OSError(
+                error.errno, f"could not save the index in {folder} ({error.strerror or error}); it needs about "
+                f"{needed:.0f} MiB free there"
+            ) from error
+        raise
+
+    link = folder / f".{_CURRENT}-{snapshot.name}"
+    link.symlink_to(snapshot.name)
+    os.replace(link, folder / _CURRENT)
+    fsync_folder(folder)
+    _remove_old_snapshots(folder, keep=snapshot.name)
+    return snapshot
+
+
+def _size_estimate(index: PassageIndex) -> int:
+    """Bytes an index takes on disk, roughly: its vectors and its passages' text, twice over for BM25 and JSON."""
+    vectors = index.vectors.ntotal * index.vectors.d * 4 + index.sentence_vectors.nbytes
+    return vectors + 2 * sum(len(passage.text.encode()) for passage in index.passages) + (1 << 20)
+
+
+def _write_snapshot(index: PassageIndex, snapshot: Path) -> None:
     faiss.write_index(index.vectors, str(snapshot / _VECTORS))
     passages = json.dumps([dataclasses.asdict(p) for p in index.passages], ensure_ascii=False).encode()
     write_synced(snapshot / _PASSAGES, passages)
@@ -258,13 +289,6 @@ def save_index(index: PassageIndex, folder: Path) -> Path:
     write_synced(snapshot / _MANIFEST, json.dumps(dataclasses.asdict(manifest), indent=2).encode())
     index.manifest = manifest
     fsync_folder(snapshot)
-
-    link = folder / f".{_CURRENT}-{snapshot.name}"
-    link.symlink_to(snapshot.name)
-    os.replace(link, folder / _CURRENT)
-    fsync_folder(folder)
-    _remove_old_snapshots(folder, keep=snapshot.name)
-    return snapshot
 
 
 def _remove_old_snapshots(folder: Path, keep: str) -> None:
