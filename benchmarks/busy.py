@@ -8,7 +8,8 @@ sample alone; then the document is added and a reindex runs through ``start_rein
 ``/reindex`` does) while another thread asks the sample's questions one after another, as the
 bot's worker threads would. Printed: the reindex's time and texts embedded, the questions
 answered during it with their p50 / p99 / max time, the same questions' times with no reindex
-running, and the process's peak RSS.
+running, and the process's peak RSS. Before that, `tanya index` builds the same folder's index
+from nothing in a process of its own: its wall time and peak RSS.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import platform
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +44,23 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def _tanya_index(sample: Path, text: str, model_cache: Path, folder: Path) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB) of `tanya index` building, in a process of its own, the index of
+    the sample plus ``text``, the model taken from ``model_cache``."""
+    docs, data = folder / "docs", folder / "data"
+    shutil.copytree(sample, docs)
+    (docs / "wikipedia.txt").write_text(text + "\n", encoding="utf-8")
+    data.mkdir()
+    (data / "models").symlink_to(model_cache)
+    environment = {**os.environ, "TANYA_DOCS_DIR": str(docs), "TANYA_DATA_DIR": str(data)}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bot", "index"], env=environment, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paragraphs", type=int, default=1200)
@@ -59,19 +78,21 @@ def main() -> None:
             if len(contexts) == args.paragraphs:
                 break
     questions = [question for question, _, _ in QUESTIONS]
+    text = "\n\n".join(contexts.values())
+    mean_chars = statistics.mean(len(c) for c in contexts.values())
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
         shutil.copytree(SAMPLE_DOCS_DIR, docs)
-        setup = dataclasses.replace(load_settings().knowledge_setup(), docs_dir=docs, index_dir=Path(tmp) / "index")
+        settings = load_settings()
+        index_seconds, index_peak = _tanya_index(docs, text, settings.model_cache_dir, Path(tmp) / "cli")
+        setup = dataclasses.replace(settings.knowledge_setup(), docs_dir=docs, index_dir=Path(tmp) / "index")
         knowledge = KnowledgeBase.open(setup)
         idle = []
         for question in questions * 3:
             started = time.perf_counter()
             knowledge.ask(question)
             idle.append(time.perf_counter() - started)
-        text = "\n\n".join(contexts.values())
         (docs / "wikipedia.txt").write_text(text + "\n", encoding="utf-8")
-        mean_chars = statistics.mean(len(c) for c in contexts.values())
 
         busy: list[float] = []
         job = knowledge.start_reindex()
@@ -98,6 +119,10 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; sample + "
           f"{len(contexts)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
+    print()
+    print("| `tanya index` from nothing (s) | its peak RSS (MiB) |")
+    print("|---|---|")
+    print(f"| {index_seconds:.1f} | {index_peak:.0f} |")
     print()
     print("| reindex (s) | passages after | questions during it | p50 (ms) | p99 (ms) | max (ms) "
           "| p50 with no reindex (ms) | peak RSS (MiB) |")

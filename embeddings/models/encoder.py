@@ -18,13 +18,15 @@ from embeddings.models.onnx_model import FLOAT_FILE, INT8_FILE, OnnxModel, onnx_
 logger = logging.getLogger(__name__)
 
 
-# A batch of passages holds at most this many characters, counting each as long as the batch's
-# longest (padding): about 1,000 tokens. A question during a reindex waits for one batch at most;
-# reindexing 1,211 passages with questions beside it (benchmarks/busy.py): at 16,000 characters
-# question p99 2.5 s, reindex 169 s; at 8,000 1.2 s, 170 s; at 4,000 0.41 s, 158 s, and a lower
-# peak RSS (968 MiB).
-BATCH_CHARACTERS = 4_000
+# A batch of texts holds at most this many tokens, counting each as long as the batch's longest
+# (padding); texts are batched by their token counts, so there is little padding. A question during
+# a reindex waits for one batch at most. Reindexing 1,211 passages with questions beside it
+# (benchmarks/busy.py), batching by characters: at 16,000 characters question p99 2.5 s, reindex
+# 169 s; at 8,000 1.2 s, 170 s; at 4,000 (about 1,000 tokens) 0.41 s, 158 s. Batched by tokens
+# instead, at 1,000: see the README's table.
+BATCH_TOKENS = 1_000
 BATCH_SIZE = 32
+_COUNTED_AT_A_TURN = 256
 
 
 class _Turns:
@@ -57,13 +59,13 @@ class _Turns:
                 self._changed.notify_all()
 
 
-def length_batches(lengths: list[int], size: int = BATCH_SIZE, characters: int = BATCH_CHARACTERS) -> list[list[int]]:
-    """Positions of texts of ``lengths`` in batches, longest first: at most ``size`` a batch, and at most
-    ``characters`` counting each text as long as the batch's first (longest)."""
+def length_batches(lengths: list[int], size: int = BATCH_SIZE, tokens: int = BATCH_TOKENS) -> list[list[int]]:
+    """Positions of texts of ``lengths`` tokens in batches, longest first: at most ``size`` a batch, and at
+    most ``tokens`` counting each text as long as the batch's first (longest)."""
     order = sorted(range(len(lengths)), key=lambda number: -lengths[number])
     batches: list[list[int]] = []
     for number in order:
-        if batches and len(batches[-1]) < size and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= characters:
+        if batches and len(batches[-1]) < size and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= tokens:
             batches[-1].append(number)
         else:
             batches.append([number])
@@ -105,7 +107,7 @@ class Encoder:
         # Batches of texts of similar length carry little padding (a batch runs as long as its
         # longest text): embedded longest first, returned in the given order.
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        batches = length_batches([len(text) for text in texts])
+        batches = length_batches([min(count, self.max_tokens) for count in self._document_token_counts(texts)])
         with tqdm(total=len(texts), desc="Embedding passages", unit="text", disable=not progress or not texts) as bar:
             for batch in batches:
                 with self._turns.turn(question=False):
@@ -117,8 +119,17 @@ class Encoder:
 
     def count_document_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, prompt and special tokens included."""
-        with self._turns.turn(question=False):
-            return self._count_tokens(self.prompts["document"] + text)
+        return self._document_token_counts([text])[0]
+
+    def _document_token_counts(self, texts: list[str]) -> list[int]:
+        """``count_document_tokens`` of each text, counted a few hundred at a turn (a question waits for
+        a few hundred, not for all)."""
+        counts = []
+        for start in range(0, len(texts), _COUNTED_AT_A_TURN):
+            with self._turns.turn(question=False):
+                chunk = texts[start : start + _COUNTED_AT_A_TURN]
+                counts += [self._count_tokens(self.prompts["document"] + text) for text in chunk]
+        return counts
 
 
 class SentenceTransformerEncoder(Encoder):
