@@ -12,12 +12,14 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
 from bot import handlers
 from bot.delivery import RetryingRateLimiter
+from bot.history import History
 from bot.rate_limit import UserRateLimit
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -32,6 +34,7 @@ COMMANDS = {
         BotCommand("section", "Read one section: /section 3 or /section words"),
         BotCommand("documents", "List the documents"),
         BotCommand("ask", "Ask a question (works in groups)"),
+        BotCommand("forget", "Delete my questions and votes from the bot's history"),
     ],
     "id": [
         BotCommand("help", "Apa yang saya ketahui dan cara bertanya"),
@@ -39,6 +42,7 @@ COMMANDS = {
         BotCommand("section", "Baca satu bagian: /section 3 atau /section kata"),
         BotCommand("documents", "Daftar dokumen"),
         BotCommand("ask", "Ajukan pertanyaan (bisa di grup)"),
+        BotCommand("forget", "Hapus pertanyaan dan suara saya dari riwayat bot"),
     ],
 }
 
@@ -85,7 +89,11 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
                 await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
             except TelegramError as error:
                 logger.warning("could not register the command list (%s); going on without it", error)
+        application.bot_data["history"].start()
         logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
+
+    async def post_shutdown(application: Application) -> None:
+        await asyncio.to_thread(application.bot_data["history"].close)
 
     application = (
         Application.builder()
@@ -95,10 +103,11 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         .concurrent_updates(True)
         .rate_limiter(RetryingRateLimiter(max_retries=3))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["stats"] = handlers.AnswerStats()
+    application.bot_data["history"] = History(settings.data_dir, settings.history_days)
     application.bot_data["rate_limit"] = UserRateLimit(settings.questions_per_minute)
 
     private = filters.ChatType.PRIVATE
@@ -108,6 +117,9 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(CommandHandler("section", handlers.section))
     application.add_handler(CommandHandler("reindex", handlers.reindex))
     application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(CommandHandler("unanswered", handlers.unanswered))
+    application.add_handler(CommandHandler("forget", handlers.forget))
+    application.add_handler(InlineQueryHandler(handlers.inline_question))
     application.add_handler(CommandHandler("documents", handlers.documents))
     application.add_handler(CommandHandler("remove", handlers.remove))
     application.add_handler(CallbackQueryHandler(handlers.button))

@@ -1,4 +1,4 @@
-"""The ``tanya`` command line: index, ask, sections, eval, serve."""
+"""The ``tanya`` command line: index, ask, sections, eval, report, serve."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import textwrap
 from pathlib import Path
@@ -131,6 +132,36 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.formatting import share
+    from bot.history import HISTORY_FILE, History
+
+    if not (settings.data_dir / HISTORY_FILE).exists():
+        print(f"No history yet in {settings.data_dir}: it starts when `tanya serve` answers its first question.")
+        return 1
+    history = History(settings.data_dir, settings.history_days)
+    usage = history.usage()
+    print(f"Questions: today {usage.today}, last 7 days {usage.last_7_days}, all time {usage.all_time}")
+    print(f"Answered 'not sure': {share(usage.not_sure, usage.all_time)}")
+    print(f"Helpful (👍 of the votes): {share(usage.helpful, usage.helpful + usage.unhelpful)}")
+    median = "—" if usage.median_seconds is None else f"{usage.median_seconds * 1000:.0f} ms"
+    print(f"Median answer time, last 7 days: {median}")
+    if usage.by_document:
+        print("Answers by document:")
+        for name, count in usage.by_document:
+            print(f"  {count:>7}  {name}")
+    groups = history.unanswered(args.days)
+    print(f"Questions answered 'not sure' or 👎, last {args.days} days, most asked first: {len(groups)}")
+    for group in groups:
+        question = textwrap.shorten(group.question, _WIDTH)
+        print(f"  {group.count:>4}×  {question}  (not sure {group.not_sure}, 👎 {group.unhelpful})")
+    if args.csv:
+        with args.csv.open("w", encoding="utf-8", newline="") as out:
+            rows = history.export(out, args.days)
+        print(f"Wrote {rows} questions of the last {args.days} days to {args.csv}")
+    return 0
+
+
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import serve
 
@@ -173,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.set_defaults(run=command_eval)
 
+    report = commands.add_parser("report", help="what the bot's history says: usage, unanswered questions; CSV export")
+    report.add_argument(
+        "--days", type=_positive, default=30, help="how far back unanswered questions and the CSV go (default 30)"
+    )
+    report.add_argument("--csv", type=Path, help="also write the questions of those days, with their votes, to this CSV")
+    report.set_defaults(run=command_report)
+
     serve = commands.add_parser("serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)")
     serve.set_defaults(run=command_serve)
     return parser
@@ -188,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         status = args.run(settings, args)
-    except (SettingsError, IndexUnavailable, OSError, ValueError) as error:
+    except (SettingsError, IndexUnavailable, OSError, ValueError, sqlite3.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from bot.history import Unanswered, Usage
 from bot.texts import text
 from embeddings.documents.passages import sentence_spans
 from embeddings.indexing import IndexingStatus
@@ -17,6 +18,8 @@ from embeddings.search.retrieval import Answer
 MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
 PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
 TITLE_LIMIT = 200
+QUESTION_LIMIT = 150  # a question in /unanswered: 20 a page stay within MESSAGE_LIMIT
+DOCUMENTS_SHOWN = 10  # documents in /stats, most answered first
 _WHITESPACE = re.compile(r"\s")
 
 
@@ -119,9 +122,10 @@ def confidence_level(confidence: float) -> str:
     return "low"
 
 
-def format_answer(answer: Answer, rank: int = 0, *, language: str) -> str:
+def format_answer(answer: Answer, rank: int = 0, *, language: str, position: bool = True) -> str:
     """Passage ``rank`` (0-based) of ``answer`` as a message: section title, passage with the
-    answering sentence in bold, source, and, for the best passage, how sure the answer is.
+    answering sentence in bold, source, for the best passage how sure the answer is, and with
+    ``position`` which of the answers it is ("Answer 2 of 5", for a message with buttons to page).
 
     Only the best passage is rated (or said to be a guess): the others are alternatives the user
     asked to see.
@@ -147,7 +151,7 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str) -> str:
     elif rank == 0:
         level = confidence_level(answer.confidence)
         notes.append(text(language, "confidence", level=text(language, f"level_{level}")))
-    if total > 1:
+    if position and total > 1:
         notes.append(text(language, "answer_position", rank=rank + 1, total=total))
     tail = f"\n\n{source}" + ("\n" + " · ".join(notes) if notes else "")
     budget = MESSAGE_LIMIT - len(head) - len(title) - len(tail)
@@ -225,9 +229,10 @@ def age(created_at: str, now: datetime | None = None) -> str:
     return f"{seconds} s"
 
 
-def stats_message(manifest: Manifest, answered: int, median_ms: float | None, language: str) -> str:
-    """/stats: the index (documents, passages, model, age) and the questions answered since start."""
-    return text(
+def stats_message(manifest: Manifest, usage: Usage | None, language: str, reason: str = "") -> str:
+    """/stats: the index (documents, passages, model, age) and how the bot is used, from its history
+    (``usage``; None when the history can't be read, for ``reason``)."""
+    message = text(
         language,
         "stats",
         documents=manifest.documents,
@@ -236,9 +241,45 @@ def stats_message(manifest: Manifest, answered: int, median_ms: float | None, la
         model=escape(manifest.model),
         created_at=escape(manifest.created_at),
         age=age(manifest.created_at),
-        answered=answered,
-        median="—" if median_ms is None else f"{median_ms:.0f} ms",
     )
+    if usage is None:
+        return message + text(language, "usage_unavailable", reason=escape(shorten(reason, 200)))
+    message += text(
+        language,
+        "usage",
+        today=usage.today,
+        week=usage.last_7_days,
+        all_time=usage.all_time,
+        not_sure=share(usage.not_sure, usage.all_time),
+        helpful=share(usage.helpful, usage.helpful + usage.unhelpful),
+        median="—" if usage.median_seconds is None else f"{usage.median_seconds * 1000:.0f} ms",
+    )
+    if usage.by_document:
+        message += text(language, "usage_documents")
+        for name, count in usage.by_document[:DOCUMENTS_SHOWN]:
+            message += text(language, "usage_document", name=escape(shorten(name, TITLE_LIMIT)), count=count)
+    return message
+
+
+def share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage with both counts: "25% (1/4)"; "—" of nothing."""
+    return f"{part / whole:.0%} ({part}/{whole})" if whole else "—"
+
+
+def unanswered_list(groups: list[Unanswered], days: int, language: str, start: int, count: int) -> str:
+    """/unanswered: the questions ``start`` to ``start + count`` that got "not sure" or 👎, most asked first."""
+    if not groups:
+        return text(language, "unanswered_none", days=days)
+    lines = [text(language, "unanswered_title", days=days)]
+    for number, group in enumerate(groups[start : start + count], start=start + 1):
+        details = text(language, "unanswered_details", not_sure=group.not_sure, unhelpful=group.unhelpful)
+        lines.append(
+            text(
+                language, "unanswered_line", number=number, question=escape(shorten(group.question, QUESTION_LIMIT)),
+                count=group.count, details=details,
+            )
+        )
+    return "".join(lines)
 
 
 def pages_note(pages: int | None, language: str) -> str:

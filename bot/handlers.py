@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import statistics
+import sqlite3
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
-from telegram import Message, MessageEntity, Update
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -28,7 +34,9 @@ from bot.formatting import (
     section_pages,
     shorten,
     stats_message,
+    unanswered_list,
 )
+from bot.history import Asked, History, Vote, new_ref
 from bot.keyboards import (
     LIST_PAGE_SIZE,
     NOTHING,
@@ -37,7 +45,9 @@ from bot.keyboards import (
     ListButton,
     RemoveButton,
     SectionButton,
+    UnansweredButton,
     UploadButton,
+    VoteButton,
     answer_keyboard,
     confirm_keyboard,
     document_list_keyboard,
@@ -45,6 +55,7 @@ from bot.keyboards import (
     parse_callback,
     section_keyboard,
     section_list_keyboard,
+    unanswered_keyboard,
 )
 from bot.rate_limit import UserRateLimit
 from bot.recent import ANSWERS_KEPT, UPLOADS_KEPT, Recent
@@ -61,19 +72,22 @@ BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
 PROGRESS_SECONDS = 5.0  # a reindex's progress message is edited at most this often (Telegram limits edits)
 
 
+INLINE_CACHE_SECONDS = 60  # Telegram may serve the same inline query's results from its cache this long
+INLINE_TITLE_LIMIT = 100
+INLINE_DESCRIPTION_LIMIT = 200
+HISTORY_WAIT_SECONDS = 1.0  # a read of the history first waits this long at most for what was queued before it
+UNANSWERED_DAYS = 30  # /unanswered looks this far back (or as far as the history keeps, if less)
+
+
 @dataclass
-class AnswerStats:
-    """Questions answered since start, and recent answer times."""
+class KeptAnswer:
+    """An answer kept for its buttons: the passages, the index they came from, its id in the history,
+    and the votes on it so far (by user hash: 1 or -1)."""
 
-    answered: int = 0
-    seconds: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
-
-    def record(self, elapsed: float) -> None:
-        self.answered += 1
-        self.seconds.append(elapsed)
-
-    def median_ms(self) -> float | None:
-        return statistics.median(self.seconds) * 1000 if self.seconds else None
+    answer: Answer
+    index_id: str
+    ref: str
+    votes: dict[str, int] = field(default_factory=dict)
 
 
 def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
@@ -84,16 +98,28 @@ def _knowledge(context: ContextTypes.DEFAULT_TYPE) -> KnowledgeBase:
     return context.bot_data["knowledge"]
 
 
-def _stats(context: ContextTypes.DEFAULT_TYPE) -> AnswerStats:
-    return context.bot_data["stats"]
+def _history(context: ContextTypes.DEFAULT_TYPE) -> History:
+    return context.bot_data["history"]
+
+
+async def _from_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
+    """``read(*args)`` in a worker thread, once the history has written what was queued before (waited
+    for briefly): whoever has seen an answer and asks /stats next finds it counted."""
+    history = _history(context)
+
+    def run():
+        history.flush(HISTORY_WAIT_SECONDS)
+        return read(*args)
+
+    return await asyncio.to_thread(run)
 
 
 def _rate_limit(context: ContextTypes.DEFAULT_TYPE) -> UserRateLimit:
     return context.bot_data["rate_limit"]
 
 
-def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> Recent[tuple[Answer, str]]:
-    """This chat's answers, with the id of the index they came from."""
+def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> Recent[KeptAnswer]:
+    """This chat's answers."""
     return context.chat_data.setdefault("answers", Recent(ANSWERS_KEPT))
 
 
@@ -183,20 +209,41 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     knowledge = _knowledge(context)
     index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
-    started = time.perf_counter()
-    found = await asyncio.to_thread(knowledge.ask, asked, _settings(context).answers)
+    found, ref = await _find(update, context, asked, update.effective_chat.type, language)
     if not found.hits:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
-    answer_id = _recent_answers(context).keep((found, index_id))
-    # Counted before it is sent: whoever has seen the answer and asks /stats next must find it counted.
-    _stats(context).record(time.perf_counter() - started)
+    answer_id = _recent_answers(context).keep(KeptAnswer(found, index_id, ref))
     section_number = found.hits[0].passage.section_number
     await message.reply_html(
         format_answer(found, 0, language=language),
         reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
         do_quote=True,
     )
+
+
+async def _find(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str, chat_type: str, language: str
+) -> tuple[Answer, str]:
+    """Ask the knowledge base (in a worker thread) and record the question in the history, under the
+    id returned with the answer."""
+    ref = new_ref()
+    started = time.perf_counter()
+    found = await asyncio.to_thread(_knowledge(context).ask, asked, _settings(context).answers)
+    seconds = time.perf_counter() - started
+    if found.hits:
+        best = found.hits[0].passage
+        history = _history(context)
+        user = update.effective_user
+        history.record(
+            Asked(
+                ref=ref, asked_at=time.time(), chat_type=str(chat_type),
+                language=language, user=history.user(user.id if user else 0), question=asked,
+                document=best.document, section=best.section_number, paragraph=best.paragraph,
+                confidence=found.confidence, not_sure=not found.sure, seconds=seconds, vector=found.question_vector,
+            )
+        )
+    return found, ref
 
 
 async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -264,10 +311,18 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     target = parse_callback(query.data)
     if target is None or query.message is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
-    elif isinstance(target, AnswerButton):  # a kept answer: it holds its passages, whatever the index now
-        await _show_answer(update, context, target, language)
+    elif isinstance(target, AnswerButton | VoteButton):  # a kept answer: it holds its passages, whatever the index now
+        kept = _recent_answers(context).get(target.answer_id)
+        if kept is None:
+            await query.answer(text(language, "answer_expired"), show_alert=True)
+        elif isinstance(target, VoteButton):
+            await _vote(update, context, kept, target.helpful, language)
+        else:
+            await _show_answer(update, context, kept, target, language)
     elif isinstance(target, UploadButton):  # a kept upload: it holds its file, whatever the index now
         await _answer_replace(update, context, target, language)
+    elif isinstance(target, UnansweredButton):
+        await _show_unanswered_page(update, context, target, language)
     elif target.index_id != _knowledge(context).index_id:
         await query.answer(text(language, "stale_button"), show_alert=True)
     elif isinstance(target, SectionButton):
@@ -280,14 +335,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_section_list_page(update, context, target, language)
 
 
-async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target: AnswerButton, language: str) -> None:
+async def _show_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, target: AnswerButton, language: str
+) -> None:
     """Another passage of a kept answer, in place of the one shown."""
     query = update.callback_query
-    kept = _recent_answers(context).get(target.answer_id)
-    if kept is None:
-        await query.answer(text(language, "answer_expired"), show_alert=True)
-        return
-    found, index_id = kept
+    found, index_id = kept.answer, kept.index_id
     if target.rank >= len(found.hits):
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
@@ -300,6 +353,24 @@ async def _show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, targe
             target.answer_id, target.rank, len(found.hits), index_id, section_number, language
         ),
     )
+
+
+async def _vote(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, helpful: bool, language: str
+) -> None:
+    """👍 or 👎 on a kept answer: one vote per user, which they may change; acknowledged without a message."""
+    query = update.callback_query
+    history = _history(context)
+    user = history.user(query.from_user.id)
+    vote, previous = 1 if helpful else -1, kept.votes.get(user)
+    if vote != previous:
+        kept.votes[user] = vote
+        document = kept.answer.hits[0].passage.document
+        history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
+    if helpful:
+        await query.answer(text(language, "vote_up"))
+    else:  # the answer shown may not be the first: "More answers" is under it while there are more
+        await query.answer(text(language, "vote_down" if len(kept.answer.hits) > 1 else "vote_down_last"))
 
 
 async def _show_section_page(
@@ -574,15 +645,114 @@ async def _answer_remove(
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): documents, passages, model, index age, questions answered, median answer time."""
+    """/stats (admins): the index, and how the bot is used (from the history, so it survives restarts)."""
     language = _language(update)
     if not _is_admin(update, context):
         await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
         return
-    answer_stats = _stats(context)
-    await update.effective_message.reply_html(
-        stats_message(_knowledge(context).manifest, answer_stats.answered, answer_stats.median_ms(), language)
-    )
+    manifest = _knowledge(context).manifest
+    try:
+        usage = await _from_history(context, _history(context).usage)
+    except sqlite3.Error as error:
+        logger.error("could not read the history for /stats: %s", error)
+        await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
+        return
+    await update.effective_message.reply_html(stats_message(manifest, usage, language))
+
+
+async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unanswered (admins): recent questions that got "not sure" or 👎, near-duplicates grouped, paged."""
+    language = _language(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+        return
+    page = await _unanswered_page(context, 0, language)
+    if page is not None:
+        await update.effective_message.reply_html(page[0], reply_markup=page[1])
+    else:
+        await update.effective_message.reply_html(text(language, "history_off"))
+
+
+async def _show_unanswered_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
+) -> None:
+    query = update.callback_query
+    if not _is_admin(update, context):
+        await query.answer(text(language, "admins_only"), show_alert=True)
+        return
+    page = await _unanswered_page(context, target.page, language)
+    if page is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+
+
+async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str):
+    """Page ``page`` of /unanswered and its keyboard; None when the history keeps no questions or has no such page."""
+    history = _history(context)
+    if history.days == 0:
+        return None
+    days = min(UNANSWERED_DAYS, history.days)
+    try:
+        groups = await _from_history(context, history.unanswered, days)
+    except sqlite3.Error as error:
+        logger.error("could not read the history for /unanswered: %s", error)
+        return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None
+    pages = list_pages(len(groups))
+    if page >= pages:
+        return None
+    listing = unanswered_list(groups, days, language, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+    return listing, unanswered_keyboard(page, pages)
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: delete the user's own questions and votes from the history."""
+    language = _language(update)
+    history = _history(context)
+    try:
+        count = await _from_history(context, history.forget, history.user(update.effective_user.id))
+    except sqlite3.Error as error:
+        logger.error("could not delete a user's history: %s", error)
+        reason = escape(shorten(str(error), 200))
+        await update.effective_message.reply_html(text(language, "history_unavailable", reason=reason))
+        return
+    key = "forget_done" if count else ("history_off" if history.days == 0 else "forget_nothing")
+    await update.effective_message.reply_html(text(language, key, count=count))
+
+
+async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``@bot question`` in any chat: the best passages as results to send; each sends its formatted answer."""
+    query = update.inline_query
+    language = _language(update)
+    asked = " ".join(query.query.split())
+    if len(asked) < 2 or not any(character.isalnum() for character in asked):
+        hint = InlineQueryResultsButton(text(language, "inline_help"), start_parameter="help")
+        await query.answer([], cache_time=INLINE_CACHE_SECONDS, button=hint)
+        return
+    verdict = _rate_limit(context).admit(query.from_user.id)
+    if not verdict.admitted:
+        wait = text(language, "inline_slow", seconds=math.ceil(verdict.wait))
+        slow = InlineQueryResultsButton(wait, start_parameter="help")
+        await query.answer([], cache_time=0, is_personal=True, button=slow)
+        return
+    found, ref = await _find(update, context, asked, "inline", language)
+    results = []
+    for rank, hit in enumerate(found.hits):
+        span = found.sentences[rank]
+        sentence = hit.passage.text[span[0] : span[1]] if span else hit.passage.text
+        prefix = text(language, "inline_not_sure") if rank == 0 and not found.sure else ""
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{ref}-{rank}",
+                title=shorten(hit.passage.section or hit.passage.document, INLINE_TITLE_LIMIT),
+                description=prefix + shorten(sentence, INLINE_DESCRIPTION_LIMIT),
+                input_message_content=InputTextMessageContent(
+                    format_answer(found, rank, language=language, position=False), parse_mode=ParseMode.HTML
+                ),
+            )
+        )
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

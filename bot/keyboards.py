@@ -12,6 +12,8 @@ instead of showing the wrong section:
 - ``d:<index>:<page>`` — page ``page`` of the document list
 - ``x:<index>:<document>:<1|0>`` — delete document number ``document`` (0-based, in the list) or not
 - ``u:<upload>:<1|0>`` — replace the document of the same name with the kept upload ``upload``, or not
+- ``v:<answer>:<1|0>`` — a 👍 (1) or 👎 (0) on the kept answer ``answer``
+- ``q:<page>`` — page ``page`` of the unanswered questions
 - ``n`` — a label that does nothing when pressed (the page indicator)
 """
 
@@ -32,6 +34,8 @@ _LIST = re.compile(r"l:([0-9a-f]{6}):(\d{1,6})")
 _DOCUMENTS = re.compile(r"d:([0-9a-f]{6}):(\d{1,6})")
 _REMOVE = re.compile(r"x:([0-9a-f]{6}):(\d{1,6}):([01])")
 _UPLOAD = re.compile(r"u:([0-9a-f]{8}):([01])")
+_VOTE = re.compile(r"v:([0-9a-f]{8}):([01])")
+_UNANSWERED = re.compile(r"q:(\d{1,6})")
 NOTHING = "n"
 
 
@@ -92,7 +96,33 @@ class UploadButton:
         return f"u:{self.upload_id}:{int(self.replace)}"
 
 
-Button = AnswerButton | SectionButton | ListButton | DocumentsButton | RemoveButton | UploadButton
+@dataclass(frozen=True)
+class VoteButton:
+    answer_id: str
+    helpful: bool
+
+    def data(self) -> str:
+        return f"v:{self.answer_id}:{int(self.helpful)}"
+
+
+@dataclass(frozen=True)
+class UnansweredButton:
+    page: int
+
+    def data(self) -> str:
+        return f"q:{self.page}"
+
+
+Button = (
+    AnswerButton
+    | SectionButton
+    | ListButton
+    | DocumentsButton
+    | RemoveButton
+    | UploadButton
+    | VoteButton
+    | UnansweredButton
+)
 
 
 def parse_callback(data: str | None) -> Button | None:
@@ -111,6 +141,10 @@ def parse_callback(data: str | None) -> Button | None:
         return RemoveButton(match.group(1), int(match.group(2)), match.group(3) == "1")
     if match := _UPLOAD.fullmatch(data):
         return UploadButton(match.group(1), match.group(2) == "1")
+    if match := _VOTE.fullmatch(data):
+        return VoteButton(match.group(1), match.group(2) == "1")
+    if match := _UNANSWERED.fullmatch(data):
+        return UnansweredButton(int(match.group(1)))
     return None
 
 
@@ -124,7 +158,7 @@ def _button(label: str, target: Button) -> InlineKeyboardButton:
 def answer_keyboard(
     answer_id: str, rank: int, total: int, index_id: str, section: int, language: str
 ) -> InlineKeyboardMarkup:
-    """Previous / more answers (passage ``rank`` of ``total`` is shown), and open the shown passage's section."""
+    """Previous / more answers (passage ``rank`` of ``total`` is shown), open the shown passage's section, 👍 / 👎."""
     navigation = []
     if rank > 0:
         navigation.append(_button(text(language, "previous"), AnswerButton(answer_id, rank - 1)))
@@ -132,6 +166,7 @@ def answer_keyboard(
         navigation.append(_button(text(language, "more"), AnswerButton(answer_id, rank + 1)))
     rows = [navigation] if navigation else []
     rows.append([_button(text(language, "open_section"), SectionButton(index_id, section, 0, in_place=False))])
+    rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -177,6 +212,12 @@ def _page_rows(targets: list[Button], labels: list[str], page: int, pages: int, 
 def document_list_keyboard(index_id: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
     """◀ ▶ between pages of the document list."""
     rows = _page_rows([], [], page, pages, lambda number: DocumentsButton(index_id, number))
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def unanswered_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀ ▶ between pages of the unanswered questions."""
+    rows = _page_rows([], [], page, pages, UnansweredButton)
     return InlineKeyboardMarkup(rows) if rows else None
 
 

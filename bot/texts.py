@@ -11,7 +11,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "👋 Hi! I answer questions from <b>{documents}</b> document(s) with <b>{sections}</b> sections.\n\n"
             "Just write your question, in Indonesian, English or another language, and I reply with the "
             "passage that answers it and where it comes from.\n\n"
-            "/sections — browse the sections\n/section 3 or /section economy — read one\n/help — this message"
+            "/sections — browse the sections\n/section 3 or /section economy — read one\n/help — this message\n"
+            "/forget — delete your questions from my history (kept to improve the documents)"
         ),
         "group_hint": "\n\nIn groups, mention me, reply to me, or use /ask your question.",
         "confidence": "Confidence: {level}",
@@ -63,9 +64,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats": (
             "📊 <b>Stats</b>\n"
             "Documents: {documents}\nSections: {sections}\nPassages: {passages}\n"
-            "Model: {model}\nIndex built: {created_at} ({age} ago)\n"
-            "Questions answered since start: {answered}\nMedian answer time: {median}"
+            "Model: {model}\nIndex built: {created_at} ({age} ago)"
         ),
+        "usage": (
+            "\n\n<b>Questions</b>: today {today} · last 7 days {week} · all time {all_time}\n"
+            "Answered “not sure”: {not_sure}\nHelpful (👍 of the votes): {helpful}\n"
+            "Median answer time, last 7 days: {median}"
+        ),
+        "usage_documents": "\n\n<b>Answers by document</b>",
+        "usage_document": "\n{name}: {count}",
+        "usage_unavailable": "\n\n⚠️ The usage history can't be read just now ({reason}); I keep answering.",
+        "vote_up": "Thanks for the 👍",
+        "vote_down": "Thanks, noted. Other passages may answer it: try “More answers ▶”.",
+        "vote_down_last": "Thanks, noted. Admins see the questions I answer badly.",
+        "unanswered_title": (
+            "❓ <b>Questions I could not answer</b> (“not sure” or 👎), last {days} days, asked most often first: "
+            "what to add to the documents."
+        ),
+        "unanswered_line": "\n{number}. {question} — {count}×{details}",
+        "unanswered_details": " (not sure {not_sure}, 👎 {unhelpful})",
+        "unanswered_none": "No question got “not sure” or 👎 in the last {days} days.",
+        "history_off": "I keep no questions (TANYA_HISTORY_DAYS is 0), only daily counts.",
+        "history_unavailable": "I can't read my history just now ({reason}). Please try again later.",
+        "forget_done": "🧹 Deleted {count} of your questions and your votes from my history.",
+        "forget_nothing": "I hold no questions of yours.",
+        "inline_help": "Type a question after my name",
+        "inline_slow": "Too many questions: wait {seconds} s",
+        "inline_not_sure": "🤔 Not sure: ",
         "stale_button": "This button is out of date. Please ask again.",
         "answer_expired": "I no longer have this answer. Please ask again.",
         "only_admins_add": "Only admins can add documents. Please ask one of them to send this file.",
@@ -99,7 +124,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Tulis saja pertanyaan Anda, dalam bahasa Indonesia, Inggris, atau bahasa lain, dan saya balas "
             "dengan kutipan yang menjawabnya beserta sumbernya.\n\n"
             "/sections — lihat daftar bagian\n/section 3 atau /section ekonomi — baca satu bagian\n"
-            "/help — pesan ini"
+            "/help — pesan ini\n/forget — hapus pertanyaan Anda dari riwayat saya (disimpan untuk memperbaiki dokumen)"
         ),
         "group_hint": "\n\nDi grup, sebut saya, balas pesan saya, atau gunakan /ask pertanyaan Anda.",
         "confidence": "Keyakinan: {level}",
@@ -151,9 +176,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats": (
             "📊 <b>Statistik</b>\n"
             "Dokumen: {documents}\nBagian: {sections}\nKutipan: {passages}\n"
-            "Model: {model}\nIndeks dibuat: {created_at} ({age} lalu)\n"
-            "Pertanyaan dijawab sejak mulai: {answered}\nMedian waktu jawab: {median}"
+            "Model: {model}\nIndeks dibuat: {created_at} ({age} lalu)"
         ),
+        "usage": (
+            "\n\n<b>Pertanyaan</b>: hari ini {today} · 7 hari terakhir {week} · sepanjang waktu {all_time}\n"
+            "Dijawab “tidak yakin”: {not_sure}\nMembantu (👍 dari semua suara): {helpful}\n"
+            "Median waktu menjawab, 7 hari terakhir: {median}"
+        ),
+        "usage_documents": "\n\n<b>Jawaban per dokumen</b>",
+        "usage_document": "\n{name}: {count}",
+        "usage_unavailable": "\n\n⚠️ Riwayat penggunaan tidak bisa dibaca saat ini ({reason}); saya tetap menjawab.",
+        "vote_up": "Terima kasih atas 👍",
+        "vote_down": "Terima kasih, dicatat. Kutipan lain mungkin menjawabnya: coba “Jawaban lain ▶”.",
+        "vote_down_last": "Terima kasih, dicatat. Admin melihat pertanyaan yang kurang baik saya jawab.",
+        "unanswered_title": (
+            "❓ <b>Pertanyaan yang tidak bisa saya jawab</b> (“tidak yakin” atau 👎), {days} hari terakhir, "
+            "yang paling sering lebih dulu: yang perlu ditambahkan ke dokumen."
+        ),
+        "unanswered_line": "\n{number}. {question} — {count}×{details}",
+        "unanswered_details": " (tidak yakin {not_sure}, 👎 {unhelpful})",
+        "unanswered_none": "Tidak ada pertanyaan yang dijawab “tidak yakin” atau diberi 👎 dalam {days} hari terakhir.",
+        "history_off": "Saya tidak menyimpan pertanyaan (TANYA_HISTORY_DAYS bernilai 0), hanya hitungan harian.",
+        "history_unavailable": "Riwayat saya tidak bisa dibaca saat ini ({reason}). Silakan coba lagi nanti.",
+        "forget_done": "🧹 {count} pertanyaan Anda dan suara Anda sudah dihapus dari riwayat saya.",
+        "forget_nothing": "Saya tidak menyimpan pertanyaan Anda.",
+        "inline_help": "Ketik pertanyaan setelah nama saya",
+        "inline_slow": "Terlalu banyak pertanyaan: tunggu {seconds} dtk",
+        "inline_not_sure": "🤔 Tidak yakin: ",
         "stale_button": "Tombol ini sudah kedaluwarsa. Silakan bertanya lagi.",
         "answer_expired": "Jawaban ini sudah tidak saya simpan. Silakan bertanya lagi.",
         "only_admins_add": "Hanya admin yang dapat menambahkan dokumen. Silakan minta salah satu admin mengirim berkas ini.",

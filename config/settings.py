@@ -107,6 +107,14 @@ class Settings(BaseSettings):
             "their questions until then, so one flooding user does not slow everyone else. 0: no limit."
         ),
     )
+    history_days: int = Field(
+        default=90,
+        ge=0,
+        description=(
+            "Days the questions asked (text, answer chosen, confidence, time; users as a salted hash) and votes "
+            "are kept, for /stats and /unanswered; older ones are deleted. 0: keep only daily counts."
+        ),
+    )
     answers: int = Field(
         default=ANSWERS, ge=1, le=ANSWERS, description="Passages a question can page through with 'more answers'."
     )

@@ -23,7 +23,9 @@ from urllib.parse import parse_qs, unquote
 
 from tests.telegram_html import telegram_html_problem
 
-_JSON_FIELDS = {"reply_markup", "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options"}
+_JSON_FIELDS = {
+    "reply_markup", "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options", "results", "button",
+}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id", "cache_time"}
 BOT_USER = {
     "id": 7000001,
@@ -32,7 +34,7 @@ BOT_USER = {
     "username": "tanya_test_bot",
     "can_join_groups": True,
     "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
+    "supports_inline_queries": True,
 }
 
 
@@ -184,6 +186,12 @@ class BotApiStandIn:
                 }
             }
         )
+        return query_id
+
+    def inline(self, query: str, *, user_id: int = 1001, language: str = "en") -> str:
+        """A user types ``@bot query`` in some chat; returns the inline query's id."""
+        query_id = f"inline-{next(self._callback_ids)}"
+        self.push({"inline_query": {"id": query_id, "from": self.user(user_id, language), "query": query, "offset": ""}})
         return query_id
 
     def push(self, update: dict) -> int:
@@ -361,6 +369,8 @@ class BotApiStandIn:
             return 200, True
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "answerInlineQuery":
+            return self._answer_inline_query(params)
         if method == "editMessageText":
             return self._edit_message(params)
         if method == "editMessageReplyMarkup":
@@ -403,6 +413,18 @@ class BotApiStandIn:
                 message["reply_to_message"] = self.messages[(chat_id, reply_to)]
             self.messages[(chat_id, message["message_id"])] = message
         return 200, message
+
+    @staticmethod
+    def _answer_inline_query(params: dict[str, Any]) -> tuple[int, Any]:
+        """Checked like Telegram: at most 50 results, unique ids, each message valid HTML within 4096 characters."""
+        results = params.get("results") or []
+        if len(results) > 50 or len({result["id"] for result in results}) != len(results):
+            return 400, "Bad Request: RESULTS_TOO_MUCH or RESULT_ID_DUPLICATE"
+        for result in results:
+            problem = _message_problem({"text": result["input_message_content"]["message_text"], "parse_mode": "HTML"})
+            if problem or not result.get("title"):
+                return 400, problem or "Bad Request: RESULT_TITLE_EMPTY"
+        return 200, True
 
     def _edit_markup(self, params: dict[str, Any]) -> tuple[int, Any]:
         key = (params["chat_id"], params["message_id"])

@@ -79,7 +79,8 @@ def docs_dir(tmp_path: Path) -> Path:
 class BotHarness:
     """The real Application, polling (or on a webhook) against a local Bot API stand-in."""
 
-    def __init__(self, standin, application, settings, docs: Path) -> None:
+    def __init__(self, standin, application, settings, docs: Path, stop=None) -> None:
+        self.stop = stop  # stops the bot (as a restart would), before the test ends
         self.standin = standin
         self.application = application
         self.settings = settings
@@ -88,6 +89,12 @@ class BotHarness:
     def ask(self, text: str, **kwargs) -> dict:
         """Send ``text`` as a user and return the bot's reply to it."""
         return self.standin.reply_to(self.standin.send(text, **kwargs))
+
+    def answered(self) -> int:
+        """Questions the bot has answered, by its history (once what it queued is written)."""
+        history = self.application.bot_data["history"]
+        assert history.flush(), "the history writer fell behind"
+        return history.usage().all_time
 
     def actions_since(self, start: int) -> list[str]:
         """Methods the bot called after the first ``start`` recorded calls, update fetching left out."""
@@ -178,17 +185,25 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
         while not application.running:  # stop_running() does nothing before this
             assert time.monotonic() < deadline, "the bot did not start"
             time.sleep(0.01)
-        started.append((standin, application, loop, thread))
-        return BotHarness(standin, application, settings, docs_dir)
+        entry = (standin, application, loop, thread)
+        started.append(entry)
+        return BotHarness(standin, application, settings, docs_dir, stop=lambda: stop(entry))
 
-    yield start
-
-    for standin, application, loop, thread in started:
+    def stop(entry) -> None:
+        standin, application, loop, thread = entry
+        if loop.is_closed():
+            return
         loop.call_soon_threadsafe(application.stop_running)
         thread.join(timeout=30)
         assert not thread.is_alive(), "the bot did not stop"
         standin.stop()
         loop.close()
+
+    yield start
+
+    for entry in started:
+        stop(entry)
+        standin = entry[0]
         failed = [
             (c.method, c.result)
             for c in standin.calls

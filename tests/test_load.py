@@ -22,7 +22,7 @@ def test_fifty_chats_asking_ten_questions_at_once_are_all_answered_correctly(bot
         reply = standin.reply_to(message, timeout=300)
         assert f"section {section}, paragraph {paragraph}" in reply["text"], message["text"]
     assert all(len(replies_to(standin, message)) == 1 for message, _, _ in asked)
-    assert bot.application.bot_data["stats"].answered == 500
+    assert bot.answered() == 500
 
 
 def test_a_flooding_user_is_asked_once_to_slow_down_and_others_are_unaffected(bot_factory):
@@ -44,7 +44,7 @@ def test_a_flooding_user_is_asked_once_to_slow_down_and_others_are_unaffected(bo
     answered_flood = [m for m in [*flood, late] if replies_to(standin, m)]
     assert len(answered_flood) == 6  # five answers and the one notice
     assert sum("faster than I can answer" in replies_to(standin, m)[0] for m in answered_flood) == 1
-    assert bot.application.bot_data["stats"].answered == 5 + 6 + 1
+    assert bot.answered() == 5 + 6 + 1
     assert text("en", "error") not in standin.sent_texts()
 
 

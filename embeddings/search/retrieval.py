@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,7 @@ class Answer:
     evidence: Evidence | None = None
     confidence: float = 0.0
     sure: bool = False
+    question_vector: np.ndarray | None = field(default=None, compare=False)  # to group similar questions
 
     @property
     def sentence(self) -> tuple[int, int] | None:
@@ -146,7 +147,7 @@ class Retriever:
             hits.append(Hit(passage, float(found.similarity[position]), number))
             sentences.append(self.index.sentences(number)[int(np.argmax(scores))] if len(scores) else None)
         confidence = answer_confidence(evidence)
-        return Answer(hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence)
+        return Answer(hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence, question_vector=query)
 
     def _support(self, question: str, number: int) -> float:
         """The largest IDF-weighted share of the question's known words that one sentence of passage
