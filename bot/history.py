@@ -169,7 +169,7 @@ class History:
         self._queue: queue.Queue[Asked | Vote | None] = queue.Queue(queue_size)
         self.dropped = 0  # rows not written because the queue was full
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
-        self._last_prune = 0.0
+        self._last_prune = float("-inf")  # the first write prunes
 
     # ---- writing (never blocks the caller) -------------------------------------------------
 

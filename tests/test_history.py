@@ -244,3 +244,15 @@ def test_tanya_report_prints_usage_and_unanswered_and_exports_csv(run_tanya, dat
     rows = export.read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("asked_at,chat_type,language,user,question,document") and len(rows) == 4
     assert all(",group,id," in row and "pertemuan-xi-putin.txt" in row for row in rows[1:])
+
+
+def test_rows_older_than_the_history_days_are_deleted_and_the_daily_counts_stay(tmp_path: Path):
+    history = History(tmp_path, days=30).start()
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    for age_days, question in ((45, "old question"), (1, "recent question")):
+        history.record(Asked(new_ref(), time.time() - age_days * 86400, "private", "en", history.user(1), question,
+                             "a.md", 1, 1, 0.5, True, 0.01, vector))
+    history.close()
+    with sqlite3.connect(tmp_path / HISTORY_FILE) as connection:
+        assert connection.execute("SELECT question FROM questions").fetchall() == [("recent question",)]
+    assert History(tmp_path, days=30).usage().all_time == 2
