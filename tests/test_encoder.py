@@ -64,6 +64,7 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(en
     shutil.copytree(model_cache, moved, copy_function=os.link)  # as `mv` would: same files, same times
     exports = sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith("."))
     (moved / "onnx" / f"{DEFAULT_MODEL}-0badc0de").mkdir()  # an export of earlier weights
+    (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").touch()  # and its lock file
 
     def no_export(*args: object) -> None:
         raise AssertionError("exported again")
@@ -71,4 +72,5 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(en
     monkeypatch.setattr(onnx_model, "_export", no_export)
     moved_encoder = load_encoder(DEFAULT_MODEL, moved, "onnx-int8")
     assert sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith(".")) == exports
+    assert not (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").exists()
     assert np.allclose(moved_encoder.encode_queries(["energi"]), encoder.encode_queries(["energi"]), atol=1e-6)

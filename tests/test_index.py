@@ -46,7 +46,7 @@ def test_the_answering_sentence_is_the_stored_span_whose_vector_matched(encoder,
         spans = loaded.sentences(number)
         assert len(spans) == len(loaded.sentence_rows(number)) and spans == trimmed_sentence_spans(passage.text)
     knowledge = KnowledgeBase(encoder, loaded)
-    question = "Sektor apa saja yang dicakup kesepakatan ekonomi Tiongkok dan Rusia?"
+    question = "Sektor strategis apa yang dicakup kesepakatan ekonomi ini?"
     before = knowledge.ask(question)
     # A later splitter (here: one that finds no sentence end) must not move the bold sentence of
     # an index built before it: the answer uses the spans stored with the vectors.

@@ -52,6 +52,7 @@ def onnx_folder(model_dir: Path, cache_dir: Path) -> Path:
         if superseded != target and superseded.is_dir():
             logger.info("removing %s, the export of earlier weights", superseded)
             shutil.rmtree(superseded, ignore_errors=True)
+            superseded.with_name(f".{superseded.name}.lock").unlink(missing_ok=True)
     return target
 
 
