@@ -137,6 +137,14 @@ def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return user is not None and user.id in _settings(context).admin_ids
 
 
+async def _refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> bool:
+    """For an admin command: tell a non-admin (with their user id, to become one) and return True."""
+    if _is_admin(update, context):
+        return False
+    await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    return True
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start and /help: what the bot knows and how to ask."""
     language = _language(update)
@@ -311,6 +319,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     target = parse_callback(query.data)
     if target is None or query.message is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
+    elif isinstance(target, UploadButton | RemoveButton | UnansweredButton) and not _is_admin(update, context):
+        await query.answer(text(language, "admins_only"), show_alert=True)
     elif isinstance(target, AnswerButton | VoteButton):  # a kept answer: it holds its passages, whatever the index now
         kept = _recent_answers(context).get(target.answer_id)
         if kept is None:
@@ -410,8 +420,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): rebuild from the documents folder while answering from the old index."""
     language = _language(update)
     message = update.effective_message
-    if not _is_admin(update, context):
-        await message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    if await _refused_to_non_admin(update, context, language):
         return
     knowledge = _knowledge(context)
     try:
@@ -531,9 +540,6 @@ async def _answer_replace(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
 ) -> None:
     query = update.callback_query
-    if not _is_admin(update, context):
-        await query.answer(text(language, "admins_only"), show_alert=True)
-        return
     kept = _pending_uploads(context).pop(target.upload_id)
     if kept is None:
         await query.answer(text(language, "upload_expired"), show_alert=True)
@@ -584,8 +590,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remove NAME (admins): asks to confirm, then deletes the document and reindexes."""
     language = _language(update)
     message = update.effective_message
-    if not _is_admin(update, context):
-        await message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    if await _refused_to_non_admin(update, context, language):
         return
     wanted = " ".join(context.args or [])
     if not wanted:
@@ -616,9 +621,6 @@ async def _answer_remove(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: RemoveButton, language: str
 ) -> None:
     query = update.callback_query
-    if not _is_admin(update, context):
-        await query.answer(text(language, "admins_only"), show_alert=True)
-        return
     knowledge = _knowledge(context)
     entries = knowledge.documents()
     if target.document >= len(entries):
@@ -647,8 +649,7 @@ async def _answer_remove(
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): the index, and how the bot is used (from the history, so it survives restarts)."""
     language = _language(update)
-    if not _is_admin(update, context):
-        await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    if await _refused_to_non_admin(update, context, language):
         return
     manifest = _knowledge(context).manifest
     try:
@@ -663,8 +664,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unanswered (admins): recent questions that got "not sure" or 👎, near-duplicates grouped, paged."""
     language = _language(update)
-    if not _is_admin(update, context):
-        await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    if await _refused_to_non_admin(update, context, language):
         return
     page = await _unanswered_page(context, 0, language)
     if page is not None:
@@ -677,9 +677,6 @@ async def _show_unanswered_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
 ) -> None:
     query = update.callback_query
-    if not _is_admin(update, context):
-        await query.answer(text(language, "admins_only"), show_alert=True)
-        return
     page = await _unanswered_page(context, target.page, language)
     if page is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
