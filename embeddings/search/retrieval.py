@@ -92,7 +92,7 @@ class Retriever:
         return self._answer(question, self.encoder.encode_queries([question])[0], k)
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
-        """``ask`` for many questions, their vectors computed in batches."""
+        """``ask`` for many questions."""
         questions = [" ".join(question.split()) for question in questions]
         if not self.index.passages:
             return [Answer([], []) for _ in questions]
