@@ -1,20 +1,22 @@
-"""Fit the answer-confidence model (embeddings/confidence.py) and choose the default TANYA_MIN_CONFIDENCE.
+"""Fit the answer-confidence model (embeddings/search/confidence.py) and choose the default TANYA_MIN_CONFIDENCE.
 
     .venv/bin/python benchmarks/confidence.py [--eval-dir ../shared/eval] [--index-cache DIR]
 
 Training and validation data only (../shared/eval/README.md):
 - fitted on TyDi QA train questions, asked through the product's retrieval against the TyDi QA
-  train passages: all of them, and cut into corpora of 8, 32 and 128 passages. Answerable:
+  train passages: all of them, and cut into corpora of 8, 32, 128 and half of them. Answerable:
   each question against the piece that holds its passage; off-topic: against the next piece,
   which does not; so that "not sure" holds on a handful of passages as on thousands. The same
-  for 64 of the train questions translated into English (benchmarks/data/), so that a question
-  in another language than the documents' is judged fairly. Every (corpus size, kind) group
-  weighs the same. unanswerable_id_train's questions (each about a train passage that does not
-  answer it) are asked too and measured, not fitted: the evidence tells few of them apart.
+  for the 484 train questions translated into English, Malay, Chinese, German, French and
+  Spanish (benchmarks/data/), so that a question in another language than the documents' is
+  judged fairly. Every (corpus size, kind) group weighs the same. unanswerable_id_train's
+  questions (each about a train passage that does not answer it) are asked too and measured,
+  not fitted: the evidence tells few of them apart.
 - the default threshold is the highest at which at most 5 % of the validation questions are
-  answered "not sure": TyDi QA valid against train + valid passages,
-  and FacQA's valid split against FacQA's passages (read to choose the threshold, not fitted).
-Prints the coefficients to paste into embeddings/confidence.py and the validation figures.
+  answered "not sure": TyDi QA valid against train + valid passages, 30 of its questions
+  translated into each of the six languages (benchmarks/data/, each language on its own), and
+  FacQA's valid split against FacQA's passages (read to choose the threshold, not fitted).
+Prints the coefficients to paste into embeddings/search/confidence.py and the validation figures.
 """
 
 from __future__ import annotations
@@ -40,11 +42,15 @@ from embeddings.search.confidence import Evidence  # noqa: E402
 
 MAX_WRONGLY_ABSTAINED = 0.05
 THRESHOLDS = np.round(np.arange(0.01, 0.61, 0.01), 2)
-PIECES = (8, 32, 128)  # sizes of the small corpora
+PIECES = (8, 32, 128)  # sizes of the small corpora (and half the train passages)
 QUESTIONS = 1500  # of each kind, per corpus size
-# 64 TyDi QA train questions (seeded sample) translated into English for this project: questions in
-# another language than the documents', which no training file holds (benchmarks/data/README.md).
-ENGLISH_QUESTIONS = Path(__file__).resolve().parent / "data" / "tydiqa_train_questions_en.jsonl"
+# TyDi QA train questions translated for this project into six languages: questions in another
+# language than the documents', which no training file holds (benchmarks/data/README.md).
+TRANSLATIONS = [
+    Path(__file__).resolve().parent / "data" / name
+    for name in ("tydiqa_train_questions_en.jsonl", "tydiqa_train_questions_multilingual.jsonl")
+]
+VALID_TRANSLATIONS = Path(__file__).resolve().parent / "data" / "tydiqa_valid_questions_multilingual.jsonl"
 
 
 def ask_in_pieces(
@@ -88,10 +94,13 @@ def main() -> None:
     for line in (args.eval_dir / "tydiqa_id_train.jsonl").open(encoding="utf-8"):
         row = json.loads(line)
         context_of[row["id"]] = row["context_id"]
-    english_rows = map(json.loads, ENGLISH_QUESTIONS.open(encoding="utf-8"))
-    english = [(row["question"], context_of[row["id"]]) for row in english_rows]
-    print(f"fitting on {len(answerable)} TyDi QA train questions and {len(unanswerable)} unanswerable ones, against "
-          f"the {len(contexts)} train passages and pieces of {', '.join(map(str, PIECES))}")
+    translated = [
+        (row["question"], context_of[row["id"]]) for path in TRANSLATIONS for row in map(json.loads, path.open(encoding="utf-8"))
+    ]
+    sizes = (*PIECES, len(contexts) // 2, len(contexts))
+    print(f"fitting on {len(answerable)} TyDi QA train questions, {len(translated)} translated ones and "
+          f"{len(unanswerable)} unanswerable ones, against the {len(contexts)} train passages and pieces of "
+          f"{', '.join(map(str, sizes[:-1]))}")
 
     known = known_vectors(file_index(tydi_valid, encoder, args.index_cache), encoder)
 
@@ -99,13 +108,13 @@ def main() -> None:
         return KnowledgeBase.in_memory(eval_documents(EvalSet(subset, [])), encoder, known=known)
 
     groups: dict[tuple[int, str], list[Evidence]] = {}
-    for size in (*PIECES, len(contexts)):
+    for size in sizes:
         groups[(size, "answerable")] = ask_in_pieces(knowledge_of, contexts, answerable, size, rng)
         groups[(size, "unanswerable")] = ask_in_pieces(knowledge_of, contexts, unanswerable, size, rng)
-        groups[(size, "answerable, in English")] = ask_in_pieces(knowledge_of, contexts, english, size, rng)
+        groups[(size, "answerable, translated")] = ask_in_pieces(knowledge_of, contexts, translated, size, rng)
         if size < len(contexts):
             groups[(size, "off-topic")] = ask_in_pieces(knowledge_of, contexts, answerable, size, rng, elsewhere=True)
-            groups[(size, "off-topic, in English")] = ask_in_pieces(knowledge_of, contexts, english, size, rng, True)
+            groups[(size, "off-topic, translated")] = ask_in_pieces(knowledge_of, contexts, translated, size, rng, True)
         print(f"asked against corpora of {size} passages", flush=True)
     # IDK-MRC's unanswerable questions are written to resemble their passage: this evidence tells
     # only a few of them from answerable ones (see the table), so they are measured, not fitted.
@@ -129,6 +138,13 @@ def main() -> None:
         name: confidences([a.evidence for a in KnowledgeBase(encoder, index).ask_many([q for q, _ in eval_set.queries])])
         for name, (index, eval_set) in validation.items()
     }
+    by_language: dict[str, list[str]] = {}
+    for row in map(json.loads, VALID_TRANSLATIONS.open(encoding="utf-8")):
+        by_language.setdefault(row["lang"], []).append(row["question"])
+    tydi_valid_index = validation["TyDi QA valid, against train + valid passages"][0]
+    for language, questions in by_language.items():
+        answers = KnowledgeBase(encoder, tydi_valid_index).ask_many(questions)
+        valid[f"TyDi QA valid in {language}"] = confidences([answer.evidence for answer in answers])
     default = max(float(t) for t in THRESHOLDS if all(np.mean(c < t) <= MAX_WRONGLY_ABSTAINED for c in valid.values()))
     print()
     print(f"COEFFICIENTS = ({', '.join(f'{w:.4f}' for w in model.coef_[0])})")

@@ -1,14 +1,14 @@
-"""How the bot's "not sure" threshold (TANYA_MIN_CONFIDENCE) splits questions on the bundled sample.
+"""How the bot's "not sure" threshold (TANYA_MIN_CONFIDENCE) splits questions on the bundled sample, by language.
 
     .venv/bin/python benchmarks/threshold.py [--eval-dir ../shared/eval] [--negatives 100]
 
-Answerable: the sample article's test questions (tests/test_answers.py, Indonesian and English).
-Off-topic: the 32 questions of tests/test_answers.py that it does not answer (Indonesian and
-English, written for the sample). Unanswerable: questions from each evaluation file of
-../shared/eval/ (100 each, fixed shuffle), asked against the sample article. For each
-threshold, the share of each group the bot would answer with "not sure".
-(benchmarks/confidence.py fits the confidence and chooses the default on training and
-validation data.)
+Answerable: the sample article's test questions (tests/test_answers.py: SAMPLE, in Indonesian,
+English, Malay, Chinese, German, French and Spanish). Off-topic: the questions of
+tests/test_answers.py that it does not answer (OFF_TOPIC, the same seven languages, written for
+the sample). Unanswerable: questions from each evaluation file of ../shared/eval/ (100 each,
+fixed shuffle), asked against the sample article. For each threshold, the share of each group
+the bot would answer with "not sure". (benchmarks/confidence.py fits the confidence and chooses
+the default on training and validation data.)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from benchmarks.corpora import TRAINING_FILES  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
 from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from tests.test_answers import QUESTIONS, UNANSWERABLE  # noqa: E402
+from tests.test_answers import OFF_TOPIC, SAMPLE  # noqa: E402
 
 
 def main() -> None:
@@ -39,27 +39,31 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
+
+    def confidences(questions: list[str]) -> np.ndarray:
+        return np.array([answer.confidence for answer in knowledge.ask_many(questions, 1)])
+
     with tempfile.TemporaryDirectory() as tmp:
         knowledge = KnowledgeBase.open(dataclasses.replace(settings.knowledge_setup(), index_dir=Path(tmp)))
-        answerable = np.array([knowledge.ask(question, 1).confidence for question, _, _ in QUESTIONS])
-        off_topic = np.array([answer.confidence for answer in knowledge.ask_many(UNANSWERABLE, 1)])
+        groups = {}
+        for language in SAMPLE:
+            groups[f"answerable, {language}"] = confidences([question for question, _, _ in SAMPLE[language]])
+            groups[f"off-topic, {language}"] = confidences(OFF_TOPIC[language])
         unanswerable = []
         for path in sorted(p for p in args.eval_dir.glob("*.jsonl") if p.name not in TRAINING_FILES):
             questions = [question for question, _ in read_eval_file(path).queries]
             random.Random(0).shuffle(questions)
-            unanswerable += [answer.confidence for answer in knowledge.ask_many(questions[: args.negatives], 1)]
-    unanswerable = np.array(unanswerable)
+            unanswerable.append(confidences(questions[: args.negatives]))
+        groups["unanswerable, from the evaluation files"] = np.concatenate(unanswerable)
 
-    print(f"answerable: {len(answerable)} questions about {settings.docs_dir.name}/; "
-          f"unanswerable: {len(unanswerable)} questions from {args.eval_dir}")
+    print(f"sample: {settings.docs_dir.name}/; default min_confidence {settings.min_confidence}")
     print()
-    print(f"answerable confidence: lowest {answerable.min():.3f}, median {np.median(answerable):.3f}")
-    print()
-    print("| min_confidence | answerable said 'not sure' | off-topic said 'not sure' | unanswerable said 'not sure' |")
-    print("|---|---|---|---|")
-    for threshold in sorted({0.05, 0.08, 0.11, 0.15, 0.2, 0.3, settings.min_confidence}):
-        print(f"| {threshold:.2f} | {(answerable < threshold).mean():.0%} | {(off_topic < threshold).mean():.0%} "
-              f"| {(unanswerable < threshold).mean():.0%} |")
+    thresholds = sorted({0.1, 0.2, 0.3, settings.min_confidence, 0.4, 0.5})
+    print("| questions said 'not sure' | lowest confidence | " + " | ".join(f"{t:.2f}" for t in thresholds) + " |")
+    print("|---|---|" + "---|" * len(thresholds))
+    for name, values in groups.items():
+        print(f"| {name} ({len(values)}) | {values.min():.3f} | "
+              + " | ".join(f"{(values < t).mean():.2f}" for t in thresholds) + " |")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,13 @@ class Settings(BaseSettings):
             "and shows the closest passage as a guess."
         ),
     )
+    sentence_picker: bool = Field(
+        default=True,
+        description=(
+            "Pick the sentence shown in bold by what the question asks for (a date, a number) and the "
+            "question's words; off: the sentence closest to the question by embedding."
+        ),
+    )
     max_document_mb: float = Field(
         default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
     )
@@ -191,6 +198,7 @@ class Settings(BaseSettings):
             max_document_bytes=self.max_document_bytes,
             exact_search_limit=self.exact_search_limit,
             min_confidence=self.min_confidence,
+            sentence_picker=self.sentence_picker,
         )
 
 

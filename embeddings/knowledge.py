@@ -47,6 +47,7 @@ class KnowledgeSetup:
     max_document_bytes: int = MAX_DOCUMENT_BYTES  # larger files are skipped, with a message
     exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
     min_confidence: float = MIN_CONFIDENCE  # below it, an answer is not sure
+    sentence_picker: bool = True  # off: each passage's answering sentence is the closest by cosine
 
     def load_encoder(self) -> Encoder:
         """The model, loaded on the CPU (converted and exported into the model cache on first use)."""
@@ -109,11 +110,13 @@ class KnowledgeBase:
         index: PassageIndex,
         min_confidence: float = MIN_CONFIDENCE,
         setup: KnowledgeSetup | None = None,
+        sentence_picker: bool = True,
     ) -> None:
-        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from."""
+        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from
+        and whether to pick answering sentences (``sentence_picker`` otherwise)."""
         self.encoder = encoder
         self.setup = setup
-        self._retriever = Retriever(encoder, index, min_confidence)
+        self._retriever = Retriever(encoder, index, min_confidence, setup.sentence_picker if setup else sentence_picker)
         self._reindexing = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
 
@@ -258,7 +261,7 @@ class KnowledgeBase:
         index, report = reindex(
             setup.docs_dir, setup.index_dir, self.encoder, previous=old, status=status, **setup.limits()
         )
-        self._retriever = Retriever(self.encoder, index, setup.min_confidence)
+        self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}
         logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)

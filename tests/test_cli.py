@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from config import SAMPLE_DOCS_DIR
+from embeddings.defaults import MIN_CONFIDENCE
 
 
 def test_index_then_ask_in_indonesian_and_english(run_tanya):
@@ -32,7 +33,7 @@ def test_ask_says_when_it_is_not_sure(run_tanya):
     unsure = run_tanya("ask", "How do I bake sourdough bread at home?")
     assert unsure.returncode == 0, unsure.stderr
     assert unsure.stdout.startswith(
-        "Not sure the documents answer this (confidence below TANYA_MIN_CONFIDENCE=0.34); closest: "
+        f"Not sure the documents answer this (confidence below TANYA_MIN_CONFIDENCE={MIN_CONFIDENCE}); closest: "
     )
 
 

@@ -1,12 +1,15 @@
 """How sure an answer is: the chance that the best passage found answers the question at all.
 
 A logistic model over the evidence of the best passage, fitted by ``benchmarks/confidence.py``
-on training data only: TyDi QA train questions (and 64 of them translated into English) asked
-of corpora of 8 to 3,890 passages that answer them, and of corpora that do not. Similarity
-alone does not separate the two: a question asked in the documents' language resembles every
-passage more than one asked in another language does, answerable or not. So the evidence
-includes how much of the question the corpus knows (its language, in effect) and how much of
-what it asks the best sentence holds.
+on training data only: TyDi QA train questions, and 484 of them translated into English, Malay,
+Chinese, German, French and Spanish, asked of corpora of 8 to 3,890 passages that answer them,
+and of corpora that do not. Similarity alone does not separate the two: a question asked in the
+documents' language resembles every passage more than one asked in another language does,
+answerable or not, and only then can it share words with the passage. So the evidence is
+weighed one way for a question in the best passage's language, where how much of the question
+the corpus knows and the best sentence holds counts, and another way for a question in another
+language, where shared words are mostly names and numbers; and each language the model was
+fitted on has its own offset.
 """
 
 from __future__ import annotations
@@ -15,8 +18,15 @@ import math
 from dataclasses import dataclass
 
 # Fitted by `python benchmarks/confidence.py`; the features are Evidence.features() in order.
-COEFFICIENTS = (23.4287, 17.2963, 33.4387, -12.1506, -2.2035, 8.1161, 8.1994)
-INTERCEPT = -34.5534
+COEFFICIENTS = (
+    -15.3903, 63.9763, 17.5703, 18.6266, 2.5342, -3.1086, -22.0595,
+    70.2182, -7.2918, 21.4144, 1.2510, -9.5270, -17.7706,
+    2.2969, 2.9611, 2.0587, 1.7837, 1.4702,
+)
+INTERCEPT = -52.8875
+# The languages other than Indonesian (and Malay) of the questions the model is fitted on: the
+# same question embeds a little differently in each, so each gets its own offset.
+OTHER_LANGUAGES = ("en", "zh", "de", "fr", "es")
 
 
 @dataclass(frozen=True)
@@ -25,21 +35,26 @@ class Evidence:
 
     similarity: float  # cosine of question and passage
     sentence_similarity: float  # cosine of question and the passage's closest sentence
-    margin: float  # similarity minus that of the most similar other candidate
     coverage: float  # share of the question's words that occur in the corpus
     support: float  # IDF-weighted share of those words found in the passage's best sentence for them
+    language: str  # the question's language (embeddings.search.language)
+    same_language: bool  # the question is in the passage's language
 
     def features(self) -> tuple[float, ...]:
-        """The model's inputs: the evidence, and how similarity and support weigh with coverage."""
-        return (
+        """The model's inputs: the evidence and how similarity and support weigh with coverage,
+        once for a question in the passage's language and once for one in another (the other zero),
+        and which of the fitting data's other languages the question is in."""
+        evidence = (
             self.similarity,
             self.sentence_similarity,
-            self.margin,
             self.coverage,
             self.coverage * self.support,
             self.coverage * self.similarity,
             self.coverage * self.sentence_similarity,
         )
+        same = float(self.same_language)
+        languages = (float(self.language == language) for language in OTHER_LANGUAGES)
+        return (same, *(same * x for x in evidence), *((1 - same) * x for x in evidence), *languages)
 
 
 def answer_confidence(evidence: Evidence) -> float:

@@ -11,7 +11,8 @@ from embeddings.documents.passages import Passage
 from embeddings.models.encoder import Encoder
 from embeddings.search.confidence import Evidence, answer_confidence
 from embeddings.search.index import PassageIndex
-from embeddings.search.lexical import lexical_tokens
+from embeddings.search.language import language_of, preload
+from embeddings.search.sentences import answering_sentence, word_shares
 
 # How dense and lexical evidence combine (see Retriever). Chosen on FacQA's train split and the
 # English → Indonesian and English sets of ../shared/eval/; BM25 keeps bm25s' defaults.
@@ -75,14 +76,19 @@ class Retriever:
     share of the question's words found in the corpus: full for a question in the documents'
     language, next to nothing for one asked in another language, where word overlap misleads.
 
-    An answer is sure when its confidence is at least ``min_confidence``; this is the one place
-    that decides it.
+    Each passage's answering sentence is picked by ``embeddings.search.sentences`` or, with
+    ``sentence_picker`` off, is the closest by cosine. An answer is sure when its confidence is
+    at least ``min_confidence``; this is the one place that decides it.
     """
 
-    def __init__(self, encoder: Encoder, index: PassageIndex, min_confidence: float = MIN_CONFIDENCE) -> None:
+    def __init__(
+        self, encoder: Encoder, index: PassageIndex, min_confidence: float = MIN_CONFIDENCE, sentence_picker: bool = True
+    ) -> None:
         self.encoder = encoder
         self.index = index
         self.min_confidence = min_confidence
+        self.sentence_picker = sentence_picker
+        preload()
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
         """The ``k`` best passages for ``question`` and their answering sentences."""
@@ -131,34 +137,33 @@ class Retriever:
         combined = (1 - lexical_weight) * found.dense + lexical_weight * found.relative_lexical
         order = np.argsort(-combined, kind="stable")[:k]
         first = int(order[0])
-        others = np.delete(found.similarity, first)
-        evidence = Evidence(
-            similarity=float(found.similarity[first]),
-            sentence_similarity=float(found.sentence_similarity[first]),
-            margin=float(found.similarity[first] - others.max()) if len(others) else 0.0,
-            coverage=found.coverage,
-            support=self._support(question, int(found.numbers[first])),
-        )
-        hits, sentences = [], []
+        weights = self.index.lexical.term_weights(question)
+        hits, sentences, support = [], [], 0.0
         for position in order:
             number = int(found.numbers[position])
             passage = self.index.passages[number]
+            spans = self.index.sentences(number)
             scores = found.sentence_scores[position]
             hits.append(Hit(passage, float(found.similarity[position]), number))
-            sentences.append(self.index.sentences(number)[int(np.argmax(scores))] if len(scores) else None)
+            texts = [passage.text[start:end] for start, end in spans]
+            shares = word_shares(weights, texts) if self.sentence_picker or position == first else None
+            if position == first:
+                support = float(shares.max(initial=0.0))
+            if not len(scores):
+                sentences.append(None)
+            elif self.sentence_picker:
+                sentences.append(spans[answering_sentence(question, texts, scores, found.coverage**2 * shares)])
+            else:
+                sentences.append(spans[int(np.argmax(scores))])
+        passage = self.index.passages[int(found.numbers[first])]
+        language = language_of(question)
+        evidence = Evidence(
+            similarity=float(found.similarity[first]),
+            sentence_similarity=float(found.sentence_similarity[first]),
+            coverage=found.coverage,
+            support=support,
+            language=language,
+            same_language=language == language_of(passage.text),
+        )
         confidence = answer_confidence(evidence)
         return Answer(hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence, question_vector=query)
-
-    def _support(self, question: str, number: int) -> float:
-        """The largest IDF-weighted share of the question's known words that one sentence of passage
-        ``number`` holds."""
-        weights = self.index.lexical.term_weights(question)
-        total = sum(weights.values())
-        if not total:
-            return 0.0
-        text = self.index.passages[number].text
-        shares = [
-            sum(weights.get(token, 0.0) for token in set(lexical_tokens(text[start:end]))) / total
-            for start, end in self.index.sentences(number)
-        ]
-        return max(shares, default=0.0)
