@@ -53,7 +53,7 @@ def test_questions_in_indonesian_and_english_get_the_right_passage(bot):
 
 
 def test_answer_shows_section_highlighted_sentence_source_and_confidence(bot):
-    reply = bot.ask("Sektor strategis apa yang dicakup kesepakatan ekonomi ini?")  # confidence 0.72, well above 0.34
+    reply = bot.ask("Sektor strategis apa yang dicakup kesepakatan ekonomi ini?")  # confidence 0.82, well above 0.2
     text = reply["text"]
     assert text.startswith("<b>Kerja Sama Ekonomi yang Solid</b>\n")
     [highlighted] = re.findall(r"(?<=\n)[^\n]*?<b>(.*?)</b>", text)
