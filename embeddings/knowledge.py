@@ -112,11 +112,10 @@ class KnowledgeBase:
         setup: KnowledgeSetup | None = None,
         sentence_picker: bool = True,
     ) -> None:
-        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from
-        and whether to pick answering sentences (``sentence_picker`` otherwise)."""
+        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from."""
         self.encoder = encoder
         self.setup = setup
-        self._retriever = Retriever(encoder, index, min_confidence, setup.sentence_picker if setup else sentence_picker)
+        self._retriever = Retriever(encoder, index, min_confidence, sentence_picker)
         self._reindexing = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
 
@@ -126,7 +125,7 @@ class KnowledgeBase:
         (see ``embeddings.indexing.open_index``); ``encoder`` may be passed in when loaded already."""
         encoder = encoder or setup.load_encoder()
         index = open_index(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
-        return cls(encoder, index, setup.min_confidence, setup)
+        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker)
 
     @classmethod
     def build(
@@ -135,7 +134,7 @@ class KnowledgeBase:
         """Index the documents folder of ``setup`` now, whatever is saved, and save the index."""
         encoder = encoder or setup.load_encoder()
         index, report = reindex(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
-        return cls(encoder, index, setup.min_confidence, setup), report
+        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker), report
 
     @classmethod
     def in_memory(
