@@ -19,8 +19,8 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.delivery import RetryingRateLimiter
-from bot.history import History
-from bot.rate_limit import UserRateLimit
+from bot.state import State
+from bot.webhook import run_webhook
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
 from embeddings.models.encoder import Encoder
@@ -75,6 +75,12 @@ def configure_logging(token: str) -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
+def open_state(settings: Settings) -> State:
+    """The shared state ``settings`` name; raises bot.database.DatabaseError (one line naming the setting)."""
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    return State.open(url, settings.data_dir, settings.history_days, settings.questions_per_minute)
+
+
 def build_application(settings: Settings, encoder: Encoder | None = None) -> Application:
     """The bot for ``settings``; ``encoder`` may be passed in when one is already loaded."""
     if settings.bot_token is None:
@@ -89,11 +95,11 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
                 await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
             except TelegramError as error:
                 logger.warning("could not register the command list (%s); going on without it", error)
-        application.bot_data["history"].start()
+        application.bot_data["state"].history.start()
         logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
 
     async def post_shutdown(application: Application) -> None:
-        await asyncio.to_thread(application.bot_data["history"].close)
+        await asyncio.to_thread(application.bot_data["state"].close)
 
     application = (
         Application.builder()
@@ -107,8 +113,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["history"] = History(settings.data_dir, settings.history_days)
-    application.bot_data["rate_limit"] = UserRateLimit(settings.questions_per_minute)
+    application.bot_data["state"] = open_state(settings)
 
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(["start", "help"], handlers.start))
@@ -132,18 +137,20 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
 
 
 def serve(settings: Settings) -> None:
-    """Run the bot until SIGINT or SIGTERM: a webhook when ``TANYA_WEBHOOK_URL`` is set, else polling."""
+    """Run the bot until SIGINT or SIGTERM: a webhook (with /healthz) when ``TANYA_WEBHOOK_URL`` is set, else polling."""
     application = build_application(settings)
     configure_logging(settings.bot_token.get_secret_value())
     try:
         if settings.webhook_url:
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-                allowed_updates=Update.ALL_TYPES,
+            asyncio.run(
+                run_webhook(
+                    application,
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    path=urlparse(settings.webhook_url).path,
+                    url=settings.webhook_url,
+                    secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                )
             )
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)

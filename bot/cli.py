@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 import textwrap
 from pathlib import Path
@@ -133,13 +132,14 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import open_state
+    from bot.database import HISTORY_FILE
     from bot.formatting import share
-    from bot.history import HISTORY_FILE, History
 
-    if not (settings.data_dir / HISTORY_FILE).exists():
+    if settings.database_url is None and not (settings.data_dir / HISTORY_FILE).exists():
         print(f"No history yet in {settings.data_dir}: it starts when `tanya serve` answers its first question.")
         return 1
-    history = History(settings.data_dir, settings.history_days)
+    history = open_state(settings).history
     usage = history.usage()
     print(f"Questions: today {usage.today}, last 7 days {usage.last_7_days}, all time {usage.all_time}")
     print(f"Answered 'not sure': {share(usage.not_sure, usage.all_time)}")
@@ -216,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _from_the_database(error: Exception) -> bool:
+    """Whether ``error`` is SQLAlchemy's (imported only by the commands that use the database: it takes 0.6 s)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.SQLAlchemyError)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``tanya`` command line; errors are one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
@@ -226,8 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         status = args.run(settings, args)
-    except (SettingsError, IndexUnavailable, OSError, ValueError, sqlite3.Error) as error:
+    except (SettingsError, IndexUnavailable, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        if not _from_the_database(error):
+            raise
+        print(f"error: the database (TANYA_DATABASE_URL): {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

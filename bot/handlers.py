@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -57,8 +57,7 @@ from bot.keyboards import (
     section_list_keyboard,
     unanswered_keyboard,
 )
-from bot.rate_limit import UserRateLimit
-from bot.recent import ANSWERS_KEPT, UPLOADS_KEPT, Recent
+from bot.state import KeptAnswer, State
 from bot.texts import language_of, text
 from config import Settings
 from embeddings.documents.folder import safe_document_name
@@ -79,17 +78,6 @@ HISTORY_WAIT_SECONDS = 1.0  # a read of the history first waits this long at mos
 UNANSWERED_DAYS = 30  # /unanswered looks this far back (or as far as the history keeps, if less)
 
 
-@dataclass
-class KeptAnswer:
-    """An answer kept for its buttons: the passages, the index they came from, its id in the history,
-    and the votes on it so far (by user hash: 1 or -1)."""
-
-    answer: Answer
-    index_id: str
-    ref: str
-    votes: dict[str, int] = field(default_factory=dict)
-
-
 def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data["settings"]
 
@@ -98,8 +86,12 @@ def _knowledge(context: ContextTypes.DEFAULT_TYPE) -> KnowledgeBase:
     return context.bot_data["knowledge"]
 
 
+def _state(context: ContextTypes.DEFAULT_TYPE) -> State:
+    return context.bot_data["state"]
+
+
 def _history(context: ContextTypes.DEFAULT_TYPE) -> History:
-    return context.bot_data["history"]
+    return _state(context).history
 
 
 async def _from_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
@@ -112,20 +104,6 @@ async def _from_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
         return read(*args)
 
     return await asyncio.to_thread(run)
-
-
-def _rate_limit(context: ContextTypes.DEFAULT_TYPE) -> UserRateLimit:
-    return context.bot_data["rate_limit"]
-
-
-def _recent_answers(context: ContextTypes.DEFAULT_TYPE) -> Recent[KeptAnswer]:
-    """This chat's answers."""
-    return context.chat_data.setdefault("answers", Recent(ANSWERS_KEPT))
-
-
-def _pending_uploads(context: ContextTypes.DEFAULT_TYPE) -> Recent[tuple[str, bytes]]:
-    """Files sent to this chat that await "Replace?", by name."""
-    return context.chat_data.setdefault("uploads", Recent(UPLOADS_KEPT))
 
 
 def _language(update: Update) -> str:
@@ -207,10 +185,11 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         await message.reply_html(text(language, "too_short"), do_quote=True)
         return
     user = update.effective_user
-    verdict = _rate_limit(context).admit(user.id if user else message.chat_id)
+    state = _state(context)
+    verdict = await asyncio.to_thread(state.admit, state.history.user(user.id if user else message.chat_id))
     if not verdict.admitted:
         if verdict.tell:  # once per refusal streak: a flood of questions must not become a flood of replies
-            limit = _rate_limit(context).per_minute
+            limit = state.per_minute
             await message.reply_html(
                 text(language, "slow_down", limit=limit, seconds=math.ceil(verdict.wait)), do_quote=True
             )
@@ -221,7 +200,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     if not found.hits:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
-    answer_id = _recent_answers(context).keep(KeptAnswer(found, index_id, ref))
+    answer_id = await asyncio.to_thread(state.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref))
     section_number = found.hits[0].passage.section_number
     await message.reply_html(
         format_answer(found, 0, language=language),
@@ -322,11 +301,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(target, UploadButton | RemoveButton | UnansweredButton) and not _is_admin(update, context):
         await query.answer(text(language, "admins_only"), show_alert=True)
     elif isinstance(target, AnswerButton | VoteButton):  # a kept answer: it holds its passages, whatever the index now
-        kept = _recent_answers(context).get(target.answer_id)
+        kept = await asyncio.to_thread(_state(context).kept_answer, query.message.chat_id, target.answer_id)
         if kept is None:
             await query.answer(text(language, "answer_expired"), show_alert=True)
         elif isinstance(target, VoteButton):
-            await _vote(update, context, kept, target.helpful, language)
+            await _vote(update, context, kept, target.answer_id, target.helpful, language)
         else:
             await _show_answer(update, context, kept, target, language)
     elif isinstance(target, UploadButton):  # a kept upload: it holds its file, whatever the index now
@@ -366,15 +345,16 @@ async def _show_answer(
 
 
 async def _vote(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, helpful: bool, language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str, helpful: bool, language: str
 ) -> None:
     """👍 or 👎 on a kept answer: one vote per user, which they may change; acknowledged without a message."""
     query = update.callback_query
-    history = _history(context)
+    state = _state(context)
+    history = state.history
     user = history.user(query.from_user.id)
-    vote, previous = 1 if helpful else -1, kept.votes.get(user)
+    vote = 1 if helpful else -1
+    _, previous = await asyncio.to_thread(state.vote, query.message.chat_id, answer_id, user, vote)
     if vote != previous:
-        kept.votes[user] = vote
         document = kept.answer.hits[0].passage.document
         history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
     if helpful:
@@ -423,14 +403,34 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _refused_to_non_admin(update, context, language):
         return
     knowledge = _knowledge(context)
-    try:
-        job = knowledge.start_reindex()
-    except ReindexBusy:
+    job = await _reserve_reindex(context, knowledge.start_reindex)
+    if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
     result = await _run_reindex(message, context, job, text(language, "reindex_started"), language)
     if result is not None:
         await message.reply_html(reindex_report(result, language))
+
+
+async def _reserve_reindex(context: ContextTypes.DEFAULT_TYPE, start, *args) -> Callable[[], ReindexResult] | None:
+    """``start(*args)``'s reindex job, reserved across replicas (the database's lease) and in this
+    process; None while another reindex holds either. The job gives the lease back when it ends."""
+    lease = await asyncio.to_thread(_state(context).take_lease, "reindex")
+    if lease is None:
+        return None
+    try:
+        job = start(*args)
+    except ReindexBusy:
+        lease.release()
+        return None
+
+    def leased() -> ReindexResult:
+        try:
+            return job()
+        finally:
+            lease.release()
+
+    return leased
 
 
 async def _run_reindex(
@@ -452,7 +452,7 @@ async def _run_reindex(
                 logger.info("could not show the reindex progress: %s", error)
     try:
         return running.result()
-    except Exception as error:  # noqa: BLE001 - any failure keeps the old index; the admin must hear why
+    except Exception as error:
         logger.exception("reindex failed")
         # Telegram users see the documents and index folders by their names, never the server's directories.
         reason = str(error)
@@ -497,7 +497,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(text(language, "upload_unreadable", name=shown, reason=reason))
         return
     if knowledge.has_document(name):
-        upload_id = _pending_uploads(context).keep((name, data))
+        upload_id = await asyncio.to_thread(_state(context).keep_upload, message.chat_id, name, data)
         keyboard = confirm_keyboard(
             (text(language, "replace"), UploadButton(upload_id, True)),
             (text(language, "cancel"), UploadButton(upload_id, False)),
@@ -513,9 +513,8 @@ async def _add_document(
     """Save the document and reindex, through the one reindex path; then say what it added."""
     knowledge = _knowledge(context)
     shown = escape(shorten(name, 200))
-    try:
-        job = knowledge.start_adding(name, data)
-    except ReindexBusy:
+    job = await _reserve_reindex(context, knowledge.start_adding, name, data)
+    if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
     if await _run_reindex(message, context, job, text(language, "upload_adding", name=shown), language) is None:
@@ -540,7 +539,7 @@ async def _answer_replace(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
 ) -> None:
     query = update.callback_query
-    kept = _pending_uploads(context).pop(target.upload_id)
+    kept = await asyncio.to_thread(_state(context).take_upload, query.message.chat_id, target.upload_id)
     if kept is None:
         await query.answer(text(language, "upload_expired"), show_alert=True)
         return
@@ -632,9 +631,8 @@ async def _answer_remove(
     if not target.confirm:
         await query.message.edit_text(text(language, "remove_cancelled", name=shown), parse_mode=ParseMode.HTML)
         return
-    try:
-        job = knowledge.start_removing(name)
-    except ReindexBusy:
+    job = await _reserve_reindex(context, knowledge.start_removing, name)
+    if job is None:
         await query.message.reply_html(text(language, "reindex_busy"))
         return
     await query.message.edit_reply_markup(None)
@@ -654,7 +652,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     manifest = _knowledge(context).manifest
     try:
         usage = await _from_history(context, _history(context).usage)
-    except sqlite3.Error as error:
+    except SQLAlchemyError as error:
         logger.error("could not read the history for /stats: %s", error)
         await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
         return
@@ -693,7 +691,7 @@ async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, langua
     days = min(UNANSWERED_DAYS, history.days)
     try:
         groups = await _from_history(context, history.unanswered, days)
-    except sqlite3.Error as error:
+    except SQLAlchemyError as error:
         logger.error("could not read the history for /unanswered: %s", error)
         return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None
     pages = list_pages(len(groups))
@@ -709,7 +707,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     history = _history(context)
     try:
         count = await _from_history(context, history.forget, history.user(update.effective_user.id))
-    except sqlite3.Error as error:
+    except SQLAlchemyError as error:
         logger.error("could not delete a user's history: %s", error)
         reason = escape(shorten(str(error), 200))
         await update.effective_message.reply_html(text(language, "history_unavailable", reason=reason))
@@ -727,7 +725,8 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         hint = InlineQueryResultsButton(text(language, "inline_help"), start_parameter="help")
         await query.answer([], cache_time=INLINE_CACHE_SECONDS, button=hint)
         return
-    verdict = _rate_limit(context).admit(query.from_user.id)
+    state = _state(context)
+    verdict = await asyncio.to_thread(state.admit, state.history.user(query.from_user.id))
     if not verdict.admitted:
         wait = text(language, "inline_slow", seconds=math.ceil(verdict.wait))
         slow = InlineQueryResultsButton(wait, start_parameter="help")

@@ -1,11 +1,11 @@
-"""What the bot learns from use: the questions asked, the answers given and the votes on them, in SQLite.
+"""What the bot learns from use: the questions asked, the answers given and the votes on them.
 
-One file in the data folder, in WAL mode, with a schema version (``PRAGMA user_version``) and a
-migration per version. Users are stored as a salted hash, never as Telegram ids; the salt is a
-file beside the database. Writes go through one thread fed by a bounded queue, so answering never
-waits for the disk: when the queue is full, a row is dropped and counted. A database that is
-locked is retried; one that is damaged is moved aside and a new one started. Either way the bot
-goes on answering, and the trouble is logged.
+Kept in the shared database (``bot.database``). Users are stored as a salted hash, never as
+Telegram ids. Writes go through one thread fed by a bounded queue, so answering never waits for
+the database: when the queue is full, a row is dropped and counted. A database that is out of
+reach (locked, restarting, lost) is retried until it is back; a SQLite file that is damaged is
+moved aside and a new one started. Either way the bot goes on answering, and the trouble is
+logged and counted.
 
 Daily counters (questions, "not sure", votes, by document) are kept however long rows are:
 ``days`` = 0 stores nothing else.
@@ -17,72 +17,29 @@ import csv
 import dataclasses
 import hashlib
 import logging
-import os
 import queue
 import secrets
-import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from sqlalchemy import Connection, Engine, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.database import daily, is_unavailable, migrate, questions, reason, votes
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.sqlite3"
-SALT_FILE = "history-salt"
 QUEUE_SIZE = 10_000  # rows waiting to be written; beyond it new ones are dropped (and counted)
-BUSY_SECONDS = 2.0  # how long a write waits for another process's lock before it is retried later
 RETRY_SECONDS = 5.0
 SAME_QUESTION = 0.9  # cosine above which two questions count as one in /unanswered
 PRUNE_SECONDS = 3600.0
-
-# Each entry migrates the schema from its position's version to the next.
-_MIGRATIONS = [
-    """
-    CREATE TABLE questions (
-        ref TEXT PRIMARY KEY,           -- the answer's id, as its vote buttons name it
-        asked_at REAL NOT NULL,         -- Unix time
-        chat_type TEXT NOT NULL,        -- private, group, supergroup, channel or inline
-        language TEXT NOT NULL,         -- the asker's Telegram language, as the bot replied in
-        user TEXT NOT NULL,             -- salted hash of the asker's id
-        question TEXT NOT NULL,
-        document TEXT,                  -- the passage chosen: its document, section and paragraph
-        section INTEGER,
-        paragraph INTEGER,
-        confidence REAL NOT NULL,
-        not_sure INTEGER NOT NULL,
-        seconds REAL NOT NULL,          -- time taken to find the answer
-        vector BLOB                     -- the question's float32 vector, to group near-duplicates
-    );
-    CREATE INDEX questions_by_time ON questions (asked_at);
-    CREATE INDEX questions_by_user ON questions (user);
-    CREATE TABLE votes (
-        ref TEXT NOT NULL REFERENCES questions (ref) ON DELETE CASCADE,
-        user TEXT NOT NULL,
-        vote INTEGER NOT NULL,          -- 1: helpful, -1: not
-        voted_at REAL NOT NULL,
-        PRIMARY KEY (ref, user)
-    );
-    CREATE INDEX votes_by_user ON votes (user);
-    CREATE TABLE daily (
-        day TEXT NOT NULL,              -- the server's local date, YYYY-MM-DD
-        document TEXT NOT NULL,         -- '' when no passage was found
-        questions INTEGER NOT NULL DEFAULT 0,
-        not_sure INTEGER NOT NULL DEFAULT 0,
-        helpful INTEGER NOT NULL DEFAULT 0,
-        unhelpful INTEGER NOT NULL DEFAULT 0,
-        seconds REAL NOT NULL DEFAULT 0,
-        PRIMARY KEY (day, document)
-    );
-    """,
-]
-SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,14 +117,15 @@ def today(moment: float | None = None) -> str:
 
 
 class History:
-    """The history database of one data folder. ``start()`` begins writing; ``close()`` flushes and stops."""
+    """The history in the shared database. ``start()`` begins writing; ``close()`` flushes and stops."""
 
-    def __init__(self, folder: Path, days: int, queue_size: int = QUEUE_SIZE) -> None:
-        self.path = folder / HISTORY_FILE
+    def __init__(self, engine: Engine, days: int, salt: bytes, queue_size: int = QUEUE_SIZE) -> None:
+        self.engine = engine
         self.days = days
-        self._salt = _salt(folder / SALT_FILE)
+        self._salt = salt
         self._queue: queue.Queue[Asked | Vote | None] = queue.Queue(queue_size)
-        self.dropped = 0  # rows not written because the queue was full
+        self.dropped = 0  # rows not written: the queue was full, or the database was lost at shutdown
+        self.retried = 0  # batches written again after the database was out of reach
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
         self._last_prune = float("-inf")  # the first write prunes
 
@@ -192,9 +150,12 @@ class History:
         try:
             self._queue.put_nowait(entry)
         except queue.Full:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                logger.warning("history: %d rows dropped, the database is not keeping up", self.dropped)
+            self._drop(1, "the database is not keeping up")
+
+    def _drop(self, count: int, why: str) -> None:
+        before, self.dropped = self.dropped, self.dropped + count
+        if before == 0 or before // 1000 != self.dropped // 1000:
+            logger.warning("history: %d rows dropped in all, %s", self.dropped, why)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is written (or given up); False after ``timeout``."""
@@ -228,14 +189,18 @@ class History:
                     self._queue.task_done()
                 pending = []
             elif stopping:
+                self._drop(len(pending), "the database was out of reach at shutdown")
+                for _ in pending:
+                    self._queue.task_done()
                 break
             else:
+                self.retried += 1
                 time.sleep(RETRY_SECONDS)
 
     def _write(self, entries: list[Asked | Vote]) -> bool:
-        """Write ``entries`` in one transaction; False when the database is locked (to retry them)."""
+        """Write ``entries`` in one transaction; False when the database is out of reach (to retry them)."""
         try:
-            with self._connect() as connection, connection:
+            with self.engine.begin() as connection:
                 for entry in entries:
                     if isinstance(entry, Asked):
                         self._write_asked(connection, entry)
@@ -244,124 +209,121 @@ class History:
                 if time.monotonic() - self._last_prune > PRUNE_SECONDS:
                     self._prune(connection)
             return True
-        except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
-                logger.warning("history: the database is locked (%s); %d rows wait", error, len(entries))
+        except SQLAlchemyError as error:
+            if is_unavailable(error):
+                logger.warning("history: the database is out of reach (%s); %d rows wait", reason(error), len(entries))
                 return False
-            logger.error("history: %d rows not written: %s", len(entries), error)
-        except sqlite3.DatabaseError as error:
-            logger.error("history: the database is damaged (%s); moving it aside and starting a new one", error)
-            self._set_aside()
+            if _is_damaged_sqlite(error):
+                logger.error("history: the database is damaged (%s); moving it aside and starting a new one", error)
+                self._set_aside()
+            else:
+                logger.error("history: %d rows not written: %s", len(entries), reason(error))
+            self._drop(len(entries), "the database refused them")
         return True  # given up: the rows are dropped
 
-    def _write_asked(self, connection: sqlite3.Connection, entry: Asked) -> None:
-        day, document = today(entry.asked_at), entry.document or ""
-        connection.execute(
-            "INSERT INTO daily (day, document, questions, not_sure, seconds) VALUES (?, ?, 1, ?, ?) "
-            "ON CONFLICT (day, document) DO UPDATE SET questions = questions + 1, "
-            "not_sure = not_sure + excluded.not_sure, seconds = seconds + excluded.seconds",
-            (day, document, int(entry.not_sure), entry.seconds),
-        )
+    def _write_asked(self, connection: Connection, entry: Asked) -> None:
+        insert = _insert(connection)
+        row = {"day": today(entry.asked_at), "document": entry.document or "", "questions": 1,
+               "not_sure": int(entry.not_sure), "seconds": entry.seconds}
+        statement = insert(daily).values(**row)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["day", "document"],
+            set_={"questions": daily.c.questions + 1, "not_sure": daily.c.not_sure + statement.excluded.not_sure,
+                  "seconds": daily.c.seconds + statement.excluded.seconds},
+        ))
         if self.days > 0:
             vector = None if entry.vector is None else np.asarray(entry.vector, dtype=np.float32).tobytes()
-            connection.execute(
-                "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    entry.ref, entry.asked_at, entry.chat_type, entry.language, entry.user, entry.question,
-                    entry.document, entry.section, entry.paragraph, entry.confidence, int(entry.not_sure),
-                    entry.seconds, vector,
-                ),
+            statement = insert(questions).values(
+                ref=entry.ref, asked_at=entry.asked_at, chat_type=entry.chat_type, language=entry.language,
+                user=entry.user, question=entry.question, document=entry.document, section=entry.section,
+                paragraph=entry.paragraph, confidence=entry.confidence, not_sure=int(entry.not_sure),
+                seconds=entry.seconds, vector=vector,
             )
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["ref"]))
 
-    def _write_vote(self, connection: sqlite3.Connection, vote: Vote) -> None:
+    def _write_vote(self, connection: Connection, vote: Vote) -> None:
+        insert = _insert(connection)
         helpful = int(vote.vote > 0) - int(vote.previous is not None and vote.previous > 0)
         unhelpful = int(vote.vote < 0) - int(vote.previous is not None and vote.previous < 0)
-        connection.execute(
-            "INSERT INTO daily (day, document, helpful, unhelpful) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (day, document) DO UPDATE SET helpful = helpful + excluded.helpful, "
-            "unhelpful = unhelpful + excluded.unhelpful",
-            (today(vote.voted_at), vote.document, helpful, unhelpful),
+        statement = insert(daily).values(
+            day=today(vote.voted_at), document=vote.document, helpful=helpful, unhelpful=unhelpful
         )
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["day", "document"],
+            set_={"helpful": daily.c.helpful + statement.excluded.helpful,
+                  "unhelpful": daily.c.unhelpful + statement.excluded.unhelpful},
+        ))
         if self.days > 0:
-            connection.execute(
-                "INSERT INTO votes SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE ref = ?) "
-                "ON CONFLICT (ref, user) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
-                (vote.ref, vote.user, vote.vote, vote.voted_at, vote.ref),
-            )
+            asked = connection.execute(select(questions.c.ref).where(questions.c.ref == vote.ref)).first()
+            if asked is not None:
+                statement = insert(votes).values(ref=vote.ref, user=vote.user, vote=vote.vote, voted_at=vote.voted_at)
+                connection.execute(statement.on_conflict_do_update(
+                    index_elements=["ref", "user"],
+                    set_={"vote": statement.excluded.vote, "voted_at": statement.excluded.voted_at},
+                ))
 
-    def _prune(self, connection: sqlite3.Connection) -> None:
+    def _prune(self, connection: Connection) -> None:
         """Delete the rows older than ``days`` (the daily counters stay)."""
-        connection.execute("DELETE FROM questions WHERE asked_at < ?", (time.time() - self.days * 86400,))
+        connection.execute(delete(questions).where(questions.c.asked_at < time.time() - self.days * 86400))
         self._last_prune = time.monotonic()
 
     def _set_aside(self) -> None:
+        path = Path(self.engine.url.database)
+        self.engine.dispose()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         for suffix in ("", "-wal", "-shm"):
-            damaged = self.path.with_name(self.path.name + suffix)
+            damaged = path.with_name(path.name + suffix)
             if damaged.exists():
-                damaged.replace(damaged.with_name(f"{self.path.name}.damaged-{stamp}{suffix}"))
+                damaged.replace(damaged.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
+        with self.engine.begin() as connection:  # a new, empty one at once: answers go on being counted
+            migrate(connection)
 
     # ---- reading and deleting (blocking: call from a worker thread) -------------------------
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection to the database, created and migrated to the current schema if need be."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level="DEFERRED")
-        with closing(connection):
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last commits
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise sqlite3.OperationalError(
-                    f"{self.path.name} has schema {version}, newer than this tanya's {SCHEMA_VERSION}"
-                )
-            for number in range(version, SCHEMA_VERSION):  # each migration whole or not at all
-                connection.executescript(f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
-            yield connection
 
     def usage(self, now: float | None = None) -> Usage:
         """The figures /stats shows."""
         now = time.time() if now is None else now
-        with self._connect() as connection:
+        with self.engine.begin() as connection:
             def total(since: str) -> int:
-                query = "SELECT COALESCE(SUM(questions), 0) FROM daily WHERE day >= ?"
-                return connection.execute(query, (since,)).fetchone()[0]
+                return connection.execute(select(func.coalesce(func.sum(daily.c.questions), 0)).where(
+                    daily.c.day >= since)).scalar_one()
 
             week = date.fromtimestamp(now) - timedelta(days=6)
-            sums = connection.execute(
-                "SELECT COALESCE(SUM(not_sure), 0), COALESCE(SUM(helpful), 0), COALESCE(SUM(unhelpful), 0) FROM daily"
-            ).fetchone()
-            recent = connection.execute("SELECT seconds FROM questions WHERE asked_at >= ?", (now - 7 * 86400,))
-            seconds = [row[0] for row in recent]
+            sums = connection.execute(select(
+                func.coalesce(func.sum(daily.c.not_sure), 0), func.coalesce(func.sum(daily.c.helpful), 0),
+                func.coalesce(func.sum(daily.c.unhelpful), 0),
+            )).one()
+            seconds = connection.execute(
+                select(questions.c.seconds).where(questions.c.asked_at >= now - 7 * 86400)
+            ).scalars().all()
+            count = func.sum(daily.c.questions)
             by_document = connection.execute(
-                "SELECT document, SUM(questions) FROM daily WHERE document != '' GROUP BY document "
-                "HAVING SUM(questions) > 0 ORDER BY SUM(questions) DESC, document"
-            ).fetchall()
+                select(daily.c.document, count).where(daily.c.document != "").group_by(daily.c.document)
+                .having(count > 0).order_by(count.desc(), daily.c.document)
+            ).all()
             return Usage(
                 today=total(today(now)),
                 last_7_days=total(week.isoformat()),
                 all_time=total(""),
-                not_sure=sums[0],
-                helpful=sums[1],
-                unhelpful=sums[2],
+                not_sure=int(sums[0]),
+                helpful=int(sums[1]),
+                unhelpful=int(sums[2]),
                 median_seconds=statistics.median(seconds) if seconds else None,
-                by_document=[(document, count) for document, count in by_document],
+                by_document=[(document, int(total)) for document, total in by_document],
             )
 
     def unanswered(self, days: int = 30, now: float | None = None) -> list[Unanswered]:
         """The questions of the last ``days`` that got "not sure" or a 👎, near-duplicates grouped, most asked first."""
         now = time.time() if now is None else now
-        with self._connect() as connection:
+        unhelpful = exists().where(votes.c.ref == questions.c.ref, votes.c.vote < 0)
+        with self.engine.begin() as connection:
             rows = connection.execute(
-                "SELECT q.question, q.asked_at, q.not_sure, q.vector, "
-                "EXISTS (SELECT 1 FROM votes v WHERE v.ref = q.ref AND v.vote < 0) AS unhelpful "
-                "FROM questions q WHERE q.asked_at >= ? ORDER BY q.asked_at DESC",
-                (now - days * 86400,),
-            ).fetchall()
+                select(questions.c.question, questions.c.asked_at, questions.c.not_sure, questions.c.vector, unhelpful)
+                .where(questions.c.asked_at >= now - days * 86400).order_by(questions.c.asked_at.desc())
+            ).all()
         groups: list[dict] = []
-        for question, asked_at, not_sure, vector, unhelpful in rows:
-            if not (not_sure or unhelpful):
+        for question, asked_at, not_sure, vector, was_unhelpful in rows:
+            if not (not_sure or was_unhelpful):
                 continue
             vector = np.frombuffer(vector, dtype=np.float32) if vector else None
             group = next((g for g in groups if _same(g, question, vector)), None)
@@ -372,59 +334,53 @@ class History:
                 group = groups[-1]
             group["count"] += 1
             group["not_sure"] += int(bool(not_sure))
-            group["unhelpful"] += int(bool(unhelpful))
+            group["unhelpful"] += int(bool(was_unhelpful))
         groups.sort(key=lambda g: (-g["count"], -g["last"]))
         return [Unanswered(g["question"], g["count"], g["last"], g["not_sure"], g["unhelpful"]) for g in groups]
 
     def forget(self, user: str) -> int:
         """Delete ``user``'s questions and votes; returns how many questions were deleted."""
-        with self._connect() as connection, connection:
-            connection.execute("DELETE FROM votes WHERE user = ?", (user,))
-            return connection.execute("DELETE FROM questions WHERE user = ?", (user,)).rowcount
+        with self.engine.begin() as connection:
+            connection.execute(delete(votes).where(votes.c.user == user))
+            return connection.execute(delete(questions).where(questions.c.user == user)).rowcount
 
     def export(self, out: TextIO, days: int | None = None, now: float | None = None) -> int:
         """Write the questions of the last ``days`` (all kept when None) as CSV; returns the rows written."""
         since = 0.0 if days is None else (time.time() if now is None else now) - days * 86400
-        with self._connect() as connection:
-            cursor = connection.execute(
-                "SELECT datetime(asked_at, 'unixepoch', 'localtime'), chat_type, language, user, question, document, "
-                "section, paragraph, round(confidence, 3), not_sure, CAST(round(seconds * 1000) AS INTEGER), "
-                "(SELECT SUM(vote > 0) FROM votes v WHERE v.ref = q.ref), "
-                "(SELECT SUM(vote < 0) FROM votes v WHERE v.ref = q.ref) "
-                "FROM questions q WHERE asked_at >= ? ORDER BY asked_at",
-                (since,),
+        helpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote > 0).scalar_subquery()
+        unhelpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote < 0).scalar_subquery()
+        columns = [questions.c[name] for name in ("asked_at", "chat_type", "language", "user", "question", "document",
+                                                  "section", "paragraph", "confidence", "not_sure", "seconds")]
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                select(*columns, helpful, unhelpful).where(questions.c.asked_at >= since).order_by(questions.c.asked_at)
             )
             writer = csv.writer(out)
             writer.writerow(["asked_at", "chat_type", "language", "user", "question", "document", "section",
                              "paragraph", "confidence", "not_sure", "milliseconds", "helpful", "unhelpful"])
             count = 0
-            for row in cursor:
-                writer.writerow(["" if value is None else value for value in row])
+            for row in rows:
+                asked_at = datetime.fromtimestamp(row.asked_at).strftime("%Y-%m-%d %H:%M:%S")
+                values = [asked_at, *row[1:8], round(row.confidence, 3), row.not_sure, round(row.seconds * 1000),
+                          row[11] or "", row[12] or ""]
+                writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count
+
+
+def _insert(connection: Connection, *_):
+    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+
+
+def _is_damaged_sqlite(error: SQLAlchemyError) -> bool:
+    import sqlite3
+
+    original = getattr(error, "orig", None)
+    return isinstance(original, sqlite3.DatabaseError) and not isinstance(original, sqlite3.OperationalError)
 
 
 def _same(group: dict, question: str, vector: np.ndarray | None) -> bool:
     if vector is None or group["vector"] is None:
         return " ".join(question.lower().split()) == " ".join(group["question"].lower().split())
     return float(vector @ group["vector"]) >= SAME_QUESTION
-
-
-def _salt(path: Path) -> bytes:
-    """The data folder's salt for user hashes, made on first use (and written atomically)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # fails if another process made one first: theirs is kept
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return path.read_bytes()
-

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
             "are kept, for /stats and /unanswered; older ones are deleted. 0: keep only daily counts."
         ),
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The database all state is kept in (history, buttons' answers, per-user limits, the reindex lease): "
+            "by default history.sqlite3 in the data folder; postgresql://user:password@host/name for replicas."
+        ),
+    )
     answers: int = Field(
         default=ANSWERS, ge=1, le=ANSWERS, description="Passages a question can page through with 'more answers'."
     )
@@ -131,6 +138,13 @@ class Settings(BaseSettings):
     def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"(sqlite|postgresql)(\+\w+)?://", value.get_secret_value()):
+            raise ValueError("must be sqlite:///PATH or postgresql://user:password@host/name")
         return value
 
     @field_validator("webhook_url")
@@ -210,5 +224,5 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         name = "TANYA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
-        shown = "" if name in ("TANYA_BOT_TOKEN", "TANYA_WEBHOOK_SECRET") else f" (got {first.get('input')!r})"
+        shown = "" if name in ("TANYA_BOT_TOKEN", "TANYA_WEBHOOK_SECRET", "TANYA_DATABASE_URL") else f" (got {first.get('input')!r})"
         raise SettingsError(f"{name}: {message}{shown}") from None

@@ -29,7 +29,14 @@ from embeddings.documents.folder import DocumentSet, Problem, remove_document, s
 from embeddings.documents.formats import DocumentReader
 from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
 from embeddings.models.encoder import Encoder, load_encoder
-from embeddings.search.index import Manifest, PassageIndex, SectionEntry
+from embeddings.search.index import (
+    IndexUnavailable,
+    Manifest,
+    PassageIndex,
+    SectionEntry,
+    current_snapshot,
+    load_index,
+)
 from embeddings.search.retrieval import Answer, Retriever
 
 logger = logging.getLogger(__name__)
@@ -117,7 +124,9 @@ class KnowledgeBase:
         self.setup = setup
         self._retriever = Retriever(encoder, index, min_confidence, sentence_picker)
         self._reindexing = threading.Lock()
+        self._loading = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
+        self._snapshot = current_snapshot(setup.index_dir) if setup else None
 
     @classmethod
     def open(cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False) -> KnowledgeBase:
@@ -166,15 +175,39 @@ class KnowledgeBase:
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
         """The ``k`` passages that best answer ``question``, their answering sentences, and whether it is sure."""
+        self.refresh()
         return self._retriever.ask(question, k)
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
         """``ask`` for many questions."""
+        self.refresh()
         return self._retriever.ask_many(questions, k)
 
     def sections(self) -> list[SectionEntry]:
         """The sections in document order, numbered from 1."""
+        self.refresh()
         return self.index.sections()
+
+    def refresh(self) -> bool:
+        """Load the index another process (a replica sharing the index folder) saved since this one
+        was loaded; True when it did. One readlink when nothing changed."""
+        if self.setup is None or self.status is not None:  # reindexing here: this process saves the next one
+            return False
+        snapshot = current_snapshot(self.setup.index_dir)
+        if snapshot is None or snapshot == self._snapshot:
+            return False
+        with self._loading:
+            if snapshot == self._snapshot:
+                return False
+            try:
+                index = load_index(self.setup.index_dir, model=self.encoder.name)
+            except (IndexUnavailable, OSError) as error:  # replaced again while being read: the next question retries
+                logger.warning("could not load the index another process saved: %s", error)
+                return False
+            self._retriever = Retriever(self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker)
+            self._snapshot = snapshot
+        logger.info("loaded the index another process saved: %d passages", index.manifest.passages)
+        return True
 
     def section(self, number: int) -> SectionEntry | None:
         """Section ``number``, if there is one."""
@@ -261,6 +294,7 @@ class KnowledgeBase:
             setup.docs_dir, setup.index_dir, self.encoder, previous=old, status=status, **setup.limits()
         )
         self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker)
+        self._snapshot = current_snapshot(setup.index_dir)
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}
         logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)

@@ -10,10 +10,13 @@ dropped connections.
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +92,12 @@ class BotApiStandIn:
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._late_responses = 0
         self._updates: list[dict] = []
+        self._endpoints: list[str] = []  # webhook replicas updates are posted to (deliver_to); none: getUpdates
+        self._secret: str | None = None
+        self._turn = itertools.count()
+        self.route: int | None = None  # the endpoint new updates go to first; None: each to the next in turn
+        self.update_of: dict[object, int] = {}  # (chat_id, message_id) or callback query id → its update_id
+        self.deliveries: list[tuple[int, str, int]] = []  # (update_id, endpoint, HTTP status or 0: no answer)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -155,7 +164,7 @@ class BotApiStandIn:
         with self._changed:
             self.messages[(chat_id, message["message_id"])] = message
             self._sent_at[(chat_id, message["message_id"])] = time.monotonic()
-        self.push({"message": message})
+        self.update_of[(chat_id, message["message_id"])] = self.push({"message": message})
         return message
 
     def send_document(self, data: bytes, file_name: str, *, announced_size: int | None = None, **kwargs) -> dict:
@@ -175,7 +184,7 @@ class BotApiStandIn:
         query_id = str(next(self._callback_ids))
         with self._changed:
             current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
-        self.push(
+        self.update_of[query_id] = self.push(
             {
                 "callback_query": {
                     "id": query_id,
@@ -195,12 +204,58 @@ class BotApiStandIn:
         return query_id
 
     def push(self, update: dict) -> int:
-        """Queue a raw update for getUpdates; returns its update_id."""
+        """Queue a raw update for getUpdates, or post it to the webhook (see ``deliver_to``); returns its update_id."""
         with self._changed:
             update = {"update_id": next(self._update_ids), **update}
-            self._updates.append(update)
+            if not self._endpoints:
+                self._updates.append(update)
             self._changed.notify_all()
+        if self._endpoints:
+            threading.Thread(target=self._deliver, args=(update,), daemon=True).start()
         return update["update_id"]
+
+    def deliver_to(self, *endpoints: str, secret: str | None = None) -> None:
+        """Post updates to these webhook endpoints (replicas), as Telegram does once a webhook is set:
+        each update to the next endpoint in turn; one whose delivery fails (refused, cut off, not 200)
+        is delivered again, to the next endpoint, until one takes it."""
+        self._endpoints, self._secret = list(endpoints), secret
+
+    def delivered_to(self, update_id: int, timeout: float = 60.0) -> str:
+        """The endpoint that took update ``update_id`` (answered 200), once one has."""
+        def taken() -> list[str]:
+            return [endpoint for u, endpoint, status in self.deliveries if u == update_id and status == 200]
+
+        with self._changed:
+            if not self._changed.wait_for(taken, timeout):
+                raise TimeoutError(f"update {update_id} was not delivered in {timeout} s: {self.deliveries}")
+            [endpoint] = taken()
+            return endpoint
+
+    def _deliver(self, update: dict) -> None:
+        body = json.dumps(update).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self._secret
+        deadline = time.monotonic() + 120
+        with self._changed:
+            turn = self.route if self.route is not None else next(self._turn)
+        while time.monotonic() < deadline:
+            endpoint = self._endpoints[turn % len(self._endpoints)]
+            turn += 1  # a failed delivery goes to the next endpoint
+            try:
+                request = urllib.request.Request(endpoint, body, headers)
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    status = response.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except (OSError, http.client.HTTPException):
+                status = 0
+            with self._changed:
+                self.deliveries.append((update["update_id"], endpoint, status))
+                self._changed.notify_all()
+            if status == 200:
+                return
+            time.sleep(0.2)
 
     # ---- what the bot did ----------------------------------------------------------------
 

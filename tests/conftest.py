@@ -68,6 +68,33 @@ def run_tanya(data_dir: Path, tmp_path: Path):
     return run
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for this test session (see tests/postgres.py); required under CI=true."""
+    from tests.postgres import INSTALL_HINT, PostgresServer, binaries
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no PostgreSQL binaries on this machine: {INSTALL_HINT}")
+        pytest.skip(f"no PostgreSQL binaries on this machine: {INSTALL_HINT}")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind tanya supports."""
+    import uuid
+
+    from bot.database import default_url
+
+    if request.param == "sqlite":
+        return default_url(tmp_path)
+    return request.getfixturevalue("postgres").new_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture
 def docs_dir(tmp_path: Path) -> Path:
     """A writable copy of the bundled sample documents."""
@@ -92,7 +119,7 @@ class BotHarness:
 
     def answered(self) -> int:
         """Questions the bot has answered, by its history (once what it queued is written)."""
-        history = self.application.bot_data["history"]
+        history = self.application.bot_data["state"].history
         assert history.flush(), "the history writer fell behind"
         return history.usage().all_time
 
@@ -134,6 +161,7 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
     from telegram import Update
 
     from bot.app import build_application
+    from bot.webhook import run_webhook
     from config import Settings
     from tests.botapi import BotApiStandIn
 
@@ -156,6 +184,8 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
         settings = Settings(**values)
         application = build_application(settings, encoder=encoder)
         loop = asyncio.new_event_loop()
+        stopping = asyncio.Event()
+        stopping.mode = mode
 
         def run() -> None:
             asyncio.set_event_loop(loop)
@@ -164,36 +194,33 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
                     poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False, allowed_updates=Update.ALL_TYPES
                 )
             else:
-                application.run_webhook(
-                    listen="127.0.0.1",
-                    port=webhook_port,
-                    url_path="hook",
-                    webhook_url="https://bot.example/hook",
-                    secret_token="s3cret-token",
-                    stop_signals=None,
-                    close_loop=False,
-                    allowed_updates=Update.ALL_TYPES,
+                loop.run_until_complete(
+                    run_webhook(
+                        application, listen="127.0.0.1", port=webhook_port, path="hook",
+                        url="https://bot.example/hook", secret="s3cret-token", stop=stopping,
+                    )
                 )
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         # started: post_init has run, and polling began (deleteWebhook) or the webhook was set
         standin.wait_for(lambda c: c.method in ("deleteWebhook", "setWebhook"), timeout=120)
-        if mode == "webhook":  # PTB sets the webhook just before its server listens
+        if mode == "webhook":  # the webhook is set just before its server listens
             _wait_for_port(webhook_port)
         deadline = time.monotonic() + 30
         while not application.running:  # stop_running() does nothing before this
             assert time.monotonic() < deadline, "the bot did not start"
             time.sleep(0.01)
-        entry = (standin, application, loop, thread)
+        entry = (standin, application, loop, thread, stopping)
         started.append(entry)
         return BotHarness(standin, application, settings, docs_dir, stop=lambda: stop(entry))
 
     def stop(entry) -> None:
-        standin, application, loop, thread = entry
+        standin, application, loop, thread, stopping = entry
         if loop.is_closed():
             return
-        loop.call_soon_threadsafe(application.stop_running)
+        # polling runs under run_polling, which stop_running ends; the webhook ends when told to stop
+        loop.call_soon_threadsafe(stopping.set if stopping.mode == "webhook" else application.stop_running)
         thread.join(timeout=30)
         assert not thread.is_alive(), "the bot did not stop"
         standin.stop()

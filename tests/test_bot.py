@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.keyboards import parse_callback
 from tests.botapi import BotApiStandIn
 from tests.processes import running, tanya
 from tests.telegram_html import telegram_html_problem
@@ -389,11 +390,19 @@ def test_more_answers_in_a_group_pages_through_the_answer_that_was_given(bot, ad
     assert_all_messages_valid(bot)
 
 
-def test_buttons_of_answers_sent_before_a_restart_ask_to_ask_again(bot_factory):
-    reply = bot_factory().ask("Kapan pertemuan virtual diadakan?")
-    restarted = bot_factory()
+def test_buttons_of_answers_sent_before_a_restart_still_work_and_forgotten_ones_ask_again(bot_factory):
+    first = bot_factory()
+    reply = first.ask("Kapan pertemuan virtual diadakan?")
+    first.stop()
+    restarted = bot_factory()  # the same data folder: the answers its buttons name are in the database
+    restarted.standin.messages[(reply["chat"]["id"], reply["message_id"])] = reply  # Telegram still has the message
+    restarted.press(reply, buttons(reply)["More answers ▶"])
+    [edited] = restarted.standin.wait_for(lambda c: c.method == "editMessageText")
+    assert "Answer 2 of 5" in edited.params["text"]
     before = len(restarted.standin.calls)
-    answered = restarted.press(reply, buttons(reply)["More answers ▶"])
+    forgotten = buttons(reply)["More answers ▶"].replace(parse_callback(buttons(reply)["More answers ▶"]).answer_id,
+                                                         "0badcafe")
+    answered = restarted.press(reply, forgotten)
     assert answered.params.get("text") == EXPIRED
     assert restarted.actions_since(before) == ["answerCallbackQuery"]
 

@@ -14,7 +14,6 @@ from bot.keyboards import (
     section_keyboard,
     section_list_keyboard,
 )
-from bot.recent import Recent
 from embeddings.documents.passages import Passage
 from embeddings.search.index import SectionEntry
 from embeddings.search.retrieval import Answer, Hit
@@ -114,12 +113,3 @@ def test_index_age_in_its_largest_whole_unit():
         "5 h",
     ]
     assert age(created, datetime(2026, 12, 1, 10, tzinfo=timezone.utc)) == "3 d"
-
-
-def test_recent_answers_keep_the_last_ones_under_ids_that_fit_the_buttons():
-    recent = Recent(size=3)
-    answers = [_answer(f"Jawaban {n}.", None, confidence=0.9, sure=True) for n in range(5)]
-    ids = [recent.keep((answer, "abcdef")) for answer in answers]
-    assert len(set(ids)) == 5 and all(parse_callback(AnswerButton(i, 4).data()) for i in ids)
-    assert [recent.get(i) for i in ids] == [None, None, *[(answer, "abcdef") for answer in answers[2:]]]
-    assert len(recent) == 3

@@ -3,6 +3,7 @@ and a history database that is damaged, locked or killed mid-write."""
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.history import HISTORY_FILE, Asked, History, new_ref
+from bot.database import HISTORY_FILE, SCHEMA_VERSION
+from bot.history import Asked, History, new_ref
+from bot.state import State
 from tests.test_bot import ADMIN, assert_all_messages_valid, buttons
 
 ANSWERED = "Kapan pertemuan virtual diadakan?"
@@ -21,9 +24,14 @@ TRAIN_FARE_AGAIN = "berapa harga tiket kereta api ke bandung"
 WORLD_CUP = "Siapa juara piala dunia 2018?"
 
 
+def _history(folder: Path, days: int) -> History:
+    """The history of the data folder ``folder``, as ``tanya serve`` keeps it by default."""
+    return State.open(None, folder, days, per_minute=0).history
+
+
 def _stored(bot, sql: str, *args) -> list[tuple]:
     """Rows of the bot's history database, once what it queued is written."""
-    assert bot.application.bot_data["history"].flush()
+    assert bot.application.bot_data["state"].history.flush()
     with sqlite3.connect(bot.settings.data_dir / HISTORY_FILE) as connection:
         return connection.execute(sql, args).fetchall()
 
@@ -39,9 +47,9 @@ def test_votes_are_acknowledged_without_a_message_one_per_user_and_may_change(bo
     bot.press(reply, keys["👍"], user_id=2002)  # another user
     assert "sendMessage" not in bot.actions_since(start) and "editMessageText" not in bot.actions_since(start)
 
-    user = bot.application.bot_data["history"].user(1001)
+    user = bot.application.bot_data["state"].history.user(1001)
     assert _stored(bot, "SELECT user, vote FROM votes ORDER BY vote") == [
-        (user, -1), (bot.application.bot_data["history"].user(2002), 1)
+        (user, -1), (bot.application.bot_data["state"].history.user(2002), 1)
     ]
     stats = bot.ask("/stats", user_id=ADMIN)["text"]
     assert "Helpful (👍 of the votes): 50% (1/2)" in stats
@@ -59,11 +67,12 @@ def test_questions_are_stored_with_their_answer_and_users_only_as_a_salted_hash(
         ("private", "en", TRAIN_FARE, rows[1][4], rows[1][5], rows[1][6], 1),
     ]
     assert all(0 < row[8] < 60 and row[9] == 384 * 4 for row in rows)
-    salt = (bot.settings.data_dir / "history-salt").read_bytes()
+    [(salt,)] = _stored(bot, "SELECT value FROM secrets WHERE name = 'user-salt'")
     assert len(salt) == 32 and rows[0][2] == rows[1][2] != "1001" and "1001" not in rows[0][2]
+    assert rows[0][2] == hashlib.sha256(salt + b"1001").hexdigest()[:32]
     with sqlite3.connect(bot.settings.data_dir / HISTORY_FILE) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert connection.execute("PRAGMA user_version").fetchone() == (1,)
+        assert connection.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_stats_survive_a_restart(bot_factory):
@@ -154,13 +163,13 @@ def test_an_inline_flood_meets_the_per_user_limit_and_others_are_unaffected(bot_
 
 def test_a_damaged_history_never_stops_the_answers(bot, caplog):
     bot.ask(ANSWERED)
-    assert bot.application.bot_data["history"].flush()
+    assert bot.application.bot_data["state"].history.flush()
     path = bot.settings.data_dir / HISTORY_FILE
     for name in (path, path.with_name(path.name + "-wal")):
         if name.exists():
             name.write_bytes(b"this is not a database " * 400)
     assert "section 1, paragraph 1" in bot.ask(ANSWERED)["text"]
-    assert bot.application.bot_data["history"].flush()
+    assert bot.application.bot_data["state"].history.flush()
     assert list(path.parent.glob(f"{HISTORY_FILE}.damaged-*"))  # kept aside for the admin
     assert "section 1, paragraph 1" in bot.ask(ANSWERED)["text"]
     assert "all time 1" in bot.ask("/stats", user_id=ADMIN)["text"]  # a new database counts on
@@ -169,7 +178,7 @@ def test_a_damaged_history_never_stops_the_answers(bot, caplog):
 
 def test_a_locked_history_never_stops_the_answers_and_catches_up(bot, tmp_path: Path):
     bot.ask(ANSWERED)
-    assert bot.application.bot_data["history"].flush()
+    assert bot.application.bot_data["state"].history.flush()
     holder = subprocess.Popen(
         [sys.executable, "-c", (
             "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
@@ -182,7 +191,7 @@ def test_a_locked_history_never_stops_the_answers_and_catches_up(bot, tmp_path: 
         assert holder.stdout.readline() == "locked\n"
         for question in (ANSWERED, TRAIN_FARE, WORLD_CUP):
             assert bot.ask(question)["text"]
-        assert not bot.application.bot_data["history"].flush(timeout=1)  # waiting for the lock
+        assert not bot.application.bot_data["state"].history.flush(timeout=1)  # waiting for the lock
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -211,7 +220,7 @@ def test_a_kill_mid_write_loses_at_most_the_unflushed_rows(tmp_path: Path):
 
 def write_forever(folder: Path) -> None:
     """Record questions as fast as possible, printing how many are surely written (for the kill test)."""
-    history = History(folder, days=90).start()
+    history = _history(folder, 90).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for number in range(10**9):
         history.record(Asked(new_ref(), time.time(), "private", "en", history.user(number % 50), f"question {number}",
@@ -223,7 +232,7 @@ def write_forever(folder: Path) -> None:
 
 def test_tanya_report_prints_usage_and_unanswered_and_exports_csv(run_tanya, data_dir: Path, tmp_path: Path):
     assert run_tanya("report").stdout.startswith("No history yet")
-    history = History(data_dir, days=90).start()
+    history = _history(data_dir, 90).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for number, (question, not_sure) in enumerate([(TRAIN_FARE, True), (TRAIN_FARE, True), (ANSWERED, False)]):
         history.record(Asked(new_ref(), time.time() - number, "group", "id", history.user(number), question,
@@ -247,7 +256,7 @@ def test_tanya_report_prints_usage_and_unanswered_and_exports_csv(run_tanya, dat
 
 
 def test_rows_older_than_the_history_days_are_deleted_and_the_daily_counts_stay(tmp_path: Path):
-    history = History(tmp_path, days=30).start()
+    history = _history(tmp_path, 30).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for age_days, question in ((45, "old question"), (1, "recent question")):
         history.record(Asked(new_ref(), time.time() - age_days * 86400, "private", "en", history.user(1), question,
@@ -255,4 +264,4 @@ def test_rows_older_than_the_history_days_are_deleted_and_the_daily_counts_stay(
     history.close()
     with sqlite3.connect(tmp_path / HISTORY_FILE) as connection:
         assert connection.execute("SELECT question FROM questions").fetchall() == [("recent question",)]
-    assert History(tmp_path, days=30).usage().all_time == 2
+    assert _history(tmp_path, 30).usage().all_time == 2

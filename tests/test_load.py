@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.rate_limit import UserRateLimit
 from bot.texts import text
 from tests.test_answers import QUESTIONS
 from tests.test_faults import replies_to
@@ -46,19 +45,3 @@ def test_a_flooding_user_is_asked_once_to_slow_down_and_others_are_unaffected(bo
     assert sum("faster than I can answer" in replies_to(standin, m)[0] for m in answered_flood) == 1
     assert bot.answered() == 5 + 6 + 1
     assert text("en", "error") not in standin.sent_texts()
-
-
-def test_rate_limit_is_a_sliding_minute_per_user():
-    now = [0.0]
-    limit = UserRateLimit(3, clock=lambda: now[0])
-    assert [limit.admit(1).admitted for _ in range(3)] == [True, True, True]
-    refused = limit.admit(1)
-    assert not refused.admitted and refused.wait == 60.0 and refused.tell
-    assert limit.admit(2).admitted  # another user is not affected
-    now[0] = 30.0
-    quiet = limit.admit(1)
-    assert not quiet.admitted and quiet.wait == 30.0 and not quiet.tell  # told once per refusal streak
-    now[0] = 60.0  # the first three questions are a minute old
-    assert [limit.admit(1).admitted for _ in range(3)] == [True, True, True]
-    assert limit.admit(1).tell  # a new streak is told again
-    assert all(UserRateLimit(0).admit(1).admitted for _ in range(100))

@@ -301,6 +301,14 @@ def _remove_old_snapshots(folder: Path, keep: str) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def current_snapshot(folder: Path) -> str | None:
+    """The name of the current snapshot in ``folder`` (cheap: one readlink), None when there is none."""
+    try:
+        return os.readlink(folder / _CURRENT)
+    except OSError:
+        return None
+
+
 def read_manifest(folder: Path) -> Manifest:
     """The manifest of the current index in ``folder``."""
     current = folder / _CURRENT

@@ -1,0 +1,237 @@
+"""The one database every replica shares: its URL, its tables, and the migrations between schema versions.
+
+``TANYA_DATABASE_URL`` names it: by default a SQLite file in the data folder (one machine), or
+``postgresql://user:password@host/name`` (any number of replicas). Reached through SQLAlchemy Core,
+so one schema serves both. The schema version is a row of ``schema_version``; each migration runs
+whole or not at all, and only one process migrates at a time (PostgreSQL: an advisory lock;
+SQLite: its write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from config import SettingsError
+
+logger = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.sqlite3"
+BUSY_SECONDS = 2.0  # how long a write waits for another process's lock before it is retried later
+CONNECT_SECONDS = 5  # how long opening a connection to a database server may take
+
+metadata = MetaData()
+
+# Schema 1 (tanya's first: the history).
+questions = Table(
+    "questions",
+    metadata,
+    Column("ref", Text, primary_key=True),  # the answer's id, as its vote buttons name it
+    Column("asked_at", Float, nullable=False),  # Unix time
+    Column("chat_type", Text, nullable=False),  # private, group, supergroup, channel or inline
+    Column("language", Text, nullable=False),  # the asker's Telegram language, as the bot replied in
+    Column("user", Text, nullable=False),  # salted hash of the asker's id
+    Column("question", Text, nullable=False),
+    Column("document", Text),  # the passage chosen: its document, section and paragraph
+    Column("section", Integer),
+    Column("paragraph", Integer),
+    Column("confidence", Float, nullable=False),
+    Column("not_sure", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),  # time taken to find the answer
+    Column("vector", LargeBinary),  # the question's float32 vector, to group near-duplicates
+    Index("questions_by_time", "asked_at"),
+    Index("questions_by_user", "user"),
+)
+votes = Table(
+    "votes",
+    metadata,
+    Column("ref", Text, ForeignKey("questions.ref", ondelete="CASCADE"), primary_key=True),
+    Column("user", Text, primary_key=True),
+    Column("vote", Integer, nullable=False),  # 1: helpful, -1: not
+    Column("voted_at", Float, nullable=False),
+    Index("votes_by_user", "user"),
+)
+daily = Table(
+    "daily",
+    metadata,
+    Column("day", Text, primary_key=True),  # the server's local date, YYYY-MM-DD
+    Column("document", Text, primary_key=True),  # '' when no passage was found
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("not_sure", Integer, nullable=False, server_default="0"),
+    Column("helpful", Integer, nullable=False, server_default="0"),
+    Column("unhelpful", Integer, nullable=False, server_default="0"),
+    Column("seconds", Float, nullable=False, server_default="0"),
+)
+
+# Schema 2: what replicas share besides the history.
+secrets_table = Table(
+    "secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
+kept = Table(  # what buttons refer to: answers to page through and vote on, uploads awaiting "Replace?"
+    "kept",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("id", String(16), primary_key=True),
+    Column("kept_at", Float, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("votes", Text, nullable=False, server_default="{}"),  # JSON: user hash → 1 or -1
+    Index("kept_by_age", "chat_id", "kind", "kept_at"),
+)
+windows = Table(  # each user's questions of the last minute, for the per-user limit
+    "windows",
+    metadata,
+    Column("user", Text, primary_key=True),  # salted hash
+    Column("asked", Text, nullable=False),  # JSON list of Unix times
+    Column("told_until", Float, nullable=False, server_default="0"),
+    Column("last_asked", Float, nullable=False),
+)
+leases = Table(  # one holder at a time across replicas (the reindex); a dead holder's lease expires
+    "leases",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+deliveries = Table(  # webhook updates already handled, so that one re-delivered is not answered twice
+    "deliveries",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("handled_at", Float, nullable=False),
+)
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+# Each entry migrates the schema from its position's version to the next.
+_MIGRATIONS: list[tuple[Table, ...]] = [
+    (questions, votes, daily),
+    (secrets_table, kept, windows, leases, deliveries),
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class DatabaseError(SettingsError):
+    """The database cannot be used; the message names ``TANYA_DATABASE_URL`` and says why, in one line."""
+
+
+def default_url(data_dir: Path) -> str:
+    """The one-machine database: a SQLite file in the data folder."""
+    return f"sqlite:///{data_dir / HISTORY_FILE}"
+
+
+def open_database(url: str, *, migrated: bool = True) -> Engine:
+    """An engine for ``url`` (migrated to this tanya's schema unless ``migrated`` is False); a
+    DatabaseError names the setting when the URL is malformed or the database unreachable."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseError("TANYA_DATABASE_URL: not a database URL (expected sqlite:///PATH or postgresql://…)") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed)
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(
+            parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": CONNECT_SECONDS}
+        )
+    else:
+        raise DatabaseError(f"TANYA_DATABASE_URL: {parsed.get_backend_name()} is not supported (sqlite or postgresql)")
+    if migrated:
+        try:
+            with engine.begin() as connection:
+                migrate(connection)
+        except (SQLAlchemyError, DatabaseError) as error:
+            engine.dispose()
+            raise DatabaseError(f"TANYA_DATABASE_URL: cannot use {_shown(parsed)} ({reason(error)})") from None
+    return engine
+
+
+def _sqlite_engine(url) -> Engine:
+    if url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")  # WAL + NORMAL: a crash loses at most the last commits
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # Take the write lock at once: a transaction that reads and then writes (a user's window,
+        # a lease) must not find another process's write in between.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def migrate(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(7420001)"))  # one migrating replica at a time
+    version = _version(connection)
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(f"the database has schema {version}, newer than this tanya's {SCHEMA_VERSION}")
+    for number in range(version, SCHEMA_VERSION):
+        for table in _MIGRATIONS[number]:
+            table.create(connection)
+        logger.info("database migrated to schema %d", number + 1)
+    if version != SCHEMA_VERSION:
+        connection.execute(schema_version.delete())
+        connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+
+
+def _version(connection: Connection) -> int:
+    tables = set(inspect(connection).get_table_names())
+    if "schema_version" in tables:
+        return connection.execute(select(schema_version.c.version)).scalar_one()
+    schema_version.create(connection)
+    if connection.dialect.name == "sqlite":  # a history file from before schema_version: PRAGMA user_version
+        return connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+    return 0
+
+
+def _shown(url) -> str:
+    """The URL without its password, for messages and logs."""
+    return url.render_as_string(hide_password=True)
+
+
+def reason(error: BaseException) -> str:
+    """A database error's first line, without SQLAlchemy's background links."""
+    if isinstance(error, DatabaseError):
+        return str(error)
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is briefly out of reach (locked, restarting, network) rather than wrong."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+

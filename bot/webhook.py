@@ -1,0 +1,129 @@
+"""The webhook server: Telegram's updates in, one at a time each, answered before Telegram hears 200;
+and ``/healthz`` for a load balancer.
+
+python-telegram-bot's own webhook server acknowledges an update as soon as it is queued, so a
+replica killed mid-answer loses it. Here an update is handled first: a replica that dies before
+answering never says 200, Telegram delivers the update again (to any replica), and the database
+remembers which updates were handled so a re-delivery is not answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+
+import tornado.httpserver
+import tornado.web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.state import State
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class UpdateHandler(tornado.web.RequestHandler):
+    """POST of one update: checked, handled, then acknowledged."""
+
+    def initialize(self, bot_app: Application, state: State, secret: str | None) -> None:
+        self.bot_app, self.state, self.secret = bot_app, state, secret
+
+    async def post(self) -> None:
+        if self.secret is not None and not hmac.compare_digest(
+            self.request.headers.get(SECRET_HEADER, ""), self.secret
+        ):
+            logger.warning("a webhook request without the right secret token was refused")
+            raise tornado.web.HTTPError(403)
+        try:
+            update = Update.de_json(json.loads(self.request.body), self.bot_app.bot)
+        except (ValueError, TypeError, KeyError):
+            raise tornado.web.HTTPError(400) from None
+        if update is None:
+            raise tornado.web.HTTPError(400)
+        if await _safely(self.state.handled, update.update_id, default=False):
+            logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
+            return
+        await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
+        await _safely(self.state.mark_handled, update.update_id, default=None)
+
+    def log_exception(self, typ, value, tb) -> None:
+        if not isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+
+
+class HealthHandler(tornado.web.RequestHandler):
+    """GET /healthz: 200 when the index is loaded and the database answers (ready), else 503 and why."""
+
+    def initialize(self, bot_app: Application, state: State) -> None:
+        self.bot_app, self.state = bot_app, state
+
+    async def get(self) -> None:
+        problems = []
+        knowledge = self.bot_app.bot_data.get("knowledge")
+        if knowledge is None:
+            problems.append("index not loaded")
+        try:
+            await asyncio.to_thread(self.state.ping)
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            problems.append(f"database unreachable ({type(error).__name__})")
+        self.set_status(503 if problems else 200)
+        index = knowledge.index_id if knowledge is not None else None
+        self.finish({"ready": not problems, "index": index, "problems": problems})
+
+
+async def _safely(call, *args, default):
+    """``call(*args)`` in a worker thread; ``default`` (and a log line) when the database is out of reach."""
+    try:
+        return await asyncio.to_thread(call, *args)
+    except Exception as error:  # noqa: BLE001 - answering goes on without the database
+        logger.warning("webhook bookkeeping skipped, the database is out of reach: %s", error)
+        return default
+
+
+def web_app(application: Application, state: State, path: str, secret: str | None) -> tornado.web.Application:
+    """The tornado app: the webhook at ``path``, readiness at /healthz."""
+    return tornado.web.Application([
+        (f"/{path.strip('/')}", UpdateHandler, {"bot_app": application, "state": state, "secret": secret}),
+        (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
+    ])
+
+
+async def run_webhook(
+    application: Application, *, listen: str, port: int, path: str, url: str, secret: str | None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve ``application`` on a webhook until ``stop`` is set (or SIGINT/SIGTERM when no ``stop`` is given).
+
+    Every replica registers the same webhook and command list: Telegram's setWebhook is idempotent.
+    """
+    stop = stop or _stop_on_signals()
+    state: State = application.bot_data["state"]
+    async with application:
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret))
+        server.listen(port, listen)
+        await application.start()
+        logger.info("webhook listening on %s:%d", listen, port)
+        try:
+            await stop.wait()
+        finally:
+            server.stop()
+            await server.close_all_connections()
+            await application.stop()
+            if application.post_shutdown:
+                await application.post_shutdown(application)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    return stop

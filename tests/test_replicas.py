@@ -1,0 +1,178 @@
+"""Two real ``tanya serve`` replicas on one PostgreSQL and one index, behind webhooks the Bot API
+stand-in posts to in turn (as a load balancer would): any replica handles any update, one reindex
+at a time across both, one per-user limit, and a replica killed mid-flow loses no question."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.botapi import BotApiStandIn
+from tests.postgres import free_port
+from tests.processes import running, tanya
+from tests.telegram_html import telegram_html_problem
+from tests.test_bot import ADMIN, buttons
+
+SECRET = "replica-secret"
+
+
+@dataclass
+class Cluster:
+    standin: BotApiStandIn
+    replicas: list[subprocess.Popen]
+    ports: list[int]
+    docs_dir: Path
+    log: Path
+
+    def ask(self, text: str, **kwargs) -> dict:
+        return self.standin.reply_to(self.standin.send(text, **kwargs), timeout=120)
+
+    def healthz(self, replica: int) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[replica]}/healthz", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def handled_by(self, sent: dict | str) -> int:
+        """Which replica took the update of ``sent`` (a message, or a button press's query id): answered 200."""
+        key = sent if isinstance(sent, str) else (sent["chat"]["id"], sent["message_id"])
+        endpoint = self.standin.delivered_to(self.standin.update_of[key])
+        return next(n for n, port in enumerate(self.ports) if f":{port}/" in endpoint)
+
+
+@pytest.fixture
+def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
+    """Two replicas: same token, database and index folder; the stand-in posts updates to each in turn."""
+    url = postgres.new_database(f"replicas_{tmp_path.name[-12:].lower()}".replace("-", "_"))
+    log = tmp_path / "replicas.log"
+    with ExitStack() as stack:
+        standin = stack.enter_context(BotApiStandIn())
+        ports = [free_port(), free_port()]
+        replicas = []
+        for port in ports:
+            env = dict(
+                TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATABASE_URL=url,
+                TANYA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", TANYA_WEBHOOK_PORT=str(port),
+                TANYA_WEBHOOK_SECRET=SECRET, TANYA_ADMIN_IDS=str(ADMIN), TANYA_QUESTIONS_PER_MINUTE="4",
+            )
+            replicas.append(stack.enter_context(running(tanya(data_dir, docs_dir, "serve", log=log, **env))))
+            if len(replicas) == 1:  # the first builds the index the second then opens
+                _wait_ready(port, replicas[0])
+        _wait_ready(ports[1], replicas[1])
+        standin.deliver_to(*[f"http://127.0.0.1:{port}/hook" for port in ports], secret=SECRET)
+        yield Cluster(standin, replicas, ports, docs_dir, log)
+        for replica in replicas:
+            if replica.poll() is None:
+                replica.send_signal(signal.SIGTERM)
+                assert replica.wait(timeout=60) == 0
+    assert "Traceback" not in log.read_text()
+
+
+def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "a replica ended before it was ready"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "a replica was not ready in time"
+        time.sleep(0.2)
+
+
+def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Cluster):
+    standin = cluster.standin
+    question = standin.send("Kapan pertemuan virtual diadakan?", user_id=501)
+    reply = standin.reply_to(question, timeout=120)
+    pressed = standin.press(reply, buttons(reply)["More answers ▶"], user_id=501)
+    standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == pressed)
+    [edited] = standin.wait_for(lambda c: c.method == "editMessageText")
+    assert "Answer 2 of 5" in edited.params["text"]
+    assert cluster.handled_by(pressed) != cluster.handled_by(question)  # the other replica turned the page
+    votes = [standin.press(reply, buttons(reply)["👍"], user_id=501) for _ in range(2)]
+    standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text") == "Thanks for the 👍",
+                     count=2)
+    assert cluster.handled_by(votes[0]) != cluster.handled_by(votes[1])
+    assert "section 4, paragraph 2" in cluster.ask("Why is energy a key area of cooperation?", user_id=502)["text"]
+    assert "bagian 5, paragraf 3" in cluster.ask("Apa kesimpulan pertemuan Xi dan Putin?", user_id=502,
+                                                 language="id")["text"]
+    deadline = time.monotonic() + 30
+    while True:  # each replica writes its history in the background: /stats sees both within moments
+        stats = cluster.ask("/stats", user_id=ADMIN)["text"]
+        if "all time 3" in stats and "Helpful (👍 of the votes): 100% (1/1)" in stats:  # the same vote twice: one
+            break
+        assert time.monotonic() < deadline, stats
+        time.sleep(0.5)
+    assert cluster.healthz(0)[0] == cluster.healthz(1)[0] == 200
+    for text in cluster.standin.sent_texts():
+        assert telegram_html_problem(text) is None, text[:200]
+
+
+def test_one_users_questions_over_both_replicas_meet_one_limit(cluster: Cluster):
+    standin = cluster.standin
+    asked = [standin.send("Kapan pertemuan virtual diadakan?", user_id=601) for _ in range(7)]
+    notice = standin.wait_for(lambda c: c.method == "sendMessage" and "faster than I can answer" in c.params["text"])
+    assert len(notice) == 1
+    answers = standin.wait_for(lambda c: c.method == "sendMessage" and "section 1, paragraph 1" in c.params["text"],
+                               count=4)
+    time.sleep(2)
+    assert len([c for c in standin.calls if c.method == "sendMessage" and "section 1" in c.params["text"]]) == 4
+    assert {cluster.handled_by(message) for message in asked} == {0, 1}
+    assert len(answers) == 4
+
+
+def test_a_reindex_on_one_replica_is_seen_by_the_other_which_is_told_to_wait(cluster: Cluster):
+    standin = cluster.standin
+    filler = "\n\n".join(
+        f"Catatan rapat nomor {n}: anggota membahas jadwal piket ke-{n}, iuran bulan {n % 12 + 1}, dan perahu {n}."
+        for n in range(400)
+    )
+    (cluster.docs_dir / "koperasi.md").write_text(
+        "# Koperasi Nelayan\n\nKoperasi Nelayan Sumber Rejeki didirikan pada tahun 1987 di Pekalongan.\n\n" + filler,
+        encoding="utf-8",
+    )
+    standin.route = 0
+    started = standin.send("/reindex", user_id=ADMIN)
+    standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexing the documents" in c.params["text"])
+    standin.route = 1
+    busy = cluster.ask("/reindex", user_id=ADMIN)
+    assert busy["text"] == "A reindex is already running. Please wait for it to finish."
+    standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], timeout=300)
+    asked = standin.send("When was the Sumber Rejeki fishermen's cooperative founded?", user_id=701)
+    answer = standin.reply_to(asked, timeout=120)
+    assert "koperasi.md" in answer["text"] and "1987" in answer["text"]
+    assert cluster.handled_by(asked) == 1  # the replica that did not reindex answers from the new index
+    assert cluster.handled_by(started) == 0
+
+
+def test_a_replica_killed_while_questions_flow_loses_none_and_answers_none_twice(cluster: Cluster):
+    standin = cluster.standin
+    questions = ["Kapan pertemuan virtual diadakan?", "Why is energy a key area of cooperation?"]
+    standin.route = 0  # a burst for replica 0, killed before it answers any
+    burst = [standin.send(questions[n % 2], user_id=800 + n) for n in range(6)]
+    cluster.replicas[0].send_signal(signal.SIGKILL)
+    cluster.replicas[0].wait()
+    standin.route = None  # and the flow goes on, half of it to the dead replica
+    flow = [standin.send(questions[n % 2], user_id=900 + n) for n in range(6)]
+    for message in [*burst, *flow]:
+        standin.reply_to(message, timeout=120)
+    time.sleep(2)  # room for a second answer, were one to come
+    for message in [*burst, *flow]:
+        chat_id, message_id = message["chat"]["id"], message["message_id"]
+        replies = [c for c in standin.calls if c.method == "sendMessage" and c.params["chat_id"] == chat_id
+                   and (c.params.get("reply_parameters") or {}).get("message_id") == message_id]
+        assert len(replies) == 1, message["text"]
+    refused = [u for u, e, status in standin.deliveries if status != 200]
+    assert refused, "no delivery went to the killed replica"
+    assert cluster.healthz(1)[0] == 200
