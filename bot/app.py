@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.delivery import RetryingRateLimiter
-from bot.state import State
+from bot.state import open_state
 from bot.webhook import run_webhook
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -73,12 +73,6 @@ def configure_logging(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for chatty in ("sentence_transformers", "bm25s"):  # per-step library progress lines
         logging.getLogger(chatty).setLevel(logging.WARNING)
-
-
-def open_state(settings: Settings) -> State:
-    """The shared state ``settings`` name; raises bot.database.DatabaseError (one line naming the setting)."""
-    url = settings.database_url.get_secret_value() if settings.database_url else None
-    return State.open(url, settings.data_dir, settings.history_days, settings.questions_per_minute)
 
 
 def build_application(settings: Settings, encoder: Encoder | None = None) -> Application:

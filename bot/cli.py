@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from bot.process import limit_malloc_arenas
@@ -39,12 +40,56 @@ def command_index(settings: Settings, args: argparse.Namespace) -> int:
     from embeddings.knowledge import KnowledgeBase
 
     _quiet_libraries(settings.backend)
+    if args.shard is not None:
+        return _index_shard(settings, *args.shard)
     _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)  # logs each file skipped
     print(
         f"Indexed {report.documents} documents, {report.sections} sections, "
         f"{report.passages} passages in {report.seconds:.1f} s ({report.embedded} new texts embedded)"
     )
     return 0
+
+
+def _index_shard(settings: Settings, shard: int, shards: int) -> int:
+    """``tanya index --shard I/N``: embed this machine's share; the last shard in publishes the whole index."""
+    from bot.state import open_state
+    from embeddings.indexing import index_shard, publish_shards
+
+    setup = settings.knowledge_setup()
+    encoder, store = setup.load_encoder(), setup.index_store()
+    limits = setup.limits()
+    report = index_shard(setup.docs_dir, store, encoder, shard - 1, shards,
+                         max_document_bytes=limits["max_document_bytes"], progress=True)
+    print(f"Shard {report.shard}: {report.documents} documents, {report.embedded} new texts embedded in "
+          f"{report.seconds:.1f} s; {report.shards_in} of {shards} shards in")
+    if not report.complete:
+        print("The last shard to finish publishes the index.")
+        return 0
+    state = open_state(settings)
+    lease = state.take_lease("reindex")  # one publisher, and never during a bot's reindex
+    if lease is None:
+        print("All shards are in; waiting for the reindex or publishing under way to end…")
+        while lease is None:
+            time.sleep(1.0)
+            lease = state.take_lease("reindex")
+    try:
+        index = publish_shards(setup.docs_dir, store, encoder, shards, **limits)
+    finally:
+        lease.release()
+    if index is None:
+        print("Another shard published the index.")
+    else:
+        manifest = index.manifest
+        print(f"Published the index: {manifest.documents} documents, {manifest.passages} passages, in {store}")
+    return 0
+
+
+def _shard(value: str) -> tuple[int, int]:
+    """``I/N`` with 1 ≤ I ≤ N."""
+    shard, _, shards = value.partition("/")
+    if not (shard.isdigit() and shards.isdigit() and 1 <= int(shard) <= int(shards)):
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 ≤ I ≤ N, like 1/4; got {value!r}")
+    return int(shard), int(shards)
 
 
 def command_ask(settings: Settings, args: argparse.Namespace) -> int:
@@ -132,7 +177,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import open_state
+    from bot.state import open_state
     from bot.database import HISTORY_FILE
     from bot.formatting import share
 
@@ -185,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="build the index of TANYA_DOCS_DIR")
+    index.add_argument(
+        "--shard", type=_shard, metavar="I/N",
+        help="embed only share I of N of the documents (one per machine); the last shard in publishes the index",
+    )
     index.set_defaults(run=command_index)
 
     ask = commands.add_parser("ask", help="answer a question from the documents")

@@ -200,7 +200,8 @@ def migrate(connection: Connection) -> None:
     for number in range(version, SCHEMA_VERSION):
         for table in _MIGRATIONS[number]:
             table.create(connection)
-        logger.info("database migrated to schema %d", number + 1)
+    if 0 < version < SCHEMA_VERSION:
+        logger.info("database migrated from schema %d to %d", version, SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         connection.execute(schema_version.delete())
         connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.database import default_url, deliveries, kept, leases, open_database, reason, secrets_table, windows
 from bot.history import History
+from config import Settings
 from embeddings.documents.passages import Passage
 from embeddings.search.retrieval import Answer, Hit
 
@@ -294,6 +295,12 @@ class State:
                     connection.execute(insert(deliveries).values(update_id=update_id, handled_at=self._clock()))
             except IntegrityError:
                 pass  # another replica handled a re-delivery of it too
+
+
+def open_state(settings: Settings) -> State:
+    """The shared state ``settings`` name; raises bot.database.DatabaseError (one line naming the setting)."""
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    return State.open(url, settings.data_dir, settings.history_days, settings.questions_per_minute)
 
 
 def _key(chat_id: int, kind: str, thing_id: str) -> tuple:

@@ -122,6 +122,20 @@ class Settings(BaseSettings):
             "are kept, for /stats and /unanswered; older ones are deleted. 0: keep only daily counts."
         ),
     )
+    vector_store: Literal["faiss", "milvus"] = Field(
+        default="faiss",
+        description=(
+            "Where the index is saved: faiss (files in the data folder, one machine) or milvus (TANYA_MILVUS_URI, "
+            "shared by replicas on any machine)."
+        ),
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description=(
+            "With TANYA_VECTOR_STORE=milvus: a local file path runs Milvus Lite embedded (default: milvus.db in the "
+            "index folder); http://host:19530 is a Milvus Lite server, Milvus Standalone or Distributed."
+        ),
+    )
     database_url: SecretStr | None = Field(
         default=None,
         description=(
@@ -139,6 +153,13 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _check_milvus_uri(cls, value: str | None) -> str | None:
+        if value and "://" in value and not re.match(r"(https?|tcp|unix)://[^/:]+", value):
+            raise ValueError("must be a local path (Milvus Lite) or http://host:19530")
+        return value or None
 
     @field_validator("database_url")
     @classmethod
@@ -213,6 +234,8 @@ class Settings(BaseSettings):
             exact_search_limit=self.exact_search_limit,
             min_confidence=self.min_confidence,
             sentence_picker=self.sentence_picker,
+            vector_store=self.vector_store,
+            milvus_uri=self.milvus_uri,
         )
 
 

@@ -6,6 +6,7 @@ changed passages and sentences are embedded again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -23,10 +24,9 @@ from embeddings.search.index import (
     IndexUnavailable,
     PassageIndex,
     build_index,
-    load_index,
-    save_index,
     search_method,
 )
+from embeddings.search.store import IndexStore, as_store
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def index_documents(
 
 def reindex(
     docs_dir: Path,
-    index_dir: Path,
+    index_dir: Path | IndexStore,
     encoder: Encoder,
     *,
     previous: PassageIndex | None = None,
@@ -138,7 +138,7 @@ def reindex(
     progress: bool = False,
     status: IndexingStatus | None = None,
 ) -> tuple[PassageIndex, IndexReport]:
-    """Build the index of ``docs_dir`` and save it atomically as the current one in ``index_dir``.
+    """Build the index of ``docs_dir`` and publish it atomically in ``index_dir`` (a folder, or another store).
 
     Only passages and sentences whose text is not in ``previous`` (by default, the index saved
     in ``index_dir``) are embedded: after editing one document, only its changed text is.
@@ -146,9 +146,10 @@ def reindex(
     given, is kept up to date as the run goes.
     """
     started = time.perf_counter()
+    store = as_store(index_dir)
     if previous is None:
         try:
-            previous = load_index(index_dir, model=encoder.name)
+            previous = store.load(encoder.name)
         except IndexUnavailable:
             previous = None
     documents = read_documents(docs_dir, max_document_bytes)
@@ -158,7 +159,7 @@ def reindex(
     status.documents = len(documents.documents)
     known = known_vectors(previous, encoder)
     index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit, status)
-    save_index(index, index_dir)
+    store.save(index)
     manifest = index.manifest
     report = IndexReport(
         documents=manifest.documents,
@@ -171,9 +172,109 @@ def reindex(
     return index, report
 
 
+@dataclass(frozen=True)
+class ShardReport:
+    """What one shard of a sharded indexing run did, and how many of the run's shards are in."""
+
+    run: str
+    shard: str
+    documents: int  # of this shard
+    embedded: int  # texts this shard embedded (the others' vectors were in the published index)
+    seconds: float
+    shards_in: int
+    shards: int
+
+    @property
+    def complete(self) -> bool:
+        return self.shards_in == self.shards
+
+
+def shard_of(name: str, shards: int) -> int:
+    """The shard (0-based) a document belongs to: by a hash of its name, the same on every machine."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % shards
+
+
+def index_shard(
+    docs_dir: Path,
+    index_dir: Path | IndexStore,
+    encoder: Encoder,
+    shard: int,
+    shards: int,
+    *,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    progress: bool = False,
+) -> ShardReport:
+    """Embed shard ``shard`` (0-based) of ``shards`` of ``docs_dir``'s documents and keep its vectors in
+    the store until every shard is in (then ``publish_shards``). Each machine runs one shard; all
+    must see the same documents (the run is named by their fingerprint). Texts whose vectors the
+    published index holds are not embedded again."""
+    started = time.perf_counter()
+    store = as_store(index_dir)
+    documents = read_documents(docs_dir, max_document_bytes)
+    mine = DocumentSet(tuple(d for d in documents.documents if shard_of(d.name, shards) == shard))
+    try:
+        known = known_vectors(store.load(encoder.name), encoder)
+    except (IndexMissing, IndexIncompatible):
+        known = {}
+    texts = [text for text in dict.fromkeys(_texts(mine, encoder)) if text not in known]
+    if texts:
+        vectors = np.asarray(encoder.encode_documents(texts, progress=progress), dtype=np.float32)
+    else:  # a shard with no documents (or nothing new) still reports in
+        vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
+    run = _run_name(documents.fingerprint, shards)
+    store.stage(run, f"{shard + 1}-of-{shards}", texts, vectors)
+    return ShardReport(run, f"{shard + 1}/{shards}", len(mine.documents), len(texts), time.perf_counter() - started,
+                       len(store.staged(run)), shards)
+
+
+def publish_shards(
+    docs_dir: Path,
+    index_dir: Path | IndexStore,
+    encoder: Encoder,
+    shards: int,
+    *,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+) -> PassageIndex | None:
+    """Build the whole index from the published one's vectors and every shard's, publish it, and drop
+    the shards; None when the run's shards are not all in (or were published already). Call it
+    holding the one reindex lease, so that one process publishes."""
+    store = as_store(index_dir)
+    documents = read_documents(docs_dir, max_document_bytes)
+    run = _run_name(documents.fingerprint, shards)
+    staged = store.staged(run)
+    if len(staged) < shards:
+        return None
+    try:
+        known = known_vectors(store.load(encoder.name), encoder)
+    except (IndexMissing, IndexIncompatible):
+        known = {}
+    for vectors in staged.values():
+        known.update(vectors)
+    index, embedded = index_documents(documents, encoder, known=known, exact_search_limit=exact_search_limit)
+    if embedded:
+        logger.warning("publishing embedded %d texts no shard had: the documents changed during the run", embedded)
+    store.save(index)
+    store.drop_staged(run)
+    return index
+
+
+def _texts(documents: DocumentSet, encoder: Encoder) -> list[str]:
+    """The passage and sentence texts of ``documents``, as indexing embeds them."""
+    passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
+    texts = [passage.text for passage in passages]
+    for passage in passages:
+        texts += [passage.text[start:end] for start, end in trimmed_sentence_spans(passage.text)]
+    return texts
+
+
+def _run_name(fingerprint: str, shards: int) -> str:
+    return f"{fingerprint[:16]}-{shards}"
+
+
 def open_index(
     docs_dir: Path,
-    index_dir: Path,
+    index_dir: Path | IndexStore,
     encoder: Encoder,
     *,
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
@@ -184,7 +285,7 @@ def open_index(
     model, or searched otherwise than ``exact_search_limit`` now asks. While the folder is
     unavailable, a saved index is used as it is."""
     try:
-        index = load_index(index_dir, model=encoder.name)
+        index = as_store(index_dir).load(encoder.name)
     except IndexMissing:
         logger.info("no index yet: building it from %s", docs_dir)
         index = None

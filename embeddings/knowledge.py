@@ -34,10 +34,9 @@ from embeddings.search.index import (
     Manifest,
     PassageIndex,
     SectionEntry,
-    current_snapshot,
-    load_index,
 )
 from embeddings.search.retrieval import Answer, Retriever
+from embeddings.search.store import IndexStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +54,12 @@ class KnowledgeSetup:
     exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
     min_confidence: float = MIN_CONFIDENCE  # below it, an answer is not sure
     sentence_picker: bool = True  # off: each passage's answering sentence is the closest by cosine
+    vector_store: str = "faiss"  # where the index is saved: "faiss" (index_dir) or "milvus" (milvus_uri)
+    milvus_uri: str | None = None
+
+    def index_store(self) -> IndexStore:
+        """Where the index is saved and published (see ``embeddings.search.store``)."""
+        return open_store(self.index_dir, self.vector_store, self.milvus_uri)
 
     def load_encoder(self) -> Encoder:
         """The model, loaded on the CPU (converted and exported into the model cache on first use)."""
@@ -126,14 +131,16 @@ class KnowledgeBase:
         self._reindexing = threading.Lock()
         self._loading = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
-        self._snapshot = current_snapshot(setup.index_dir) if setup else None
+        self._store = setup.index_store() if setup else None
+        self._store_down = False
+        self._snapshot = self._version() if setup else None
 
     @classmethod
     def open(cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False) -> KnowledgeBase:
         """The documents folder of ``setup`` and its saved index, built or rebuilt first when needed
         (see ``embeddings.indexing.open_index``); ``encoder`` may be passed in when loaded already."""
         encoder = encoder or setup.load_encoder()
-        index = open_index(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
+        index = open_index(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker)
 
     @classmethod
@@ -142,7 +149,7 @@ class KnowledgeBase:
     ) -> tuple[KnowledgeBase, IndexReport]:
         """Index the documents folder of ``setup`` now, whatever is saved, and save the index."""
         encoder = encoder or setup.load_encoder()
-        index, report = reindex(setup.docs_dir, setup.index_dir, encoder, progress=progress, **setup.limits())
+        index, report = reindex(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker), report
 
     @classmethod
@@ -188,21 +195,36 @@ class KnowledgeBase:
         self.refresh()
         return self.index.sections()
 
+    def _version(self) -> str | None:
+        """The store's version; None (logged once until it is back) while the store is out of reach."""
+        try:
+            version = self._store.version()
+        except IndexUnavailable as error:
+            if not self._store_down:
+                logger.warning("answering from the index loaded until the store is back: %s", error)
+            self._store_down = True
+            return None
+        if self._store_down:
+            logger.info("the index store %s is reachable again", self._store)
+        self._store_down = False
+        return version
+
     def refresh(self) -> bool:
-        """Load the index another process (a replica sharing the index folder) saved since this one
-        was loaded; True when it did. One readlink when nothing changed."""
-        if self.setup is None or self.status is not None:  # reindexing here: this process saves the next one
+        """Load the index another process (a replica sharing the store) published since this one was
+        loaded; True when it did. One readlink (or one alias lookup in Milvus) when nothing changed.
+        While the store is out of reach, questions are answered from the index loaded."""
+        if self._store is None or self.status is not None:  # reindexing here: this process publishes the next one
             return False
-        snapshot = current_snapshot(self.setup.index_dir)
+        snapshot = self._version()
         if snapshot is None or snapshot == self._snapshot:
             return False
         with self._loading:
             if snapshot == self._snapshot:
                 return False
             try:
-                index = load_index(self.setup.index_dir, model=self.encoder.name)
+                index = self._store.load(self.encoder.name)
             except (IndexUnavailable, OSError) as error:  # replaced again while being read: the next question retries
-                logger.warning("could not load the index another process saved: %s", error)
+                logger.warning("could not load the index another process published: %s", error)
                 return False
             self._retriever = Retriever(self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker)
             self._snapshot = snapshot
@@ -291,10 +313,10 @@ class KnowledgeBase:
     def _rebuild(self, setup: KnowledgeSetup, status: IndexingStatus) -> ReindexResult:
         old = self.index
         index, report = reindex(
-            setup.docs_dir, setup.index_dir, self.encoder, previous=old, status=status, **setup.limits()
+            setup.docs_dir, self._store, self.encoder, previous=old, status=status, **setup.limits()
         )
         self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker)
-        self._snapshot = current_snapshot(setup.index_dir)
+        self._snapshot = self._version()
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}
         logger.info("reindexed: %d documents, %d passages", report.documents, report.passages)

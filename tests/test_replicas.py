@@ -1,4 +1,4 @@
-"""Two real ``tanya serve`` replicas on one PostgreSQL and one index, behind webhooks the Bot API
+"""Two real ``tanya serve`` replicas on one PostgreSQL and one Milvus Lite, behind webhooks the Bot API
 stand-in posts to in turn (as a load balancer would): any replica handles any update, one reindex
 at a time across both, one per-user limit, and a replica killed mid-flow loses no question."""
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.botapi import BotApiStandIn
+from tests.milvus import MilvusLiteServer
 from tests.postgres import free_port
 from tests.processes import running, tanya
 from tests.telegram_html import telegram_html_problem
@@ -51,10 +52,12 @@ class Cluster:
 
 @pytest.fixture
 def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
-    """Two replicas: same token, database and index folder; the stand-in posts updates to each in turn."""
+    """Two replicas: same token, PostgreSQL database and Milvus; the stand-in posts updates to each in turn."""
     url = postgres.new_database(f"replicas_{tmp_path.name[-12:].lower()}".replace("-", "_"))
     log = tmp_path / "replicas.log"
     with ExitStack() as stack:
+        milvus = MilvusLiteServer(tmp_path / "milvus").start()
+        stack.callback(milvus.stop)
         standin = stack.enter_context(BotApiStandIn())
         ports = [free_port(), free_port()]
         replicas = []
@@ -63,6 +66,7 @@ def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
                 TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATABASE_URL=url,
                 TANYA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", TANYA_WEBHOOK_PORT=str(port),
                 TANYA_WEBHOOK_SECRET=SECRET, TANYA_ADMIN_IDS=str(ADMIN), TANYA_QUESTIONS_PER_MINUTE="4",
+                TANYA_VECTOR_STORE="milvus", TANYA_MILVUS_URI=milvus.uri,
             )
             replicas.append(stack.enter_context(running(tanya(data_dir, docs_dir, "serve", log=log, **env))))
             if len(replicas) == 1:  # the first builds the index the second then opens
