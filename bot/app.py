@@ -17,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
 from bot.delivery import RetryingRateLimiter
+from bot.handlers import admin, buttons, common, documents, insight, questions, sections
 from bot.state import open_state
 from bot.webhook import run_webhook
 from config import Settings
@@ -81,9 +81,9 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         raise ValueError("TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
 
     async def post_init(application: Application) -> None:
-        application.bot_data["knowledge"] = await asyncio.to_thread(
-            KnowledgeBase.open, settings.knowledge_setup(), encoder
-        )
+        knowledge = await asyncio.to_thread(KnowledgeBase.open, settings.knowledge_setup(), encoder)
+        knowledge.watch()  # replicas sharing the store load each other's reindexes
+        application.bot_data["knowledge"] = knowledge
         for language, commands in COMMANDS.items():
             try:
                 await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
@@ -93,6 +93,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
 
     async def post_shutdown(application: Application) -> None:
+        if "knowledge" in application.bot_data:
+            application.bot_data["knowledge"].unwatch()
         await asyncio.to_thread(application.bot_data["state"].close)
 
     application = (
@@ -110,23 +112,23 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.bot_data["state"] = open_state(settings)
 
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler(["start", "help"], handlers.start))
-    application.add_handler(CommandHandler("ask", handlers.ask))
-    application.add_handler(CommandHandler("sections", handlers.sections))
-    application.add_handler(CommandHandler("section", handlers.section))
-    application.add_handler(CommandHandler("reindex", handlers.reindex))
-    application.add_handler(CommandHandler("stats", handlers.stats))
-    application.add_handler(CommandHandler("unanswered", handlers.unanswered))
-    application.add_handler(CommandHandler("forget", handlers.forget))
-    application.add_handler(InlineQueryHandler(handlers.inline_question))
-    application.add_handler(CommandHandler("documents", handlers.documents))
-    application.add_handler(CommandHandler("remove", handlers.remove))
-    application.add_handler(CallbackQueryHandler(handlers.button))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.upload))
-    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
-    application.add_error_handler(handlers.error)
+    application.add_handler(CommandHandler(["start", "help"], common.start))
+    application.add_handler(CommandHandler("ask", questions.ask))
+    application.add_handler(CommandHandler("sections", sections.sections))
+    application.add_handler(CommandHandler("section", sections.section))
+    application.add_handler(CommandHandler("reindex", admin.reindex))
+    application.add_handler(CommandHandler("stats", insight.stats))
+    application.add_handler(CommandHandler("unanswered", insight.unanswered))
+    application.add_handler(CommandHandler("forget", insight.forget))
+    application.add_handler(InlineQueryHandler(questions.inline_question))
+    application.add_handler(CommandHandler("documents", documents.documents))
+    application.add_handler(CommandHandler("remove", documents.remove))
+    application.add_handler(CallbackQueryHandler(buttons.button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
+    application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, documents.upload))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, common.not_text))
+    application.add_error_handler(common.error)
     return application
 
 

@@ -177,9 +177,9 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.state import open_state
     from bot.database import HISTORY_FILE
     from bot.formatting import share
+    from bot.state import open_state
 
     if settings.database_url is None and not (settings.data_dir / HISTORY_FILE).exists():
         print(f"No history yet in {settings.data_dir}: it starts when `tanya serve` answers its first question.")

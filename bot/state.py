@@ -136,11 +136,12 @@ class State:
 
     # ---- what buttons refer to ---------------------------------------------------------------
 
-    def keep_answer(self, chat_id: int, answer: KeptAnswer) -> str:
-        """Keep ``answer`` for its buttons (the chat's oldest beyond ANSWERS_KEPT forgotten); returns its id.
-        While the database is out of reach the id names nothing: its buttons will say the answer expired."""
-        return self._or_else("keeping an answer", secrets.token_hex(4), self._keep, chat_id, "answer",
-                             _answer_bytes(answer), ANSWERS_KEPT)
+    def keep_answer(self, chat_id: int, answer: KeptAnswer, answer_id: str) -> None:
+        """Keep ``answer`` for its buttons under ``answer_id`` (see ``new_id``; the chat's oldest beyond
+        ANSWERS_KEPT forgotten). While the database is out of reach it is not kept: its buttons will
+        say the answer expired."""
+        self._or_else("keeping an answer", None, self._keep, chat_id, "answer", _answer_bytes(answer), ANSWERS_KEPT,
+                      answer_id)
 
     def kept_answer(self, chat_id: int, answer_id: str) -> KeptAnswer | None:
         """The answer kept under ``answer_id``, or None when it was forgotten (or the database is out of reach)."""
@@ -188,9 +189,8 @@ class State:
         name, _, data = bytes(row.payload).partition(b"\0")
         return name.decode(), data
 
-    def _keep(self, chat_id: int, kind: str, payload: bytes, size: int) -> str:
-        # Random, not counted: after a restart a button from before must not name something new.
-        thing_id = secrets.token_hex(4)
+    def _keep(self, chat_id: int, kind: str, payload: bytes, size: int, thing_id: str | None = None) -> str:
+        thing_id = thing_id or new_id()
         now = self._clock()
         with self.engine.begin() as connection:
             connection.execute(insert(kept).values(chat_id=chat_id, kind=kind, id=thing_id, kept_at=now, payload=payload))
@@ -295,6 +295,12 @@ class State:
                     connection.execute(insert(deliveries).values(update_id=update_id, handled_at=self._clock()))
             except IntegrityError:
                 pass  # another replica handled a re-delivery of it too
+
+
+def new_id() -> str:
+    """A fresh id for something kept, short enough for a button's data. Random, not counted: a button
+    from before a restart must not name something new."""
+    return secrets.token_hex(4)
 
 
 def open_state(settings: Settings) -> State:

@@ -30,8 +30,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class UpdateHandler(tornado.web.RequestHandler):
     """POST of one update: checked, handled, then acknowledged."""
 
-    def initialize(self, bot_app: Application, state: State, secret: str | None) -> None:
-        self.bot_app, self.state, self.secret = bot_app, state, secret
+    def initialize(self, bot_app: Application, state: State, secret: str | None, marking: set) -> None:
+        self.bot_app, self.state, self.secret, self.marking = bot_app, state, secret, marking
 
     async def post(self) -> None:
         if self.secret is not None and not hmac.compare_digest(
@@ -49,7 +49,11 @@ class UpdateHandler(tornado.web.RequestHandler):
             logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
             return
         await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
-        await _safely(self.state.mark_handled, update.update_id, default=None)
+        # Recorded after the 200, not before: a replica killed in between is no re-delivery (Telegram
+        # had its 200), and one whose 200 was lost on the way is re-delivered long after this is written.
+        marking = asyncio.ensure_future(_safely(self.state.mark_handled, update.update_id, default=None))
+        self.marking.add(marking)
+        marking.add_done_callback(self.marking.discard)
 
     def log_exception(self, typ, value, tb) -> None:
         if not isinstance(value, tornado.web.HTTPError):
@@ -85,10 +89,13 @@ async def _safely(call, *args, default):
         return default
 
 
-def web_app(application: Application, state: State, path: str, secret: str | None) -> tornado.web.Application:
-    """The tornado app: the webhook at ``path``, readiness at /healthz."""
+def web_app(
+    application: Application, state: State, path: str, secret: str | None, marking: set
+) -> tornado.web.Application:
+    """The tornado app: the webhook at ``path``, readiness at /healthz; ``marking``: the updates being recorded as handled."""
+    handler = {"bot_app": application, "state": state, "secret": secret, "marking": marking}
     return tornado.web.Application([
-        (f"/{path.strip('/')}", UpdateHandler, {"bot_app": application, "state": state, "secret": secret}),
+        (f"/{path.strip('/')}", UpdateHandler, handler),
         (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
     ])
 
@@ -107,7 +114,8 @@ async def run_webhook(
         if application.post_init:
             await application.post_init(application)
         await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret))
+        marking: set[asyncio.Future] = set()
+        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, marking))
         server.listen(port, listen)
         await application.start()
         logger.info("webhook listening on %s:%d", listen, port)
@@ -116,6 +124,8 @@ async def run_webhook(
         finally:
             server.stop()
             await server.close_all_connections()
+            if marking:
+                await asyncio.wait(marking, timeout=10)
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)

@@ -40,6 +40,8 @@ from embeddings.search.store import IndexStore, open_store
 
 logger = logging.getLogger(__name__)
 
+WATCH_SECONDS = 0.5  # how often a served knowledge base looks for an index another replica published
+
 
 @dataclass(frozen=True)
 class KnowledgeSetup:
@@ -133,6 +135,8 @@ class KnowledgeBase:
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
         self._store = setup.index_store() if setup else None
         self._store_down = False
+        self._watcher: threading.Thread | None = None
+        self._unwatched = threading.Event()
         self._snapshot = self._version() if setup else None
 
     @classmethod
@@ -182,17 +186,14 @@ class KnowledgeBase:
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
         """The ``k`` passages that best answer ``question``, their answering sentences, and whether it is sure."""
-        self.refresh()
         return self._retriever.ask(question, k)
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
         """``ask`` for many questions."""
-        self.refresh()
         return self._retriever.ask_many(questions, k)
 
     def sections(self) -> list[SectionEntry]:
         """The sections in document order, numbered from 1."""
-        self.refresh()
         return self.index.sections()
 
     def _version(self) -> str | None:
@@ -209,10 +210,30 @@ class KnowledgeBase:
         self._store_down = False
         return version
 
+    def watch(self, every: float = WATCH_SECONDS) -> None:
+        """Follow the store from now on: every ``every`` seconds, in a background thread, load the index
+        another process (a replica) published, and swap it in whole. Questions never wait for the store."""
+        if self._store is None or self._watcher is not None:
+            return
+
+        def follow() -> None:
+            while not self._unwatched.wait(every):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 - the next round tries again; questions use the index loaded
+                    logger.exception("could not follow the index store")
+
+        self._watcher = threading.Thread(target=follow, name="index-watcher", daemon=True)
+        self._watcher.start()
+
+    def unwatch(self) -> None:
+        """Stop following the store (see ``watch``)."""
+        self._unwatched.set()
+
     def refresh(self) -> bool:
         """Load the index another process (a replica sharing the store) published since this one was
         loaded; True when it did. One readlink (or one alias lookup in Milvus) when nothing changed.
-        While the store is out of reach, questions are answered from the index loaded."""
+        While the store is out of reach, the index loaded stays in use."""
         if self._store is None or self.status is not None:  # reindexing here: this process publishes the next one
             return False
         snapshot = self._version()

@@ -526,9 +526,9 @@ def test_bad_documents_are_named_the_good_ones_still_indexed_and_an_empty_folder
 def test_questions_are_answered_while_a_reindex_runs_and_the_admin_sees_its_progress(bot_factory, docs_dir, monkeypatch):
     import random
 
-    from bot import handlers
+    from bot.handlers import admin
 
-    monkeypatch.setattr(handlers, "PROGRESS_SECONDS", 0.2)
+    monkeypatch.setattr(admin, "PROGRESS_SECONDS", 0.2)
     words = (docs_dir / "pertemuan-xi-putin.txt").read_text(encoding="utf-8").split()
     rng = random.Random(0)
     paragraphs = [f"Catatan {n}: " + " ".join(rng.sample(words, 60)) + "." for n in range(150)]

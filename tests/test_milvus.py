@@ -1,10 +1,11 @@
 """The index in Milvus, over Milvus Lite's gRPC server (pymilvus's network path) and embedded: the
-same answers as the folder store, a reindex published by moving the alias, seen by another
-process at its next question, and Milvus out of reach told plainly."""
+same answers as the folder store, a reindex published by moving the alias and loaded whole by
+another process watching the store, and Milvus out of reach told plainly."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
+
 
 import pytest
 
@@ -35,12 +36,13 @@ def test_milvus_answers_as_the_folder_store_does(milvus, encoder, model_cache, s
         assert abs(mine.confidence - theirs.confidence) < 1e-5
 
 
-def test_a_reindex_moves_the_alias_and_another_process_sees_it_at_its_next_question(
+def test_a_reindex_moves_the_alias_and_another_process_loads_it_whole(
     milvus, encoder, model_cache, docs_dir, tmp_path
 ):
     setup = KnowledgeSetup(docs_dir, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=milvus.uri)
     one, store = KnowledgeBase.build(setup, encoder)[0], MilvusStore(milvus.uri)
     other = KnowledgeBase.open(setup, encoder)
+    other.watch(every=0.1)  # as `tanya serve` does
     first = store.version()
     (docs_dir / "koperasi.md").write_text(
         "# Koperasi\n\nKoperasi Nelayan Sumber Rejeki didirikan pada tahun 1987 di Pekalongan.\n", encoding="utf-8"
@@ -50,8 +52,13 @@ def test_a_reindex_moves_the_alias_and_another_process_sees_it_at_its_next_quest
     assert second != first
     collections = store._milvus().list_collections()
     assert second in collections and first not in collections  # the old one dropped once the alias moved
+    deadline = time.monotonic() + 30
+    while other.index_id != one.index_id:  # the watcher loads it in the background, whole
+        assert time.monotonic() < deadline, "the other process did not load the new index"
+        time.sleep(0.05)
     answer = other.ask("Kapan Koperasi Nelayan Sumber Rejeki didirikan?")
     assert answer.hits[0].passage.document == "koperasi.md" and other.manifest.documents == 2
+    other.unwatch()
 
 
 def test_embedded_milvus_lite_from_a_local_path(encoder, model_cache, tmp_path):
@@ -68,10 +75,11 @@ def test_milvus_out_of_reach(encoder, model_cache, tmp_path, caplog):
                            milvus_uri=server.uri)
     knowledge = KnowledgeBase.build(setup, encoder)[0]
     server.stop()
-    answer = knowledge.ask("Kapan pertemuan virtual diadakan?")  # from the index loaded, the store being away
+    assert not knowledge.refresh()  # what the watcher does: the index loaded stays in use
+    answer = knowledge.ask("Kapan pertemuan virtual diadakan?")
     assert (answer.hits[0].passage.section_number, answer.hits[0].passage.paragraph) == (1, 1)
     assert f"answering from the index loaded until the store is back: Milvus at {server.uri}" in caplog.text
     with pytest.raises(IndexUnavailable, match=f"Milvus at {server.uri}"):
         KnowledgeBase.open(setup, encoder)
     with pytest.raises(IndexUnavailable, match=f"Milvus at {server.uri}"):
-        knowledge.start_reindex()()  # the admin is told why (see bot.handlers._run_reindex)
+        knowledge.start_reindex()()  # the admin is told why (see bot.handlers.admin.run_reindex)

@@ -153,6 +153,10 @@ def test_a_reindex_on_one_replica_is_seen_by_the_other_which_is_told_to_wait(clu
     busy = cluster.ask("/reindex", user_id=ADMIN)
     assert busy["text"] == "A reindex is already running. Please wait for it to finish."
     standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], timeout=300)
+    deadline = time.monotonic() + 60
+    while cluster.healthz(1)[1]["index"] != cluster.healthz(0)[1]["index"]:  # the other loads it, whole
+        assert time.monotonic() < deadline, "the other replica did not load the new index"
+        time.sleep(0.1)
     asked = standin.send("When was the Sumber Rejeki fishermen's cooperative founded?", user_id=701)
     answer = standin.reply_to(asked, timeout=120)
     assert "koperasi.md" in answer["text"] and "1987" in answer["text"]

@@ -88,3 +88,20 @@ def test_the_core_gets_the_settings_values(monkeypatch, tmp_path: Path):
     assert (setup.min_confidence, setup.max_document_bytes, setup.backend) == (0.5, 2 * 2**20, "onnx")
     assert (setup.docs_dir, setup.model) == (SAMPLE_DOCS_DIR, DEFAULT_MODEL)
     assert setup.exact_search_limit == EXACT_SEARCH_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TANYA_DATABASE_URL", "mysql://tanya:secret@db/tanya",
+         "TANYA_DATABASE_URL: must be sqlite:///PATH or postgresql://user:password@host/name"),
+        ("TANYA_VECTOR_STORE", "redis", "TANYA_VECTOR_STORE: Input should be 'faiss' or 'milvus' (got 'redis')"),
+        ("TANYA_MILVUS_URI", "ftp://milvus", "TANYA_MILVUS_URI: must be a local path (Milvus Lite) or http://host:19530 "
+         "(got 'ftp://milvus')"),
+    ],
+)
+def test_a_wrong_store_or_database_setting_is_one_line_naming_it(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == message and "secret" not in str(raised.value)

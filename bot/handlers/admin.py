@@ -1,0 +1,99 @@
+"""Reindexing (admins): /reindex, and the one reindex path that uploads and removals go through too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import (
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    reindex_failure,
+    reindex_progress,
+    reindex_report,
+)
+from bot.handlers.common import (
+    knowledge_of,
+    refused_to_non_admin,
+    state_of,
+    user_language,
+)
+from bot.texts import text
+from embeddings.knowledge import ReindexBusy, ReindexResult
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 5.0  # a reindex's progress message is edited at most this often (Telegram limits edits)
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex (admins): rebuild from the documents folder while answering from the old index."""
+    language = user_language(update)
+    message = update.effective_message
+    if await refused_to_non_admin(update, context, language):
+        return
+    knowledge = knowledge_of(context)
+    job = await reserve_reindex(context, knowledge.start_reindex)
+    if job is None:
+        await message.reply_html(text(language, "reindex_busy"))
+        return
+    result = await run_reindex(message, context, job, text(language, "reindex_started"), language)
+    if result is not None:
+        await message.reply_html(reindex_report(result, language))
+
+
+async def reserve_reindex(context: ContextTypes.DEFAULT_TYPE, start, *args) -> Callable[[], ReindexResult] | None:
+    """``start(*args)``'s reindex job, reserved across replicas (the database's lease) and in this
+    process; None while another reindex holds either. The job gives the lease back when it ends."""
+    lease = await asyncio.to_thread(state_of(context).take_lease, "reindex")
+    if lease is None:
+        return None
+    try:
+        job = start(*args)
+    except ReindexBusy:
+        lease.release()
+        return None
+
+    def leased() -> ReindexResult:
+        try:
+            return job()
+        finally:
+            lease.release()
+
+    return leased
+
+
+async def run_reindex(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, job, started: str, language: str
+) -> ReindexResult | None:
+    """Run a reserved reindex job in a worker thread, saying ``started`` first; None (and why, to the
+    admin) when it failed, the old index still in use."""
+    running = asyncio.ensure_future(asyncio.to_thread(job))  # runs (and releases) even if a reply fails
+    sent = await message.reply_html(started)
+    shown = started
+    while not (await asyncio.wait({running}, timeout=PROGRESS_SECONDS))[0]:
+        status = knowledge_of(context).status
+        progress = f"{started}\n{reindex_progress(status, language)}" if status else shown
+        if progress != shown:
+            try:
+                await sent.edit_text(progress, parse_mode=ParseMode.HTML)
+                shown = progress
+            except TelegramError as error:  # a progress line is not worth failing the reindex for
+                logger.info("could not show the reindex progress: %s", error)
+    try:
+        return running.result()
+    except Exception as error:
+        logger.exception("reindex failed")
+        # Telegram users see the documents and index folders by their names, never the server's directories.
+        reason = str(error)
+        for folder in (knowledge_of(context).setup.docs_dir, knowledge_of(context).setup.index_dir):
+            reason = reason.replace(str(folder), folder.name)
+        await message.reply_html(reindex_failure(reason, language))
+        return None

@@ -1,0 +1,71 @@
+"""A press on any of the bot's buttons, sent to the feature it belongs to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import (
+    is_admin,
+    knowledge_of,
+    state_of,
+    user_language,
+)
+from bot.handlers.documents import answer_remove, answer_replace, show_document_list_page
+from bot.handlers.insight import show_unanswered_page
+from bot.handlers.questions import show_answer, vote
+from bot.handlers.sections import show_section_list_page, show_section_page
+from bot.keyboards import (
+    NOTHING,
+    AnswerButton,
+    DocumentsButton,
+    RemoveButton,
+    SectionButton,
+    UnansweredButton,
+    UploadButton,
+    VoteButton,
+    parse_callback,
+)
+from bot.texts import text
+
+logger = logging.getLogger(__name__)
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on one of the bot's buttons; stale or forged data gets an answer and does nothing."""
+    query = update.callback_query
+    language = user_language(update)
+    if query.data == NOTHING:
+        await query.answer()
+        return
+    target = parse_callback(query.data)
+    if target is None or query.message is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+    elif isinstance(target, UploadButton | RemoveButton | UnansweredButton) and not is_admin(update, context):
+        await query.answer(text(language, "admins_only"), show_alert=True)
+    elif isinstance(target, AnswerButton | VoteButton):  # a kept answer: it holds its passages, whatever the index now
+        kept = await asyncio.to_thread(state_of(context).kept_answer, query.message.chat_id, target.answer_id)
+        if kept is None:
+            await query.answer(text(language, "answer_expired"), show_alert=True)
+        elif isinstance(target, VoteButton):
+            await vote(update, context, kept, target.answer_id, target.helpful, language)
+        else:
+            await show_answer(update, context, kept, target, language)
+    elif isinstance(target, UploadButton):  # a kept upload: it holds its file, whatever the index now
+        await answer_replace(update, context, target, language)
+    elif isinstance(target, UnansweredButton):
+        await show_unanswered_page(update, context, target, language)
+    elif target.index_id != knowledge_of(context).index_id:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+    elif isinstance(target, SectionButton):
+        await show_section_page(update, context, target, language)
+    elif isinstance(target, DocumentsButton):
+        await show_document_list_page(update, context, target, language)
+    elif isinstance(target, RemoveButton):
+        await answer_remove(update, context, target, language)
+    else:
+        await show_section_list_page(update, context, target, language)

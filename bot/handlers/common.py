@@ -1,0 +1,101 @@
+"""Helpers every handler uses, and the handlers of no one feature: /start, /help, other messages, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.delivery import may_have_arrived
+from bot.history import History
+from bot.state import State
+from bot.texts import language_of, text
+from config import Settings
+from embeddings.knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+HISTORY_WAIT_SECONDS = 1.0  # a read of the history first waits this long at most for what was queued before it
+
+
+def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data["settings"]
+
+
+def knowledge_of(context: ContextTypes.DEFAULT_TYPE) -> KnowledgeBase:
+    return context.bot_data["knowledge"]
+
+
+def state_of(context: ContextTypes.DEFAULT_TYPE) -> State:
+    return context.bot_data["state"]
+
+
+def history_of(context: ContextTypes.DEFAULT_TYPE) -> History:
+    return state_of(context).history
+
+
+async def read_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
+    """``read(*args)`` in a worker thread, once the history has written what was queued before (waited
+    for briefly): whoever has seen an answer and asks /stats next finds it counted."""
+    history = history_of(context)
+
+    def run():
+        history.flush(HISTORY_WAIT_SECONDS)
+        return read(*args)
+
+    return await asyncio.to_thread(run)
+
+
+def user_language(update: Update) -> str:
+    return language_of(update.effective_user.language_code if update.effective_user else None)
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in settings_of(context).admin_ids
+
+
+async def refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> bool:
+    """For an admin command: tell a non-admin (with their user id, to become one) and return True."""
+    if is_admin(update, context):
+        return False
+    await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
+    return True
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to ask."""
+    language = user_language(update)
+    manifest = knowledge_of(context).manifest
+    message = text(language, "start", documents=manifest.documents, sections=manifest.sections)
+    if update.effective_chat.type != ChatType.PRIVATE:
+        message += text(language, "group_hint")
+    await update.effective_message.reply_html(message)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo or other non-text message in a private chat."""
+    await update.effective_message.reply_html(text(user_language(update), "text_only"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_html(text(user_language(update), "unknown_command"))
+
+
+async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error and tell the user something went wrong; the bot keeps running."""
+    if may_have_arrived(context.error):
+        # The reply's response was lost, not necessarily the reply: an apology could follow an answer.
+        logger.warning("a reply may not have reached Telegram (%s); not sending it twice", context.error)
+        return
+    logger.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_html(text(user_language(update), "error"))
+        except Exception:  # noqa: BLE001 - the report itself may fail when Telegram is unreachable
+            logger.warning("could not tell the user about the error")

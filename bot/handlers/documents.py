@@ -1,0 +1,227 @@
+"""Documents: /documents, files sent by admins (added, or replacing one after asking), /remove."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    document_list,
+    escape,
+    pages_note,
+    shorten,
+)
+from bot.handlers.admin import reserve_reindex, run_reindex
+from bot.handlers.common import (
+    is_admin,
+    knowledge_of,
+    refused_to_non_admin,
+    settings_of,
+    state_of,
+    user_language,
+)
+from bot.keyboards import (
+    LIST_PAGE_SIZE,
+    DocumentsButton,
+    RemoveButton,
+    UploadButton,
+    confirm_keyboard,
+    document_list_keyboard,
+    list_pages,
+)
+from bot.texts import text
+from embeddings.documents.folder import safe_document_name
+
+logger = logging.getLogger(__name__)
+
+BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent in a private chat: from an admin, a document to add (asking before replacing one)."""
+    language = user_language(update)
+    message = update.effective_message
+    if not is_admin(update, context):
+        await message.reply_html(text(language, "only_admins_add"))
+        return
+    document = message.document
+    try:
+        name = safe_document_name(document.file_name or "")
+    except ValueError as error:
+        await message.reply_html(text(language, "upload_bad_name", reason=escape(shorten(str(error), 300))))
+        return
+    shown = escape(shorten(name, 200))
+    limit = min(settings_of(context).max_document_bytes, BOT_DOWNLOAD_LIMIT)
+    if document.file_size and document.file_size > limit:
+        size = document.file_size / 2**20
+        await message.reply_html(text(language, "upload_too_large", name=shown, size=size, limit=limit / 2**20))
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as error:
+        logger.warning("downloading %s failed: %s", name, error)
+        data = None
+    if data is None or (document.file_size and len(data) != document.file_size):
+        await message.reply_html(text(language, "upload_interrupted"))
+        return
+    knowledge = knowledge_of(context)
+    try:
+        await asyncio.to_thread(knowledge.read_document, name, data)
+    except ValueError as error:
+        reason = escape(shorten(str(error), 600))
+        await message.reply_html(text(language, "upload_unreadable", name=shown, reason=reason))
+        return
+    if knowledge.has_document(name):
+        upload_id = await asyncio.to_thread(state_of(context).keep_upload, message.chat_id, name, data)
+        keyboard = confirm_keyboard(
+            (text(language, "replace"), UploadButton(upload_id, True)),
+            (text(language, "cancel"), UploadButton(upload_id, False)),
+        )
+        await message.reply_html(text(language, "upload_replace", name=shown), reply_markup=keyboard)
+        return
+    await _add_document(message, context, name, data, language)
+
+
+async def _add_document(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, name: str, data: bytes, language: str
+) -> None:
+    """Save the document and reindex, through the one reindex path; then say what it added."""
+    knowledge = knowledge_of(context)
+    shown = escape(shorten(name, 200))
+    job = await reserve_reindex(context, knowledge.start_adding, name, data)
+    if job is None:
+        await message.reply_html(text(language, "reindex_busy"))
+        return
+    if await run_reindex(message, context, job, text(language, "upload_adding", name=shown), language) is None:
+        return
+    entry = next((entry for entry in knowledge.documents() if entry.name == name), None)
+    if entry is None:  # read when sent, yet not indexed: the folder changed meanwhile
+        await message.reply_html(text(language, "reindex_failed", reason=shown))
+        return
+    await message.reply_html(
+        text(
+            language,
+            "upload_added",
+            name=shown,
+            sections=entry.sections,
+            passages=entry.passages,
+            pages=pages_note(entry.pages, language),
+        )
+    )
+
+
+async def answer_replace(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
+) -> None:
+    query = update.callback_query
+    kept = await asyncio.to_thread(state_of(context).take_upload, query.message.chat_id, target.upload_id)
+    if kept is None:
+        await query.answer(text(language, "upload_expired"), show_alert=True)
+        return
+    await query.answer()
+    name, data = kept
+    if not target.replace:
+        cancelled = text(language, "upload_cancelled", name=escape(shorten(name, 200)))
+        await query.message.edit_text(cancelled, parse_mode=ParseMode.HTML)
+        return
+    await query.message.edit_reply_markup(None)
+    await _add_document(query.message, context, name, data, language)
+
+
+async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/documents: the documents, with their sections, passages and pages, paged."""
+    language = user_language(update)
+    knowledge = knowledge_of(context)
+    entries = knowledge.documents()
+    if not entries:
+        await update.effective_message.reply_html(text(language, "no_documents"))
+        return
+    await update.effective_message.reply_html(
+        document_list(entries, language, 0, LIST_PAGE_SIZE),
+        reply_markup=document_list_keyboard(knowledge.index_id, 0, list_pages(len(entries))),
+    )
+
+
+async def show_document_list_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
+) -> None:
+    query = update.callback_query
+    knowledge = knowledge_of(context)
+    entries = knowledge.documents()
+    pages = list_pages(len(entries))
+    if target.page >= pages:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(
+        document_list(entries, language, target.page * LIST_PAGE_SIZE, LIST_PAGE_SIZE),
+        parse_mode=ParseMode.HTML,
+        reply_markup=document_list_keyboard(knowledge.index_id, target.page, pages),
+    )
+
+
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove NAME (admins): asks to confirm, then deletes the document and reindexes."""
+    language = user_language(update)
+    message = update.effective_message
+    if await refused_to_non_admin(update, context, language):
+        return
+    wanted = " ".join(context.args or [])
+    if not wanted:
+        await message.reply_html(text(language, "remove_usage"))
+        return
+    knowledge = knowledge_of(context)
+    entries = knowledge.documents()
+    number = next((n for n, e in enumerate(entries) if e.name == wanted), None)
+    if number is None:  # a name differing only in case, when one document has it
+        alike = [n for n, e in enumerate(entries) if e.name.casefold() == wanted.casefold()]
+        number = alike[0] if len(alike) == 1 else None
+    if number is None:
+        await message.reply_html(text(language, "remove_not_found", name=escape(shorten(wanted, 200))))
+        return
+    entry = entries[number]
+    keyboard = confirm_keyboard(
+        (text(language, "delete"), RemoveButton(knowledge.index_id, number, True)),
+        (text(language, "cancel"), RemoveButton(knowledge.index_id, number, False)),
+    )
+    shown = escape(shorten(entry.name, 200))
+    await message.reply_html(
+        text(language, "remove_confirm", name=shown, sections=entry.sections, passages=entry.passages),
+        reply_markup=keyboard,
+    )
+
+
+async def answer_remove(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: RemoveButton, language: str
+) -> None:
+    query = update.callback_query
+    knowledge = knowledge_of(context)
+    entries = knowledge.documents()
+    if target.document >= len(entries):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    name = entries[target.document].name
+    shown = escape(shorten(name, 200))
+    if not target.confirm:
+        await query.message.edit_text(text(language, "remove_cancelled", name=shown), parse_mode=ParseMode.HTML)
+        return
+    job = await reserve_reindex(context, knowledge.start_removing, name)
+    if job is None:
+        await query.message.reply_html(text(language, "reindex_busy"))
+        return
+    await query.message.edit_reply_markup(None)
+    result = await run_reindex(query.message, context, job, text(language, "removing", name=shown), language)
+    if result is not None:
+        after = result.after
+        await query.message.reply_html(
+            text(language, "removed", name=shown, documents=after.documents, passages=after.passages)
+        )

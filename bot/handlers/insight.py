@@ -1,0 +1,109 @@
+"""What use teaches admins, and users' own history: /stats, /unanswered, /forget."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import (
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    escape,
+    shorten,
+    stats_message,
+    unanswered_list,
+)
+from bot.handlers.common import (
+    history_of,
+    knowledge_of,
+    read_history,
+    refused_to_non_admin,
+    user_language,
+)
+from bot.keyboards import (
+    LIST_PAGE_SIZE,
+    UnansweredButton,
+    list_pages,
+    unanswered_keyboard,
+)
+from bot.texts import text
+
+logger = logging.getLogger(__name__)
+
+UNANSWERED_DAYS = 30  # /unanswered looks this far back (or as far as the history keeps, if less)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): the index, and how the bot is used (from the history, so it survives restarts)."""
+    language = user_language(update)
+    if await refused_to_non_admin(update, context, language):
+        return
+    manifest = knowledge_of(context).manifest
+    try:
+        usage = await read_history(context, history_of(context).usage)
+    except SQLAlchemyError as error:
+        logger.error("could not read the history for /stats: %s", error)
+        await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
+        return
+    await update.effective_message.reply_html(stats_message(manifest, usage, language))
+
+
+async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unanswered (admins): recent questions that got "not sure" or 👎, near-duplicates grouped, paged."""
+    language = user_language(update)
+    if await refused_to_non_admin(update, context, language):
+        return
+    page = await _unanswered_page(context, 0, language)
+    if page is not None:
+        await update.effective_message.reply_html(page[0], reply_markup=page[1])
+    else:
+        await update.effective_message.reply_html(text(language, "history_off"))
+
+
+async def show_unanswered_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
+) -> None:
+    query = update.callback_query
+    page = await _unanswered_page(context, target.page, language)
+    if page is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+
+
+async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str):
+    """Page ``page`` of /unanswered and its keyboard; None when the history keeps no questions or has no such page."""
+    history = history_of(context)
+    if history.days == 0:
+        return None
+    days = min(UNANSWERED_DAYS, history.days)
+    try:
+        groups = await read_history(context, history.unanswered, days)
+    except SQLAlchemyError as error:
+        logger.error("could not read the history for /unanswered: %s", error)
+        return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None
+    pages = list_pages(len(groups))
+    if page >= pages:
+        return None
+    listing = unanswered_list(groups, days, language, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+    return listing, unanswered_keyboard(page, pages)
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: delete the user's own questions and votes from the history."""
+    language = user_language(update)
+    history = history_of(context)
+    try:
+        count = await read_history(context, history.forget, history.user(update.effective_user.id))
+    except SQLAlchemyError as error:
+        logger.error("could not delete a user's history: %s", error)
+        reason = escape(shorten(str(error), 200))
+        await update.effective_message.reply_html(text(language, "history_unavailable", reason=reason))
+        return
+    key = "forget_done" if count else ("history_off" if history.days == 0 else "forget_nothing")
+    await update.effective_message.reply_html(text(language, key, count=count))

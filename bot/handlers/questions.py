@@ -1,0 +1,227 @@
+"""Questions: in private chats, in groups (mention, reply, /ask), inline; an answer's pages and votes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    format_answer,
+    shorten,
+)
+from bot.handlers.common import (
+    history_of,
+    knowledge_of,
+    settings_of,
+    state_of,
+    user_language,
+)
+from bot.history import Asked, Vote, new_ref
+from bot.keyboards import (
+    AnswerButton,
+    answer_keyboard,
+)
+from bot.state import KeptAnswer, new_id
+from bot.texts import text
+from embeddings.search.retrieval import Answer
+
+logger = logging.getLogger(__name__)
+
+INLINE_CACHE_SECONDS = 60  # Telegram may serve the same inline query's results from its cache this long
+
+
+INLINE_TITLE_LIMIT = 100
+
+
+INLINE_DESCRIPTION_LIMIT = 200
+
+
+def _question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The question of a group message addressed to the bot (mention or reply), else None."""
+    username = f"@{context.bot.username}".lower()
+    mentions = [
+        entity
+        for entity in message.entities
+        if entity.type == MessageEntity.MENTION and message.parse_entity(entity).lower() == username
+    ]
+    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None
+    if replied:
+        replied = message.reply_to_message.from_user.id == context.bot.id
+    if not mentions and not replied:
+        return None
+    # Entity offsets count UTF-16 code units; cut the mentions out from the end backwards.
+    encoded = message.text.encode("utf-16-le")
+    for entity in sorted(mentions, key=lambda e: e.offset, reverse=True):
+        encoded = encoded[: entity.offset * 2] + encoded[(entity.offset + entity.length) * 2 :]
+    return encoded.decode("utf-16-le")
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message: in private chats always a question; in groups only when addressed to the bot."""
+    message = update.effective_message
+    if update.effective_chat.type == ChatType.PRIVATE:
+        await answer(update, context, message.text)
+        return
+    asked = _question_in_group(message, context)
+    if asked is not None:
+        await answer(update, context, asked)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask question — works in groups without mentioning the bot."""
+    asked = " ".join(context.args or [])
+    if not asked.strip():
+        await update.effective_message.reply_html(text(user_language(update), "ask_usage"))
+        return
+    await answer(update, context, asked)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str) -> None:
+    """Reply with the best passage, its answering sentence in bold, and buttons for more."""
+    language = user_language(update)
+    message = update.effective_message
+    asked = " ".join(asked.split())
+    if not any(character.isalnum() for character in asked):
+        await message.reply_html(text(language, "empty_question"), do_quote=True)
+        return
+    if len(asked) < 2:
+        await message.reply_html(text(language, "too_short"), do_quote=True)
+        return
+    user = update.effective_user
+    state = state_of(context)
+    verdict = await asyncio.to_thread(state.admit, state.history.user(user.id if user else message.chat_id))
+    if not verdict.admitted:
+        if verdict.tell:  # once per refusal streak: a flood of questions must not become a flood of replies
+            limit = state.per_minute
+            await message.reply_html(
+                text(language, "slow_down", limit=limit, seconds=math.ceil(verdict.wait)), do_quote=True
+            )
+        return
+    knowledge = knowledge_of(context)
+    index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
+    found, ref = await _find(update, context, asked, update.effective_chat.type, language)
+    if not found.hits:
+        await message.reply_html(text(language, "no_documents"), do_quote=True)
+        return
+    answer_id = new_id()
+    section_number = found.hits[0].passage.section_number
+    # Kept while the reply is on its way: its buttons can't be pressed before both are done.
+    await asyncio.gather(
+        asyncio.to_thread(state.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id),
+        message.reply_html(
+            format_answer(found, 0, language=language),
+            reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
+            do_quote=True,
+        ),
+    )
+
+
+async def _find(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str, chat_type: str, language: str
+) -> tuple[Answer, str]:
+    """Ask the knowledge base (in a worker thread) and record the question in the history, under the
+    id returned with the answer."""
+    ref = new_ref()
+    started = time.perf_counter()
+    found = await asyncio.to_thread(knowledge_of(context).ask, asked, settings_of(context).answers)
+    seconds = time.perf_counter() - started
+    if found.hits:
+        best = found.hits[0].passage
+        history = history_of(context)
+        user = update.effective_user
+        history.record(
+            Asked(
+                ref=ref, asked_at=time.time(), chat_type=str(chat_type),
+                language=language, user=history.user(user.id if user else 0), question=asked,
+                document=best.document, section=best.section_number, paragraph=best.paragraph,
+                confidence=found.confidence, not_sure=not found.sure, seconds=seconds, vector=found.question_vector,
+            )
+        )
+    return found, ref
+
+
+async def show_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, target: AnswerButton, language: str
+) -> None:
+    """Another passage of a kept answer, in place of the one shown."""
+    query = update.callback_query
+    found, index_id = kept.answer, kept.index_id
+    if target.rank >= len(found.hits):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    section_number = found.hits[target.rank].passage.section_number
+    await query.message.edit_text(
+        format_answer(found, target.rank, language=language),
+        parse_mode=ParseMode.HTML,
+        reply_markup=answer_keyboard(
+            target.answer_id, target.rank, len(found.hits), index_id, section_number, language
+        ),
+    )
+
+
+async def vote(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str, helpful: bool, language: str
+) -> None:
+    """👍 or 👎 on a kept answer: one vote per user, which they may change; acknowledged without a message."""
+    query = update.callback_query
+    state = state_of(context)
+    history = state.history
+    user = history.user(query.from_user.id)
+    vote = 1 if helpful else -1
+    _, previous = await asyncio.to_thread(state.vote, query.message.chat_id, answer_id, user, vote)
+    if vote != previous:
+        document = kept.answer.hits[0].passage.document
+        history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
+    if helpful:
+        await query.answer(text(language, "vote_up"))
+    else:  # the answer shown may not be the first: "More answers" is under it while there are more
+        await query.answer(text(language, "vote_down" if len(kept.answer.hits) > 1 else "vote_down_last"))
+
+
+async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``@bot question`` in any chat: the best passages as results to send; each sends its formatted answer."""
+    query = update.inline_query
+    language = user_language(update)
+    asked = " ".join(query.query.split())
+    if len(asked) < 2 or not any(character.isalnum() for character in asked):
+        hint = InlineQueryResultsButton(text(language, "inline_help"), start_parameter="help")
+        await query.answer([], cache_time=INLINE_CACHE_SECONDS, button=hint)
+        return
+    state = state_of(context)
+    verdict = await asyncio.to_thread(state.admit, state.history.user(query.from_user.id))
+    if not verdict.admitted:
+        wait = text(language, "inline_slow", seconds=math.ceil(verdict.wait))
+        slow = InlineQueryResultsButton(wait, start_parameter="help")
+        await query.answer([], cache_time=0, is_personal=True, button=slow)
+        return
+    found, ref = await _find(update, context, asked, "inline", language)
+    results = []
+    for rank, hit in enumerate(found.hits):
+        span = found.sentences[rank]
+        sentence = hit.passage.text[span[0] : span[1]] if span else hit.passage.text
+        prefix = text(language, "inline_not_sure") if rank == 0 and not found.sure else ""
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{ref}-{rank}",
+                title=shorten(hit.passage.section or hit.passage.document, INLINE_TITLE_LIMIT),
+                description=prefix + shorten(sentence, INLINE_DESCRIPTION_LIMIT),
+                input_message_content=InputTextMessageContent(
+                    format_answer(found, rank, language=language, position=False), parse_mode=ParseMode.HTML
+                ),
+            )
+        )
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS)

@@ -1,0 +1,123 @@
+"""Sections: /sections (a paged list) and /section (a section's full text, paged)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.formatting import (
+    escape,
+    section_list,
+    section_pages,
+    shorten,
+)
+from bot.handlers.common import (
+    knowledge_of,
+    user_language,
+)
+from bot.keyboards import (
+    LIST_PAGE_SIZE,
+    ListButton,
+    SectionButton,
+    list_pages,
+    section_keyboard,
+    section_list_keyboard,
+)
+from bot.texts import text
+from embeddings.search.index import SectionEntry
+
+logger = logging.getLogger(__name__)
+
+async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sections: every section, numbered, with a button to open each."""
+    await _send_section_list(update, context, text_before="")
+
+
+async def _send_section_list(update: Update, context: ContextTypes.DEFAULT_TYPE, text_before: str) -> None:
+    language = user_language(update)
+    knowledge = knowledge_of(context)
+    entries = knowledge.sections()
+    if not entries:
+        await update.effective_message.reply_html(text_before + text(language, "no_documents"))
+        return
+    body = section_list(entries, language, 0, LIST_PAGE_SIZE)
+    numbers = [entry.number for entry in entries[:LIST_PAGE_SIZE]]
+    await update.effective_message.reply_html(
+        (text_before + "\n\n" if text_before else "") + body,
+        reply_markup=section_list_keyboard(knowledge.index_id, numbers, 0, list_pages(len(entries))),
+    )
+
+
+async def section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/section 3 or /section words of the title: that section's full text, paged."""
+    language = user_language(update)
+    argument = " ".join(context.args or [])
+    knowledge = knowledge_of(context)
+    if not argument:
+        await _send_section_list(update, context, text_before=text(language, "section_usage"))
+        return
+    found = knowledge.section(int(argument)) if argument.isdigit() else knowledge.find_section(argument)
+    if found is None:
+        if argument.isdigit():
+            shown, count = escape(shorten(argument, 20)), len(knowledge.sections())
+            problem = text(language, "section_not_found_number", number=shown, count=count)
+        else:
+            problem = text(language, "section_not_found_words", words=escape(shorten(argument, 60)))
+        await _send_section_list(update, context, problem)
+        return
+    await send_section_page(update.effective_message, context, found, 0, language, edit=False)
+
+
+async def send_section_page(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, entry: SectionEntry, page: int, language: str, edit: bool
+) -> None:
+    pages = section_pages(entry, language)
+    keyboard = section_keyboard(knowledge_of(context).index_id, entry.number, page, len(pages))
+    if edit:
+        try:
+            await message.edit_text(pages[page], parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():  # the page already shown was pressed again
+                raise
+    else:
+        await message.reply_html(pages[page], reply_markup=keyboard)
+
+
+async def show_section_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: SectionButton, language: str
+) -> None:
+    query = update.callback_query
+    entry = knowledge_of(context).section(target.section)
+    pages = section_pages(entry, language) if entry else []
+    if target.page >= len(pages):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await send_section_page(query.message, context, entry, target.page, language, edit=target.in_place)
+
+
+async def show_section_list_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: ListButton, language: str
+) -> None:
+    query = update.callback_query
+    knowledge = knowledge_of(context)
+    entries = knowledge.sections()
+    pages = list_pages(len(entries))
+    if target.page >= pages:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    start_at = target.page * LIST_PAGE_SIZE
+    numbers = [entry.number for entry in entries[start_at : start_at + LIST_PAGE_SIZE]]
+    await query.message.edit_text(
+        section_list(entries, language, start_at, LIST_PAGE_SIZE),
+        parse_mode=ParseMode.HTML,
+        reply_markup=section_list_keyboard(knowledge.index_id, numbers, target.page, pages),
+    )
