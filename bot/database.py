@@ -10,6 +10,8 @@ SQLite: its write lock).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "history.sqlite3"
 BUSY_SECONDS = 2.0  # how long a write waits for another process's lock before it is retried later
 CONNECT_SECONDS = 5  # how long opening a connection to a database server may take
+_READ_ONLY = "tanya_read_only"  # execution option of the transactions ``reading`` opens
 
 metadata = MetaData()
 
@@ -156,9 +159,13 @@ def open_database(url: str, *, migrated: bool = True) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(
-            parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": CONNECT_SECONDS}
-        )
+        try:
+            engine = create_engine(
+                parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                connect_args={"connect_timeout": CONNECT_SECONDS},
+            )
+        except ImportError:
+            raise DatabaseError("TANYA_DATABASE_URL: PostgreSQL needs its driver: pip install 'tanya[replicas]'") from None
     else:
         raise DatabaseError(f"TANYA_DATABASE_URL: {parsed.get_backend_name()} is not supported (sqlite or postgresql)")
     if migrated:
@@ -184,11 +191,22 @@ def _sqlite_engine(url) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        # Take the write lock at once: a transaction that reads and then writes (a user's window,
-        # a lease) must not find another process's write in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock at once: one that reads and then writes
+        # (a user's window, a lease) must not find another process's write in between. One that
+        # only reads (see ``reading``) takes no lock: in WAL mode it never waits for a writer.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A transaction that only reads (on SQLite it takes no write lock, so it never waits for a writer)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_READ_ONLY: True})
+        with connection.begin():
+            yield connection
 
 
 def migrate(connection: Connection) -> None:

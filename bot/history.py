@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import daily, is_unavailable, migrate, questions, reason, votes
+from bot.database import daily, is_unavailable, migrate, questions, reading, reason, votes
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class History:
     def usage(self, now: float | None = None) -> Usage:
         """The figures /stats shows."""
         now = time.time() if now is None else now
-        with self.engine.begin() as connection:
+        with reading(self.engine) as connection:
             def total(since: str) -> int:
                 return connection.execute(select(func.coalesce(func.sum(daily.c.questions), 0)).where(
                     daily.c.day >= since)).scalar_one()
@@ -316,7 +316,7 @@ class History:
         """The questions of the last ``days`` that got "not sure" or a 👎, near-duplicates grouped, most asked first."""
         now = time.time() if now is None else now
         unhelpful = exists().where(votes.c.ref == questions.c.ref, votes.c.vote < 0)
-        with self.engine.begin() as connection:
+        with reading(self.engine) as connection:
             rows = connection.execute(
                 select(questions.c.question, questions.c.asked_at, questions.c.not_sure, questions.c.vector, unhelpful)
                 .where(questions.c.asked_at >= now - days * 86400).order_by(questions.c.asked_at.desc())
@@ -351,7 +351,7 @@ class History:
         unhelpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote < 0).scalar_subquery()
         columns = [questions.c[name] for name in ("asked_at", "chat_type", "language", "user", "question", "document",
                                                   "section", "paragraph", "confidence", "not_sure", "seconds")]
-        with self.engine.begin() as connection:
+        with reading(self.engine) as connection:
             rows = connection.execute(
                 select(*columns, helpful, unhelpful).where(questions.c.asked_at >= since).order_by(questions.c.asked_at)
             )

@@ -22,7 +22,17 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.database import default_url, deliveries, kept, leases, open_database, reason, secrets_table, windows
+from bot.database import (
+    default_url,
+    deliveries,
+    kept,
+    leases,
+    open_database,
+    reading,
+    reason,
+    secrets_table,
+    windows,
+)
 from bot.history import History
 from config import Settings
 from embeddings.documents.passages import Passage
@@ -148,7 +158,7 @@ class State:
         return self._or_else("reading a kept answer", None, self._kept_answer, chat_id, answer_id)
 
     def _kept_answer(self, chat_id: int, answer_id: str) -> KeptAnswer | None:
-        with self.engine.begin() as connection:
+        with reading(self.engine) as connection:
             row = connection.execute(
                 select(kept.c.payload, kept.c.votes).where(*_key(chat_id, "answer", answer_id))
             ).first()
@@ -283,7 +293,7 @@ class State:
 
     def handled(self, update_id: int) -> bool:
         """Whether some replica already handled the update ``update_id`` (so a re-delivery is not answered twice)."""
-        with self.engine.begin() as connection:
+        with reading(self.engine) as connection:
             return connection.execute(
                 select(func.count()).select_from(deliveries).where(deliveries.c.update_id == update_id)
             ).scalar_one() > 0

@@ -61,7 +61,10 @@ class MilvusStore:
     def _milvus(self):
         with self._lock:
             if self._client is None:
-                from pymilvus import MilvusClient
+                try:
+                    from pymilvus import MilvusClient
+                except ImportError:
+                    raise MilvusUnavailable("the Milvus store needs pymilvus: pip install 'tanya[replicas]'") from None
 
                 # pymilvus logs every failed call itself, at ERROR; here each becomes a MilvusUnavailable
                 # that says where and why, once, and a missing alias is no error.
@@ -94,6 +97,7 @@ class MilvusStore:
     # ---- saving ----------------------------------------------------------------------------
 
     def save(self, index: PassageIndex) -> None:
+        self._milvus()  # pymilvus is there, and Milvus reachable
         from pymilvus import DataType, MilvusClient
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
@@ -137,6 +141,7 @@ class MilvusStore:
         return f"{self.alias}stage_{run}_" + shard.replace("-", "_")
 
     def stage(self, run: str, shard: str, texts: list[str], vectors: np.ndarray) -> None:
+        self._milvus()  # pymilvus is there, and Milvus reachable
         from pymilvus import DataType, MilvusClient
 
         collection = self._stage_name(run, shard)
