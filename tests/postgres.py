@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -28,6 +29,15 @@ def binaries() -> Path | None:
     return Path(versions[-1]).parent if versions else None
 
 
+def _unprivileged_user() -> str:
+    """The user PostgreSQL runs as when the tests run as root: ``postgres``, or else ``nobody``."""
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        return "nobody"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -43,8 +53,9 @@ class PostgresServer:
         self.folder = Path(tempfile.mkdtemp(prefix="tanya-postgres-"))
         self._as_user: list[str] = []
         if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-            self._as_user = ["runuser", "-u", "postgres", "--"]
+            user = _unprivileged_user()
+            shutil.chown(self.folder, user)
+            self._as_user = ["runuser", "-u", user, "--"]
         self.data = self.folder / "data"
         self.process: subprocess.Popen | None = None
 
@@ -97,7 +108,7 @@ class PostgresServer:
         """Stop the server (fast shutdown: clients are cut off); ``remove`` its files too."""
         if self.process is not None and self.process.poll() is None:
             subprocess.run([*self._as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                            "stop"], capture_output=True, timeout=60)
+                            "stop"], capture_output=True, timeout=60, check=False)
             self.process.wait(timeout=30)
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -180,3 +180,14 @@ def test_answering_goes_on_while_the_database_is_out_of_reach(postgres, tmp_path
         state.close()
     finally:
         server.stop()
+
+
+def test_tanya_serve_with_its_database_out_of_reach_is_one_line(run_tanya):
+    from tests.postgres import free_port
+
+    url = f"postgresql://tanya:s3cret@127.0.0.1:{free_port()}/tanya"
+    result = run_tanya("serve", env={"TANYA_BOT_TOKEN": "123:abc", "TANYA_DATABASE_URL": url})
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: TANYA_DATABASE_URL: cannot use postgresql+psycopg://tanya:***@127.0.0.1:")
+    assert "s3cret" not in result.stderr
