@@ -10,6 +10,7 @@ SQLite: its write lock).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from config import SettingsError
 
@@ -249,8 +250,18 @@ def reason(error: BaseException) -> str:
 
 
 def is_unavailable(error: BaseException) -> bool:
-    """Whether ``error`` means the database is briefly out of reach (locked, restarting, network) rather than wrong."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
+    """Whether ``error`` means the database is briefly out of reach (a SQLite file locked by another
+    process; a server restarting or out of the network's reach) rather than wrong or damaged."""
+    original = getattr(error, "orig", None)
+    if isinstance(original, sqlite3.Error):
+        return isinstance(original, sqlite3.OperationalError) and ("locked" in str(original) or "busy" in str(original))
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def is_damaged(error: BaseException) -> bool:
+    """Whether ``error`` says a SQLite file is damaged (overwritten, truncated, its WAL unreadable)."""
+    original = getattr(error, "orig", None)
+    return isinstance(original, sqlite3.DatabaseError) and (
+        not isinstance(original, sqlite3.OperationalError) or "disk I/O error" in str(original)
+    )
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import daily, is_unavailable, migrate, questions, reading, reason, votes
+from bot.database import daily, is_damaged, is_unavailable, migrate, questions, reading, reason, votes
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class History:
             if is_unavailable(error):
                 logger.warning("history: the database is out of reach (%s); %d rows wait", reason(error), len(entries))
                 return False
-            if _is_damaged_sqlite(error):
+            if is_damaged(error):
                 logger.error("history: the database is damaged (%s); moving it aside and starting a new one", error)
                 self._set_aside()
             else:
@@ -371,13 +371,6 @@ class History:
 def _insert(connection: Connection, *_):
     """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
     return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-
-
-def _is_damaged_sqlite(error: SQLAlchemyError) -> bool:
-    import sqlite3
-
-    original = getattr(error, "orig", None)
-    return isinstance(original, sqlite3.DatabaseError) and not isinstance(original, sqlite3.OperationalError)
 
 
 def _same(group: dict, question: str, vector: np.ndarray | None) -> bool:

@@ -1,7 +1,7 @@
 """Inline keyboards, and the callback data behind their buttons.
 
 Callback data is short text. An answer's buttons name the answer, kept by the bot (see
-``bot.recent``), so paging through it never searches again. The others name the index
+``bot.state``), so paging through it never searches again. The others name the index
 they refer to, so a button pressed after a reindex (or forged) is recognised and refused
 instead of showing the wrong section:
 

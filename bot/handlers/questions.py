@@ -117,15 +117,13 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
     answer_id = new_id()
+    # Kept before it is sent: its buttons may be pressed the moment it arrives.
+    await asyncio.to_thread(state.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id)
     section_number = found.hits[0].passage.section_number
-    # Kept while the reply is on its way: its buttons can't be pressed before both are done.
-    await asyncio.gather(
-        asyncio.to_thread(state.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id),
-        message.reply_html(
-            format_answer(found, 0, language=language),
-            reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
-            do_quote=True,
-        ),
+    await message.reply_html(
+        format_answer(found, 0, language=language),
+        reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
+        do_quote=True,
     )
 
 
