@@ -49,9 +49,9 @@ class UpdateHandler(tornado.web.RequestHandler):
             logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
             return
         await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
-        # Recorded while the 200 goes out, not awaited before it: a replica killed before writing it
-        # leaves no 200 either (so the update is re-delivered and must be answered), and an update
-        # whose 200 is lost on the way is re-delivered long after this is written.
+        # Recorded while the 200 goes out; awaiting it first would protect nothing more: a replica
+        # killed between answering and recording answers twice either way, and an update whose 200
+        # is lost on the way is re-delivered long after this is written.
         marking = asyncio.ensure_future(_safely(self.state.mark_handled, update.update_id, default=None))
         self.marking.add(marking)
         marking.add_done_callback(self.marking.discard)
