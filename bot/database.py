@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from config import SettingsError
 
@@ -179,10 +180,10 @@ def open_database(url: str, *, migrated: bool = True) -> Engine:
     return engine
 
 
-def _sqlite_engine(url) -> Engine:
+def _sqlite_engine(url, poolclass=None) -> Engine:
     if url.database:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS}, poolclass=poolclass)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
@@ -208,6 +209,13 @@ def reading(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{_READ_ONLY: True})
         with connection.begin():
             yield connection
+
+
+def unpooled(engine: Engine) -> Engine:
+    """``engine``'s database, a new connection per transaction (SQLite; a server's engine is returned
+    as it is). For the history writer: a connection kept open in a pool would go on writing into a
+    file replaced or damaged under it, where a new one notices."""
+    return _sqlite_engine(engine.url, NullPool) if engine.dialect.name == "sqlite" else engine
 
 
 def migrate(connection: Connection) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import daily, is_damaged, is_unavailable, migrate, questions, reading, reason, votes
+from bot.database import daily, is_damaged, is_unavailable, migrate, questions, reading, reason, unpooled, votes
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class History:
 
     def __init__(self, engine: Engine, days: int, salt: bytes, queue_size: int = QUEUE_SIZE) -> None:
         self.engine = engine
+        self._writing = unpooled(engine)
         self.days = days
         self._salt = salt
         self._queue: queue.Queue[Asked | Vote | None] = queue.Queue(queue_size)
@@ -200,7 +201,7 @@ class History:
     def _write(self, entries: list[Asked | Vote]) -> bool:
         """Write ``entries`` in one transaction; False when the database is out of reach (to retry them)."""
         try:
-            with self.engine.begin() as connection:
+            with self._writing.begin() as connection:
                 for entry in entries:
                     if isinstance(entry, Asked):
                         self._write_asked(connection, entry)
@@ -269,7 +270,7 @@ class History:
 
     def _set_aside(self) -> None:
         path = Path(self.engine.url.database)
-        self.engine.dispose()
+        self.engine.dispose()  # the pooled connections of the answers' path open the new file from now on
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         for suffix in ("", "-wal", "-shm"):
             damaged = path.with_name(path.name + suffix)
