@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import resource
@@ -32,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpora import EVAL_DIR  # noqa: E402
+from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs  # noqa: E402
 from bot.process import limit_malloc_arenas  # noqa: E402
 from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
 from embeddings.knowledge import KnowledgeBase  # noqa: E402
@@ -70,16 +69,10 @@ def main() -> None:
     if args.malloc_arenas:  # as `tanya` does at start (bot/process.py)
         limit_malloc_arenas(args.malloc_arenas)
 
-    contexts: dict[str, str] = {}
-    with (args.eval_dir / "tydiqa_id_train.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            contexts.setdefault(row["context_id"], " ".join(row["context"].split()))
-            if len(contexts) == args.paragraphs:
-                break
+    paragraphs = wikipedia_paragraphs(args.eval_dir, args.paragraphs)
     questions = [question for question, _, _ in QUESTIONS]
-    text = "\n\n".join(contexts.values())
-    mean_chars = statistics.mean(len(c) for c in contexts.values())
+    text = "\n\n".join(paragraphs)
+    mean_chars = statistics.mean(len(c) for c in paragraphs)
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
         shutil.copytree(SAMPLE_DOCS_DIR, docs)
@@ -118,7 +111,7 @@ def main() -> None:
         asker.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; sample + "
-          f"{len(contexts)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
+          f"{len(paragraphs)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
     print()
     print("| `tanya index` from nothing (s) | its peak RSS (MiB) |")
     print("|---|---|")

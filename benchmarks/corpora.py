@@ -55,6 +55,18 @@ class EvalFile:
         return {info.language for info in self.questions.values()}
 
 
+def wikipedia_paragraphs(eval_dir: Path, count: int) -> list[str]:
+    """The first ``count`` distinct TyDi QA train paragraphs (Indonesian Wikipedia), in file order."""
+    contexts: dict[str, str] = {}
+    with (eval_dir / "tydiqa_id_train.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            contexts.setdefault(row["context_id"], " ".join(row["context"].split()))
+            if len(contexts) == count:
+                break
+    return list(contexts.values())
+
+
 def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """``--eval-dir`` and ``--index-cache``, as every benchmark over the evaluation files takes them."""
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR)

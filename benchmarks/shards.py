@@ -13,7 +13,6 @@ publishing step (which builds the FAISS and BM25 indexes from the shards' vector
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.corpora import wikipedia_paragraphs  # noqa: E402
 from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
 
 DOCUMENTS = 8
@@ -48,14 +48,7 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=1200)
     parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
     args = parser.parse_args()
-    contexts: dict[str, str] = {}
-    with (args.eval_dir / "tydiqa_id_train.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            contexts.setdefault(row["context_id"], " ".join(row["context"].split()))
-            if len(contexts) == args.paragraphs:
-                break
-    paragraphs = list(contexts.values())
+    paragraphs = wikipedia_paragraphs(args.eval_dir, args.paragraphs)
     settings = load_settings()
     tanya = [sys.executable, "-m", "bot", "index"]
     runs = [("whole (`tanya index`)", [tanya]), ("1 shard (`--shard 1/1`)", [[*tanya, "--shard", "1/1"]]),
