@@ -35,6 +35,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -162,9 +164,13 @@ def open_database(url: str, *, migrated: bool = True) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
+            # Commits are not waited on to reach the disk (as SQLite's synchronous = NORMAL below): the
+            # writes on an answer's path are small and many, and a server crash may lose the last
+            # fraction of a second of them (a kept answer's buttons then say "ask again"), never
+            # corrupt them.
             engine = create_engine(
                 parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                connect_args={"connect_timeout": CONNECT_SECONDS},
+                connect_args={"connect_timeout": CONNECT_SECONDS, "options": "-c synchronous_commit=off"},
             )
         except ImportError:
             raise DatabaseError("TANYA_DATABASE_URL: PostgreSQL needs its driver: pip install 'tanya[replicas]'") from None
@@ -247,6 +253,11 @@ def _version(connection: Connection) -> int:
 def _shown(url) -> str:
     """The URL without its password, for messages and logs."""
     return url.render_as_string(hide_password=True)
+
+
+def insert_for(connection: Connection):
+    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
 def reason(error: BaseException) -> str:

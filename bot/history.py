@@ -2,10 +2,11 @@
 
 Kept in the shared database (``bot.database``). Users are stored as a salted hash, never as
 Telegram ids. Writes go through one thread fed by a bounded queue, so answering never waits for
-the database: when the queue is full, a row is dropped and counted. A database that is out of
-reach (locked, restarting, lost) is retried until it is back; a SQLite file that is damaged is
-moved aside and a new one started. Either way the bot goes on answering, and the trouble is
-logged and counted.
+the database: when the queue is full, a row is dropped and counted. Rows are written together, at
+most LINGER_SECONDS after they were queued: one transaction a second rather than one per question.
+A database that is out of reach (locked, restarting, lost) is retried until it is back; a SQLite
+file that is damaged is moved aside and a new one started. Either way the bot goes on answering,
+and the trouble is logged and counted.
 
 Daily counters (questions, "not sure", votes, by document) are kept however long rows are:
 ``days`` = 0 stores nothing else.
@@ -28,16 +29,28 @@ from typing import TextIO
 
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, exists, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import daily, is_damaged, is_unavailable, migrate, questions, reading, reason, unpooled, votes
+from bot.database import (
+    daily,
+    insert_for,
+    is_damaged,
+    is_unavailable,
+    migrate,
+    questions,
+    reading,
+    reason,
+    unpooled,
+    votes,
+)
 
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000  # rows waiting to be written; beyond it new ones are dropped (and counted)
 RETRY_SECONDS = 5.0
+# How long a row may wait to be written with the rows after it. The writer is a thread of the answering
+# process: each transaction it runs holds Python's lock for a moment an answer has to wait, so they are few.
+LINGER_SECONDS = 1.0
 SAME_QUESTION = 0.9  # cosine above which two questions count as one in /unanswered
 PRUNE_SECONDS = 3600.0
 
@@ -128,6 +141,7 @@ class History:
         self.dropped = 0  # rows not written: the queue was full, or the database was lost at shutdown
         self.retried = 0  # batches written again after the database was out of reach
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
+        self._hurry = threading.Event()  # set: write what is queued now, without lingering
         self._last_prune = float("-inf")  # the first write prunes
 
     # ---- writing (never blocks the caller) -------------------------------------------------
@@ -140,6 +154,7 @@ class History:
         """Write what is queued (waiting up to ``timeout``) and stop the writer."""
         if self._writer.is_alive():
             self._queue.put(None)
+            self._hurry.set()
             self._writer.join(timeout)
 
     def user(self, user_id: int) -> str:
@@ -162,6 +177,7 @@ class History:
         """Wait until everything queued so far is written (or given up); False after ``timeout``."""
         deadline = time.monotonic() + timeout
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            self._hurry.set()
             time.sleep(0.01)
         return not self._queue.unfinished_tasks
 
@@ -175,6 +191,8 @@ class History:
                     self._queue.task_done()
                     break
                 pending.append(item)
+                self._hurry.wait(LINGER_SECONDS)
+                self._hurry.clear()
             while len(pending) < 500:  # whatever else is waiting goes in the same transaction
                 try:
                     item = self._queue.get_nowait()
@@ -223,7 +241,7 @@ class History:
         return True  # given up: the rows are dropped
 
     def _write_asked(self, connection: Connection, entry: Asked) -> None:
-        insert = _insert(connection)
+        insert = insert_for(connection)
         row = {"day": today(entry.asked_at), "document": entry.document or "", "questions": 1,
                "not_sure": int(entry.not_sure), "seconds": entry.seconds}
         statement = insert(daily).values(**row)
@@ -243,7 +261,7 @@ class History:
             connection.execute(statement.on_conflict_do_nothing(index_elements=["ref"]))
 
     def _write_vote(self, connection: Connection, vote: Vote) -> None:
-        insert = _insert(connection)
+        insert = insert_for(connection)
         helpful = int(vote.vote > 0) - int(vote.previous is not None and vote.previous > 0)
         unhelpful = int(vote.vote < 0) - int(vote.previous is not None and vote.previous < 0)
         statement = insert(daily).values(
@@ -367,11 +385,6 @@ class History:
                 writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count
-
-
-def _insert(connection: Connection, *_):
-    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
 def _same(group: dict, question: str, vector: np.ndarray | None) -> bool:

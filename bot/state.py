@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot.database import (
     default_url,
     deliveries,
+    insert_for,
     kept,
     leases,
     open_database,
@@ -298,13 +299,12 @@ class State:
                 select(func.count()).select_from(deliveries).where(deliveries.c.update_id == update_id)
             ).scalar_one() > 0
 
-    def mark_handled(self, update_id: int) -> None:
+    def mark_handled(self, update_ids: list[int]) -> None:
+        """Record the updates ``update_ids`` as handled (by this replica, or by another too: a re-delivery)."""
+        now = self._clock()
         with self.engine.begin() as connection:
-            try:
-                with connection.begin_nested():
-                    connection.execute(insert(deliveries).values(update_id=update_id, handled_at=self._clock()))
-            except IntegrityError:
-                pass  # another replica handled a re-delivery of it too
+            statement = insert_for(connection)(deliveries).on_conflict_do_nothing(index_elements=["update_id"])
+            connection.execute(statement, [{"update_id": update_id, "handled_at": now} for update_id in update_ids])
 
 
 def new_id() -> str:

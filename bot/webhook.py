@@ -25,13 +25,17 @@ from bot.state import State
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Handled updates are recorded together, at most this long after their 200: a transaction per update
+# would run beside the next update's answer. Telegram re-delivers an update whose 200 it missed only
+# long after this.
+RECORD_SECONDS = 1.0
 
 
 class UpdateHandler(tornado.web.RequestHandler):
     """POST of one update: checked, handled, then acknowledged."""
 
-    def initialize(self, bot_app: Application, state: State, secret: str | None, marking: set) -> None:
-        self.bot_app, self.state, self.secret, self.marking = bot_app, state, secret, marking
+    def initialize(self, bot_app: Application, state: State, secret: str | None, handled: list[int]) -> None:
+        self.bot_app, self.state, self.secret, self.handled = bot_app, state, secret, handled
 
     async def post(self) -> None:
         if self.secret is not None and not hmac.compare_digest(
@@ -49,12 +53,9 @@ class UpdateHandler(tornado.web.RequestHandler):
             logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
             return
         await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
-        # Recorded while the 200 goes out; awaiting it first would protect nothing more: a replica
-        # killed between answering and recording answers twice either way, and an update whose 200
-        # is lost on the way is re-delivered long after this is written.
-        marking = asyncio.ensure_future(_safely(self.state.mark_handled, update.update_id, default=None))
-        self.marking.add(marking)
-        marking.add_done_callback(self.marking.discard)
+        # Recorded after the 200 goes out (see RECORD_SECONDS); recording it first would protect nothing
+        # more: a replica killed between answering and recording answers twice either way.
+        self.handled.append(update.update_id)
 
     def log_exception(self, typ, value, tb) -> None:
         if not isinstance(value, tornado.web.HTTPError):
@@ -90,11 +91,26 @@ async def _safely(call, *args, default):
         return default
 
 
+async def _record(state: State, handled: list[int]) -> None:
+    """Record the updates in ``handled`` as handled, in one transaction, and empty it."""
+    if handled:
+        update_ids = handled.copy()
+        handled.clear()
+        await _safely(state.mark_handled, update_ids, default=None)
+
+
+async def _record_every(state: State, handled: list[int]) -> None:
+    while True:
+        await asyncio.sleep(RECORD_SECONDS)
+        await _record(state, handled)
+
+
 def web_app(
-    application: Application, state: State, path: str, secret: str | None, marking: set
+    application: Application, state: State, path: str, secret: str | None, handled: list[int]
 ) -> tornado.web.Application:
-    """The tornado app: the webhook at ``path``, readiness at /healthz; ``marking``: the updates being recorded as handled."""
-    handler = {"bot_app": application, "state": state, "secret": secret, "marking": marking}
+    """The tornado app: the webhook at ``path``, readiness at /healthz; ``handled``: the updates handled
+    and not yet recorded."""
+    handler = {"bot_app": application, "state": state, "secret": secret, "handled": handled}
     return tornado.web.Application([
         (f"/{path.strip('/')}", UpdateHandler, handler),
         (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
@@ -115,8 +131,9 @@ async def run_webhook(
         if application.post_init:
             await application.post_init(application)
         await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        marking: set[asyncio.Future] = set()
-        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, marking))
+        handled: list[int] = []
+        recorder = asyncio.create_task(_record_every(state, handled))
+        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, handled))
         server.listen(port, listen)
         await application.start()
         logger.info("webhook listening on %s:%d", listen, port)
@@ -125,8 +142,8 @@ async def run_webhook(
         finally:
             server.stop()
             await server.close_all_connections()
-            if marking:
-                await asyncio.wait(marking, timeout=10)
+            recorder.cancel()
+            await _record(state, handled)
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)

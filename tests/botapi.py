@@ -98,6 +98,7 @@ class BotApiStandIn:
         self.route: int | None = None  # the endpoint new updates go to first; None: each to the next in turn
         self.update_of: dict[object, int] = {}  # (chat_id, message_id) or callback query id → its update_id
         self.deliveries: list[tuple[int, str, int]] = []  # (update_id, endpoint, HTTP status or 0: no answer)
+        self._posted: dict[int, dict] = {}  # update_id → the update posted to the webhook
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -211,8 +212,14 @@ class BotApiStandIn:
                 self._updates.append(update)
             self._changed.notify_all()
         if self._endpoints:
+            self._posted[update["update_id"]] = update
             threading.Thread(target=self._deliver, args=(update,), daemon=True).start()
         return update["update_id"]
+
+    def redeliver(self, update_id: int) -> None:
+        """Post update ``update_id`` again (to the endpoint ``route`` names), as Telegram does when it did
+        not receive the 200 of a delivery."""
+        threading.Thread(target=self._deliver, args=(self._posted[update_id],), daemon=True).start()
 
     def deliver_to(self, *endpoints: str, secret: str | None = None) -> None:
         """Post updates to these webhook endpoints (replicas), as Telegram does once a webhook is set:

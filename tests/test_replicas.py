@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.botapi import BotApiStandIn
@@ -27,6 +28,7 @@ SECRET = "replica-secret"
 
 @dataclass
 class Cluster:
+    database_url: str
     standin: BotApiStandIn
     replicas: list[subprocess.Popen]
     ports: list[int]
@@ -73,12 +75,21 @@ def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
                 _wait_ready(port, replicas[0])
         _wait_ready(ports[1], replicas[1])
         standin.deliver_to(*[f"http://127.0.0.1:{port}/hook" for port in ports], secret=SECRET)
-        yield Cluster(standin, replicas, ports, docs_dir, log)
+        yield Cluster(url, standin, replicas, ports, docs_dir, log)
         for replica in replicas:
             if replica.poll() is None:
                 replica.send_signal(signal.SIGTERM)
                 assert replica.wait(timeout=60) == 0
     assert "Traceback" not in log.read_text()
+
+
+def _wait_recorded(url: str, update_id: int, timeout: float = 30) -> None:
+    """Wait until the database records update ``update_id`` as handled (replicas record it soon after its 200)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as connection:
+        while not connection.execute("SELECT 1 FROM deliveries WHERE update_id = %s", (update_id,)).fetchone():
+            assert time.monotonic() < deadline, f"update {update_id} was not recorded as handled"
+            time.sleep(0.1)
 
 
 def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
@@ -108,6 +119,18 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
     standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text") == "Thanks for the 👍",
                      count=2)
     assert cluster.handled_by(votes[0]) != cluster.handled_by(votes[1])
+    # Telegram missed the 200 of the question and delivers it again, to the other replica: not answered twice.
+    update_id = standin.update_of[(question["chat"]["id"], question["message_id"])]
+    _wait_recorded(cluster.database_url, update_id)
+    standin.route = 1 - cluster.handled_by(question)
+    standin.redeliver(update_id)
+    deadline = time.monotonic() + 60
+    while len([d for d in standin.deliveries if d[0] == update_id and d[2] == 200]) < 2:  # answered 200 again
+        assert time.monotonic() < deadline, standin.deliveries
+        time.sleep(0.05)
+    standin.route = None
+    assert len([c for c in standin.calls if c.method == "sendMessage" and c.params["chat_id"] == question["chat"]["id"]
+                and (c.params.get("reply_parameters") or {}).get("message_id") == question["message_id"]]) == 1
     assert "section 4, paragraph 2" in cluster.ask("Why is energy a key area of cooperation?", user_id=502)["text"]
     assert "bagian 5, paragraf 3" in cluster.ask("Apa kesimpulan pertemuan Xi dan Putin?", user_id=502,
                                                  language="id")["text"]

@@ -111,9 +111,9 @@ def test_one_reindex_lease_across_processes_and_a_dead_holders_expires(database_
 def test_a_handled_update_is_known_to_every_process(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
     assert not other.handled(123456789012)
-    one.mark_handled(123456789012)
-    other.mark_handled(123456789012)  # a re-delivery handled twice over is not an error
-    assert other.handled(123456789012)
+    one.mark_handled([123456789012, 5])
+    other.mark_handled([123456789012])  # a re-delivery handled twice over is not an error
+    assert other.handled(123456789012) and other.handled(5) and not other.handled(6)
 
 
 def test_every_process_hashes_users_alike(database_url, tmp_path):
