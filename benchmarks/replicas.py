@@ -1,15 +1,18 @@
 """Round trip through webhook replicas: one process on SQLite + FAISS (the default) vs PostgreSQL + FAISS
 vs PostgreSQL + Milvus Lite, and two replicas vs one.
 
-    .venv/bin/python benchmarks/replicas.py [--eval-dir ../shared/eval] [--sequential 60] [--users 20]
+    .venv/bin/python benchmarks/replicas.py [--eval-dir ../shared/eval] [--rounds 5] [--sequential 80] [--users 20]
 
 Real `tanya serve` processes on webhooks; the tests' Bot API stand-in posts each update to the
 replicas in turn (as Telegram does to a load balancer) and records the replies. PostgreSQL (a
-throwaway cluster from this machine's binaries) and Milvus Lite (its gRPC server) are started here.
-Questions: FacQA test (Indonesian) and XQuAD (English), every 7th, asked of the bundled sample.
-The first row runs the tanya of ``--before`` (a git worktree) the same way. Prints, for each set-up: the round trip (message into the stand-in → reply there) p50 / p99 of
-questions asked one at a time, and of ``--users`` users asking at once for 3 rounds, with the
-questions answered per second under that load.
+throwaway cluster from this machine's binaries, flushing to disk as a production server does) and
+Milvus Lite (its gRPC server) are started here. Questions: FacQA test (Indonesian) and XQuAD
+(English), every 7th, asked of the bundled sample. The first row runs the tanya of ``--before`` (a
+git worktree) the same way. Each of ``--rounds`` rounds runs every set-up once, in turn, so that
+the machine's drifts touch them all alike. Prints, for each set-up, the median over the rounds of:
+the round trip (message into the stand-in → reply there) p50 (with its range over the rounds and
+its difference from the first row) and p99 of questions asked one at a time, and of ``--users``
+users asking at once for 3 rounds, with the questions answered per second under that load.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,7 +119,8 @@ def run_setup(label, database, store, replicas, questions, args, postgres, model
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
-    parser.add_argument("--sequential", type=int, default=60, help="questions asked one at a time")
+    parser.add_argument("--rounds", type=int, default=5, help="times every set-up is measured, in turn")
+    parser.add_argument("--sequential", type=int, default=80, help="questions asked one at a time")
     parser.add_argument("--users", type=int, default=20, help="users asking at once, 3 rounds")
     parser.add_argument("--before", default="65c6b95", help="the commit measured as 'before' (a git worktree of it)")
     args = parser.parse_args()
@@ -125,24 +130,33 @@ def main() -> None:
     bin_dir = binaries()
     if bin_dir is None:
         sys.exit("no PostgreSQL binaries on this machine (Debian: apt-get install postgresql)")
-    postgres = PostgresServer(bin_dir).start()
+    postgres = PostgresServer(bin_dir, durable=True).start()
     settings = load_settings()
     before = Path(tempfile.mkdtemp()) / "before"
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before], check=True,
                    capture_output=True)
+    runs: list[list[list]] = [[] for _ in SETUPS]  # per set-up, one row per round
     try:
-        rows = [run_setup(*SETUPS[0], questions, args, postgres, settings.model_cache_dir, code=before)]
-        rows += [run_setup(*setup, questions, args, postgres, settings.model_cache_dir) for setup in SETUPS[1:]]
+        for _ in range(args.rounds):
+            for number, setup in enumerate(SETUPS):
+                code = before if number == 0 else REPO
+                runs[number].append(run_setup(*setup, questions, args, postgres, settings.model_cache_dir, code=code))
     finally:
         postgres.stop()
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], check=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"`tanya serve` on webhooks fed by the local Bot API stand-in; no per-user limit; before: {args.before}")
+          f"`tanya serve` on webhooks fed by the local Bot API stand-in; no per-user limit; before: {args.before}; "
+          f"medians of {args.rounds} rounds")
     print()
-    print(f"| set-up | one at a time p50 ms | p99 ms | {args.users} users at once p50 ms | p99 ms | questions/s |")
-    print("|---|---|---|---|---|---|")
-    for label, p50, p99, crowd50, crowd99, throughput in rows:
-        print(f"| {label} | {p50:.1f} | {p99:.1f} | {crowd50:.0f} | {crowd99:.0f} | {throughput:.1f} |")
+    print(f"| set-up | one at a time p50 ms (range) | Δ p50 vs before | p99 ms | {args.users} users at once p50 ms "
+          "| p99 ms | questions/s |")
+    print("|---|---|---|---|---|---|---|")
+    baseline = statistics.median(row[1] for row in runs[0])
+    for rows in runs:
+        p50s = [row[1] for row in rows]
+        p50, p99, crowd50, crowd99, throughput = (statistics.median(row[n] for row in rows) for n in range(1, 6))
+        print(f"| {rows[0][0]} | {p50:.1f} ({min(p50s):.1f}–{max(p50s):.1f}) | {p50 - baseline:+.1f} | {p99:.1f} "
+              f"| {crowd50:.0f} | {crowd99:.0f} | {throughput:.1f} |")
 
 
 if __name__ == "__main__":

@@ -45,10 +45,12 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """``initdb`` into a temporary folder and ``postgres`` on a free loopback port; ``stop()`` removes it all."""
+    """``initdb`` into a temporary folder and ``postgres`` on a free loopback port; ``stop()`` removes it all.
+    ``durable``: flush to disk as a production server does (tests need not: their clusters are thrown away)."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        self.durable = durable
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="tanya-postgres-"))
         self._as_user: list[str] = []
@@ -69,8 +71,8 @@ class PostgresServer:
             self._initdb()
         self.process = subprocess.Popen(
             [*self._as_user, str(self.bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "max_connections=200"],
+             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+             "-c", f"fsync={'on' if self.durable else 'off'}"],
             stdout=subprocess.DEVNULL, stderr=(self.folder / "log").open("a"),
         )
         self._wait()
