@@ -95,15 +95,23 @@ SECOND_BEST = {
 }
 
 
+# Questions whose paragraph is first on some processors and second on others: its lead over the
+# neighbour is within the float differences of ONNX Runtime's kernels for each instruction set
+# (first on AVX2 cores, second on AVX-512 VNNI ones). Held to the first two everywhere.
+FIRST_OR_SECOND = {
+    "¿Qué papel desempeñan China y Rusia en la política internacional?",
+}
+
+
 @pytest.mark.parametrize(("question", "section", "paragraph"), [
     pytest.param(*entry, marks=pytest.mark.xfail(strict=True, reason="ranked second: see SECOND_BEST"))
     if entry[0] in SECOND_BEST else entry
     for entry in ANSWERABLE
 ])
 def test_best_passage_answers_the_question(sample_knowledge, question, section, paragraph):
-    best = sample_knowledge.ask(question, k=3).hits[0]
-    assert (best.passage.section_number, best.passage.paragraph) == (section, paragraph)
-    assert best.passage.document == "pertemuan-xi-putin.txt"
+    hits = sample_knowledge.ask(question, k=3).hits[: 2 if question in FIRST_OR_SECOND else 1]
+    assert (section, paragraph) in [(hit.passage.section_number, hit.passage.paragraph) for hit in hits]
+    assert {hit.passage.document for hit in hits} == {"pertemuan-xi-putin.txt"}
 
 
 def test_k_hits_are_distinct_passages(sample_knowledge):
