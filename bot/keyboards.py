@@ -171,7 +171,7 @@ def answer_keyboard(
 
 
 def list_pages(count: int) -> int:
-    """Pages of the section list for ``count`` sections (at least one)."""
+    """Pages of a list of ``count`` entries (at least one)."""
     return max(1, -(-count // LIST_PAGE_SIZE))
 
 

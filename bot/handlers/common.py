@@ -6,9 +6,10 @@ import asyncio
 import logging
 
 from telegram import (
+    InlineKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.delivery import may_have_arrived
@@ -49,6 +50,19 @@ async def read_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
         return read(*args)
 
     return await asyncio.to_thread(run)
+
+
+async def show_page(
+    update: Update, language: str, page: tuple[str, InlineKeyboardMarkup | None] | None
+) -> None:
+    """A button's page of a list (its text and keyboard) in place of the message the button is under;
+    None: the list has no such page now, and the user is told the button is out of date."""
+    query = update.callback_query
+    if page is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
 
 
 def user_language(update: Update) -> str:

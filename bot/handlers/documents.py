@@ -25,6 +25,7 @@ from bot.handlers.common import (
     knowledge_of,
     refused_to_non_admin,
     settings_of,
+    show_page,
     state_of,
     user_language,
 )
@@ -153,19 +154,14 @@ async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def show_document_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
 ) -> None:
-    query = update.callback_query
     knowledge = knowledge_of(context)
     entries = knowledge.documents()
     pages = list_pages(len(entries))
-    if target.page >= pages:
-        await query.answer(text(language, "stale_button"), show_alert=True)
-        return
-    await query.answer()
-    await query.message.edit_text(
+    page = None if target.page >= pages else (
         document_list(entries, language, target.page * LIST_PAGE_SIZE, LIST_PAGE_SIZE),
-        parse_mode=ParseMode.HTML,
-        reply_markup=document_list_keyboard(knowledge.index_id, target.page, pages),
+        document_list_keyboard(knowledge.index_id, target.page, pages),
     )
+    await show_page(update, language, page)
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,7 +8,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.formatting import (
@@ -22,6 +21,7 @@ from bot.handlers.common import (
     knowledge_of,
     read_history,
     refused_to_non_admin,
+    show_page,
     user_language,
 )
 from bot.keyboards import (
@@ -67,13 +67,7 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def show_unanswered_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
 ) -> None:
-    query = update.callback_query
-    page = await _unanswered_page(context, target.page, language)
-    if page is None:
-        await query.answer(text(language, "stale_button"), show_alert=True)
-        return
-    await query.answer()
-    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+    await show_page(update, language, await _unanswered_page(context, target.page, language))
 
 
 async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str):

@@ -20,6 +20,7 @@ from bot.formatting import (
 )
 from bot.handlers.common import (
     knowledge_of,
+    show_page,
     user_language,
 )
 from bot.keyboards import (
@@ -106,18 +107,13 @@ async def show_section_page(
 async def show_section_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: ListButton, language: str
 ) -> None:
-    query = update.callback_query
     knowledge = knowledge_of(context)
     entries = knowledge.sections()
     pages = list_pages(len(entries))
-    if target.page >= pages:
-        await query.answer(text(language, "stale_button"), show_alert=True)
-        return
-    await query.answer()
     start_at = target.page * LIST_PAGE_SIZE
     numbers = [entry.number for entry in entries[start_at : start_at + LIST_PAGE_SIZE]]
-    await query.message.edit_text(
+    page = None if target.page >= pages else (
         section_list(entries, language, start_at, LIST_PAGE_SIZE),
-        parse_mode=ParseMode.HTML,
-        reply_markup=section_list_keyboard(knowledge.index_id, numbers, target.page, pages),
+        section_list_keyboard(knowledge.index_id, numbers, target.page, pages),
     )
+    await show_page(update, language, page)
