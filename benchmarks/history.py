@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bot_roundtrip import round_trips  # noqa: E402
 from benchmarks.corpora import EVAL_DIR  # noqa: E402
 from benchmarks.speed import percentile  # noqa: E402
-from bot.database import HISTORY_FILE  # noqa: E402
+from bot.state.database import HISTORY_FILE  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
 from tests.botapi import BotApiStandIn  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
@@ -14,12 +14,13 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.delivery import RetryingRateLimiter
-from bot.handlers import admin, buttons, common, documents, insight, questions, sections
-from bot.state import open_state
+from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections
+from bot.state import State, open_state
 from bot.webhook import run_webhook
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -48,19 +49,26 @@ COMMANDS = {
 
 
 class RedactToken(logging.Filter):
-    """Replaces the bot token in every log record, wherever a library puts it (URLs included)."""
+    """Replaces the bot token in every log record, wherever a library puts it (URLs included, where its
+    colon may be percent-encoded)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        self.token = token
+        self.tokens = {token, quote(token, safe=""), quote(token, safe="").replace("%3A", "%3a")}
+
+    def _redacted(self, value: str) -> str:
+        for token in self.tokens:
+            value = value.replace(token, "[bot token]")
+        return value
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "[bot token]"), None
-        if record.exc_info and record.exc_info[1] is not None and self.token in str(record.exc_info[1]):
-            record.exc_text = logging.Formatter().formatException(record.exc_info).replace(self.token, "[bot token]")
-            record.exc_info = None
+        if (redacted := self._redacted(message)) != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            if (redacted := self._redacted(formatted)) != formatted:
+                record.exc_text, record.exc_info = redacted, None
         return True
 
 
@@ -112,6 +120,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.bot_data["state"] = open_state(settings)
 
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, access.gate), group=-1)  # before every handler below
     application.add_handler(CommandHandler(["start", "help"], common.start))
     application.add_handler(CommandHandler("ask", questions.ask))
     application.add_handler(CommandHandler("sections", sections.sections))
@@ -120,6 +129,10 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(CommandHandler("stats", insight.stats))
     application.add_handler(CommandHandler("unanswered", insight.unanswered))
     application.add_handler(CommandHandler("forget", insight.forget))
+    application.add_handler(CommandHandler("invite", access.invite))
+    application.add_handler(CommandHandler("allowgroup", access.allow_group))
+    application.add_handler(CommandHandler("members", access.members))
+    application.add_handler(CommandHandler("revoke", access.revoke))
     application.add_handler(InlineQueryHandler(questions.inline_question))
     application.add_handler(CommandHandler("documents", documents.documents))
     application.add_handler(CommandHandler("remove", documents.remove))
@@ -130,6 +143,12 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, common.not_text))
     application.add_error_handler(common.error)
     return application
+
+
+def webhook_secret(settings: Settings, state: State) -> str:
+    """TANYA_WEBHOOK_SECRET, or else the one made once and kept in the database: a webhook always has a
+    secret, or anyone who finds its URL could post updates that claim to come from an admin."""
+    return settings.webhook_secret.get_secret_value() if settings.webhook_secret else state.webhook_secret()
 
 
 def serve(settings: Settings) -> None:
@@ -145,7 +164,7 @@ def serve(settings: Settings) -> None:
                     port=settings.webhook_port,
                     path=urlparse(settings.webhook_url).path,
                     url=settings.webhook_url,
-                    secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                    secret=webhook_secret(settings, application.bot_data["state"]),
                 )
             )
         else:

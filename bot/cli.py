@@ -66,12 +66,12 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
         print("The last shard to finish publishes the index.")
         return 0
     state = open_state(settings)
-    lease = state.take_lease("reindex")  # one publisher, and never during a bot's reindex
+    lease = state.leases.take("reindex")  # one publisher, and never during a bot's reindex
     if lease is None:
         print("All shards are in; waiting for the reindex or publishing under way to end…")
         while lease is None:
             time.sleep(1.0)
-            lease = state.take_lease("reindex")
+            lease = state.leases.take("reindex")
     try:
         index = publish_shards(setup.docs_dir, store, encoder, shards, **limits)
     finally:
@@ -177,9 +177,9 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.database import HISTORY_FILE
     from bot.formatting import share
     from bot.state import open_state
+    from bot.state.database import HISTORY_FILE
 
     if settings.database_url is None and not (settings.data_dir / HISTORY_FILE).exists():
         print(f"No history yet in {settings.data_dir}: it starts when `tanya serve` answers its first question.")

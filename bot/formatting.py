@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from bot.history import Unanswered, Usage
+from bot.keyboards import LIST_PAGE_SIZE
+from bot.state.history import Unanswered, Usage
 from bot.texts import text
 from embeddings.documents.passages import sentence_spans
 from embeddings.indexing import IndexingStatus
@@ -18,7 +20,9 @@ from embeddings.search.retrieval import Answer
 MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
 PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
 TITLE_LIMIT = 200
-QUESTION_LIMIT = 150  # a question in /unanswered: 20 a page stay within MESSAGE_LIMIT
+QUESTION_LIMIT = 150  # characters of a question shown in /unanswered
+NAMES_LIMIT = 600  # HTML of the documents a reindex added, and of those it removed
+NOTE_LIMIT = 500  # HTML a section list may carry above its first page (/section's "no section matches …")
 DOCUMENTS_SHOWN = 10  # documents in /stats, most answered first
 _WHITESPACE = re.compile(r"\s")
 
@@ -36,6 +40,67 @@ def shorten(value: str, limit: int) -> str:
     """``value`` cut to ``limit`` characters with an ellipsis, for titles and echoed input."""
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def escape_within(value: str, limit: int) -> str:
+    """``value`` as HTML of at most ``limit`` characters: white space collapsed, then escaped; text too
+    long for that is cut before it is escaped (with an ellipsis), so no entity is ever cut."""
+    value = " ".join(value.split())
+    if escaped_length(value) <= limit:
+        return escape(value)
+    low, high = 0, len(value)
+    while low < high:  # the longest prefix whose HTML leaves room for the ellipsis
+        middle = (low + high + 1) // 2
+        if escaped_length(value[:middle]) + 1 <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return escape(value[:low].rstrip()) + "…"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One message of a paged list: its HTML, and which entries of the list (their indices) it shows."""
+
+    text: str
+    entries: range
+
+
+def pages_by_length(lines: list[str], room: int, first: list[str] | None = None) -> list[range]:
+    """How a list is paged: consecutive ranges of indices into ``lines`` (its entries as HTML, each
+    with the line break before it) that cover them in order; one empty range for no lines.
+
+    Each page holds as many entries as fit: at most ``LIST_PAGE_SIZE``, and at most ``room``
+    characters of HTML (``MESSAGE_LIMIT`` less what the message holds besides the entries).
+    ``first[i]``, when given, is entry ``i`` as it reads at the top of a page (under a heading it
+    otherwise shares with the entry before). The pages depend on nothing but the arguments, so a
+    page button pressed later finds the same entries on the same page. A ValueError when an entry
+    alone takes more than ``room``.
+    """
+    first = first or lines
+    pages = []
+    start = used = 0
+    for number, line in enumerate(lines):
+        size = len(line)
+        if number > start and (number - start == LIST_PAGE_SIZE or used + size > room):
+            pages.append(range(start, number))
+            start, used = number, 0
+        if number == start:
+            size = len(first[number])
+            if size > room:
+                raise ValueError(f"entry {number} of the list takes {size} characters, over the {room} of a page")
+        used += size
+    return [*pages, range(start, len(lines))]
+
+
+def paged_list(head: str, lines: list[str]) -> list[ListPage]:
+    """A list as messages of at most ``MESSAGE_LIMIT`` characters: each page is ``head`` followed by
+    the entries ``pages_by_length`` gives it (``lines``: the entries as HTML, each with the line break
+    before it)."""
+    return [
+        ListPage(head + "".join(lines[page.start : page.stop]), page)
+        for page in pages_by_length(lines, MESSAGE_LIMIT - len(head))
+    ]
 
 
 def split_text(value: str, limit: int, measure: Callable[[str], int] = escaped_length) -> list[str]:
@@ -162,12 +227,12 @@ def section_pages(section: SectionEntry, language: str) -> list[str]:
     """A section's full text as messages: its title, then pages of at most ``PAGE_LIMIT`` characters."""
     pieces = [piece.strip() for piece in split_text(section.text, PAGE_LIMIT)]
     pieces = [piece for piece in pieces if piece] or [""]
-    title = f"<b>{section.number}. {escape(shorten(section.title, TITLE_LIMIT))}</b>"
+    title = f"<b>{section.number}. {escape_within(section.title, TITLE_LIMIT)}</b>"
     on_pages = sorted({passage.page for passage in section.passages if passage.page is not None})
     if on_pages:
         one = on_pages[0] == on_pages[-1]
         span = str(on_pages[0]) if one else f"{on_pages[0]}–{on_pages[-1]}"
-        document = escape(shorten(section.document, TITLE_LIMIT))
+        document = escape_within(section.document, TITLE_LIMIT)
         title += "\n" + text(language, "section_on_page" if one else "section_in_pages", document=document, pages=span)
     pages = []
     for number, piece in enumerate(pieces, start=1):
@@ -178,16 +243,26 @@ def section_pages(section: SectionEntry, language: str) -> list[str]:
     return pages
 
 
-def section_list(sections: list[SectionEntry], language: str, start: int, count: int) -> str:
-    """The numbered list of sections ``start`` to ``start + count``, grouped by document."""
-    lines = [text(language, "sections_title", count=len(sections))]
-    document = None
-    for section in sections[start : start + count]:
-        if section.document != document:
-            document = section.document
-            lines.append(f"\n📄 <i>{escape(shorten(document, TITLE_LIMIT))}</i>")
-        lines.append(f"{section.number}. {escape(shorten(section.title, 120))}")
-    return "\n".join(lines)
+def section_list(sections: list[SectionEntry], language: str, note: str = "") -> list[ListPage]:
+    """The numbered list of sections, grouped by document, paged by length; ``note`` (HTML, at most
+    ``NOTE_LIMIT`` characters) is put above the first page. The pages are the same whatever the note."""
+    if len(note) > NOTE_LIMIT:
+        raise ValueError(f"a note of {len(note)} characters above the section list, over {NOTE_LIMIT}")
+    head = text(language, "sections_title", count=len(sections))
+    headings = [f"\n\n📄 <i>{escape(shorten(section.document, TITLE_LIMIT))}</i>" for section in sections]
+    lines = [f"\n{section.number}. {escape(shorten(section.title, 120))}" for section in sections]
+    first = [heading + line for heading, line in zip(headings, lines, strict=True)]
+    lines = [
+        first[number] if number == 0 or section.document != sections[number - 1].document else lines[number]
+        for number, section in enumerate(sections)
+    ]
+    pages = []
+    for page in pages_by_length(lines, MESSAGE_LIMIT - NOTE_LIMIT - len(head), first):
+        entries = [first[page.start], *lines[page.start + 1 : page.stop]] if page else []
+        pages.append(ListPage(head + "".join(entries), page))
+    if note:
+        pages[0] = ListPage(f"{note}\n\n{pages[0].text}", pages[0].entries)
+    return pages
 
 
 def reindex_report(result: ReindexResult, language: str) -> str:
@@ -207,11 +282,12 @@ def reindex_report(result: ReindexResult, language: str) -> str:
     ]
     for key, names in (("reindex_added", result.added), ("reindex_removed", result.removed)):
         if names:
-            lines.append(text(language, key, names=escape(shorten(", ".join(names), 600))))
+            lines.append(text(language, key, names=escape_within(", ".join(names), NAMES_LIMIT)))
     if result.problems:
         problems = "; ".join(problem.message for problem in result.problems)
-        lines.append(text(language, "reindex_skipped", problems=escape(shorten(problems, 1500))))
-    return "\n".join(lines)[:MESSAGE_LIMIT]
+        room = MESSAGE_LIMIT - len("\n".join([*lines, text(language, "reindex_skipped", problems="")]))
+        lines.append(text(language, "reindex_skipped", problems=escape_within(problems, room)))
+    return "\n".join(lines)
 
 
 def reindex_failure(reason: str, language: str) -> str:
@@ -257,7 +333,7 @@ def stats_message(manifest: Manifest, usage: Usage | None, language: str, reason
     if usage.by_document:
         message += text(language, "usage_documents")
         for name, count in usage.by_document[:DOCUMENTS_SHOWN]:
-            message += text(language, "usage_document", name=escape(shorten(name, TITLE_LIMIT)), count=count)
+            message += text(language, "usage_document", name=escape_within(name, TITLE_LIMIT), count=count)
     return message
 
 
@@ -266,20 +342,18 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:.0%} ({part}/{whole})" if whole else "—"
 
 
-def unanswered_list(groups: list[Unanswered], days: int, language: str, start: int, count: int) -> str:
-    """/unanswered: the questions ``start`` to ``start + count`` that got "not sure" or 👎, most asked first."""
+def unanswered_list(groups: list[Unanswered], days: int, language: str) -> list[ListPage]:
+    """/unanswered: the questions that got "not sure" or 👎, most asked first, paged by length."""
     if not groups:
-        return text(language, "unanswered_none", days=days)
-    lines = [text(language, "unanswered_title", days=days)]
-    for number, group in enumerate(groups[start : start + count], start=start + 1):
+        return [ListPage(text(language, "unanswered_none", days=days), range(0))]
+    lines = []
+    for number, group in enumerate(groups, start=1):
         details = text(language, "unanswered_details", not_sure=group.not_sure, unhelpful=group.unhelpful)
+        question = escape(shorten(group.question, QUESTION_LIMIT))
         lines.append(
-            text(
-                language, "unanswered_line", number=number, question=escape(shorten(group.question, QUESTION_LIMIT)),
-                count=group.count, details=details,
-            )
+            text(language, "unanswered_line", number=number, question=question, count=group.count, details=details)
         )
-    return "".join(lines)
+    return paged_list(text(language, "unanswered_title", days=days), lines)
 
 
 def pages_note(pages: int | None, language: str) -> str:
@@ -287,22 +361,22 @@ def pages_note(pages: int | None, language: str) -> str:
     return text(language, "in_pages", pages=pages) if pages else ""
 
 
-def document_list(documents: list[DocumentEntry], language: str, start: int, count: int) -> str:
-    """The numbered list of documents ``start`` to ``start + count``, with their sections, passages and pages."""
-    lines = [text(language, "documents_title", count=len(documents))]
-    for number, entry in enumerate(documents[start : start + count], start=start + 1):
-        lines.append(
-            text(
-                language,
-                "document_line",
-                number=number,
-                name=escape(shorten(entry.name, TITLE_LIMIT)),
-                sections=entry.sections,
-                passages=entry.passages,
-                pages=pages_note(entry.pages, language),
-            )
+def document_list(documents: list[DocumentEntry], language: str) -> list[ListPage]:
+    """The numbered list of documents, with their sections, passages and pages, paged by length."""
+    lines = [
+        "\n"
+        + text(
+            language,
+            "document_line",
+            number=number,
+            name=escape(shorten(entry.name, TITLE_LIMIT)),
+            sections=entry.sections,
+            passages=entry.passages,
+            pages=pages_note(entry.pages, language),
         )
-    return "\n".join(lines)
+        for number, entry in enumerate(documents, start=1)
+    ]
+    return paged_list(text(language, "documents_title", count=len(documents)), lines)
 
 
 def reindex_progress(status: IndexingStatus, language: str) -> str:

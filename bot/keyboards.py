@@ -14,6 +14,9 @@ instead of showing the wrong section:
 - ``u:<upload>:<1|0>`` — replace the document of the same name with the kept upload ``upload``, or not
 - ``v:<answer>:<1|0>`` — a 👍 (1) or 👎 (0) on the kept answer ``answer``
 - ``q:<page>`` — page ``page`` of the unanswered questions
+- ``r`` — a non-member asks the admins for access
+- ``m:<user>:<1|0>`` — allow (1) or deny (0) user ``user``'s request for access
+- ``M:<page>`` — page ``page`` of the members
 - ``n`` — a label that does nothing when pressed (the page indicator)
 """
 
@@ -27,7 +30,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.texts import text
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit
-LIST_PAGE_SIZE = 20
+LIST_PAGE_SIZE = 20  # entries of a list page at most; fewer when more would not fit (bot.formatting.pages_by_length)
 _ANSWER = re.compile(r"a:([0-9a-f]{8}):(\d{1,2})")
 _SECTION = re.compile(r"([sS]):([0-9a-f]{6}):(\d{1,9}):(\d{1,4})")
 _LIST = re.compile(r"l:([0-9a-f]{6}):(\d{1,6})")
@@ -36,6 +39,8 @@ _REMOVE = re.compile(r"x:([0-9a-f]{6}):(\d{1,6}):([01])")
 _UPLOAD = re.compile(r"u:([0-9a-f]{8}):([01])")
 _VOTE = re.compile(r"v:([0-9a-f]{8}):([01])")
 _UNANSWERED = re.compile(r"q:(\d{1,6})")
+_DECIDE = re.compile(r"m:(\d{1,19}):([01])")
+_MEMBERS = re.compile(r"M:(\d{1,6})")
 NOTHING = "n"
 
 
@@ -113,6 +118,29 @@ class UnansweredButton:
         return f"q:{self.page}"
 
 
+@dataclass(frozen=True)
+class RequestButton:
+    def data(self) -> str:
+        return "r"
+
+
+@dataclass(frozen=True)
+class DecideButton:
+    user_id: int
+    allow: bool
+
+    def data(self) -> str:
+        return f"m:{self.user_id}:{int(self.allow)}"
+
+
+@dataclass(frozen=True)
+class MembersButton:
+    page: int
+
+    def data(self) -> str:
+        return f"M:{self.page}"
+
+
 Button = (
     AnswerButton
     | SectionButton
@@ -122,6 +150,9 @@ Button = (
     | UploadButton
     | VoteButton
     | UnansweredButton
+    | RequestButton
+    | DecideButton
+    | MembersButton
 )
 
 
@@ -145,6 +176,12 @@ def parse_callback(data: str | None) -> Button | None:
         return VoteButton(match.group(1), match.group(2) == "1")
     if match := _UNANSWERED.fullmatch(data):
         return UnansweredButton(int(match.group(1)))
+    if data == "r":
+        return RequestButton()
+    if match := _DECIDE.fullmatch(data):
+        return DecideButton(int(match.group(1)), match.group(2) == "1")
+    if match := _MEMBERS.fullmatch(data):
+        return MembersButton(int(match.group(1)))
     return None
 
 
@@ -168,11 +205,6 @@ def answer_keyboard(
     rows.append([_button(text(language, "open_section"), SectionButton(index_id, section, 0, in_place=False))])
     rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
     return InlineKeyboardMarkup(rows)
-
-
-def list_pages(count: int) -> int:
-    """Pages of a list of ``count`` entries (at least one)."""
-    return max(1, -(-count // LIST_PAGE_SIZE))
 
 
 def section_keyboard(index_id: str, section: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
@@ -219,6 +251,24 @@ def unanswered_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
     """◀ ▶ between pages of the unanswered questions."""
     rows = _page_rows([], [], page, pages, UnansweredButton)
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def members_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀ ▶ between pages of the members."""
+    rows = _page_rows([], [], page, pages, MembersButton)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def request_keyboard(language: str) -> InlineKeyboardMarkup:
+    """A non-member's one button: ask the admins for access."""
+    return InlineKeyboardMarkup([[_button(text(language, "request_access"), RequestButton())]])
+
+
+def decide_keyboard(user_id: int, language: str) -> InlineKeyboardMarkup:
+    """An admin's Allow / Deny under a request for access."""
+    return confirm_keyboard(
+        (text(language, "allow"), DecideButton(user_id, True)), (text(language, "deny"), DecideButton(user_id, False))
+    )
 
 
 def confirm_keyboard(yes: tuple[str, Button], no: tuple[str, Button]) -> InlineKeyboardMarkup:

@@ -1,5 +1,5 @@
-"""The webhook server: Telegram's updates in, one at a time each, answered before Telegram hears 200;
-and ``/healthz`` for a load balancer.
+"""The webhook server: Telegram's updates in (only with the webhook's secret token), one at a time each,
+answered before Telegram hears 200; and ``/healthz`` for a load balancer.
 
 python-telegram-bot's own webhook server acknowledges an update as soon as it is queued, so a
 replica killed mid-answer loses it. Here an update is handled first: a replica that dies before
@@ -34,13 +34,11 @@ RECORD_SECONDS = 1.0
 class UpdateHandler(tornado.web.RequestHandler):
     """POST of one update: checked, handled, then acknowledged."""
 
-    def initialize(self, bot_app: Application, state: State, secret: str | None, handled: list[int]) -> None:
+    def initialize(self, bot_app: Application, state: State, secret: str, handled: list[int]) -> None:
         self.bot_app, self.state, self.secret, self.handled = bot_app, state, secret, handled
 
     async def post(self) -> None:
-        if self.secret is not None and not hmac.compare_digest(
-            self.request.headers.get(SECRET_HEADER, ""), self.secret
-        ):
+        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, "").encode(), self.secret.encode()):
             logger.warning("a webhook request without the right secret token was refused")
             raise tornado.web.HTTPError(403)
         try:
@@ -49,7 +47,7 @@ class UpdateHandler(tornado.web.RequestHandler):
             raise tornado.web.HTTPError(400) from None
         if update is None:
             raise tornado.web.HTTPError(400)
-        if await _safely(self.state.handled, update.update_id, default=False):
+        if await _safely(self.state.deliveries.handled, update.update_id, default=False):
             logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
             return
         await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
@@ -63,23 +61,27 @@ class UpdateHandler(tornado.web.RequestHandler):
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    """GET /healthz: 200 when the index is loaded and the database answers (ready), else 503 and why."""
+    """GET /healthz: 200 while this replica can answer questions, else 503; the body says why, and what is
+    degraded without stopping answers (a database out of reach, when anyone may ask: answers go on, the
+    history catches up once it is back). With TANYA_ACCESS=members a database out of reach means no
+    member can be checked, so it is 503."""
 
     def initialize(self, bot_app: Application, state: State) -> None:
         self.bot_app, self.state = bot_app, state
 
     async def get(self) -> None:
-        problems = []
+        problems, degraded = [], []
         knowledge = self.bot_app.bot_data.get("knowledge")
         if knowledge is None:
             problems.append("index not loaded")
         try:
             await asyncio.to_thread(self.state.ping)
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
-            problems.append(f"database unreachable ({type(error).__name__})")
+        except Exception as error:  # noqa: BLE001 - any failure means the database is out of reach
+            members_only = self.bot_app.bot_data["settings"].access == "members"
+            (problems if members_only else degraded).append(f"database unreachable ({type(error).__name__})")
         self.set_status(503 if problems else 200)
         index = knowledge.index_id if knowledge is not None else None
-        self.finish({"ready": not problems, "index": index, "problems": problems})
+        self.finish({"ready": not problems, "index": index, "problems": problems, "degraded": degraded})
 
 
 async def _safely(call, *args, default):
@@ -96,7 +98,7 @@ async def _record(state: State, handled: list[int]) -> None:
     if handled:
         update_ids = handled.copy()
         handled.clear()
-        await _safely(state.mark_handled, update_ids, default=None)
+        await _safely(state.deliveries.mark_handled, update_ids, default=None)
 
 
 async def _record_every(state: State, handled: list[int]) -> None:
@@ -106,7 +108,7 @@ async def _record_every(state: State, handled: list[int]) -> None:
 
 
 def web_app(
-    application: Application, state: State, path: str, secret: str | None, handled: list[int]
+    application: Application, state: State, path: str, secret: str, handled: list[int]
 ) -> tornado.web.Application:
     """The tornado app: the webhook at ``path``, readiness at /healthz; ``handled``: the updates handled
     and not yet recorded."""
@@ -118,7 +120,7 @@ def web_app(
 
 
 async def run_webhook(
-    application: Application, *, listen: str, port: int, path: str, url: str, secret: str | None,
+    application: Application, *, listen: str, port: int, path: str, url: str, secret: str,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve ``application`` on a webhook until ``stop`` is set (or SIGINT/SIGTERM when no ``stop`` is given).

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Comma-separated Telegram user ids allowed to use admin commands."
     )
+    access: Literal["open", "members"] = Field(
+        default="open",
+        description=(
+            "Who is answered: open (anyone who finds the bot) or members (admins, users who joined through an "
+            "/invite link or whom an admin approved, and groups an admin allowed with /allowgroup)."
+        ),
+    )
     docs_dir: Path = Field(default=SAMPLE_DOCS_DIR, description="Folder of documents to answer from: .txt, .md, .pdf, .docx, .html.")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index and model cache live.")
     model: str = Field(

@@ -88,7 +88,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database of each kind tanya supports."""
     import uuid
 
-    from bot.database import default_url
+    from bot.state.database import default_url
 
     if request.param == "sqlite":
         return default_url(tmp_path)

@@ -470,7 +470,7 @@ def test_a_self_hosted_bot_api_server_can_post_to_a_plain_http_webhook(data_dir,
     hook = f"http://127.0.0.1:{port}/hook"
     with BotApiStandIn() as standin:  # a self-hosted Bot API server: TANYA_BASE_URL is not Telegram's
         env = dict(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_WEBHOOK_URL=hook,
-                   TANYA_WEBHOOK_PORT=str(port))
+                   TANYA_WEBHOOK_PORT=str(port), TANYA_ADMIN_IDS=str(ADMIN))
         with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
             standin.wait_for(lambda c: c.method == "setWebhook", timeout=180)
             assert standin.webhook["url"] == hook
@@ -478,15 +478,20 @@ def test_a_self_hosted_bot_api_server_can_post_to_a_plain_http_webhook(data_dir,
             message = {"message_id": 1, "date": int(time.time()), "chat": chat,
                        "text": "Kapan pertemuan virtual diadakan?",
                        "from": {"id": 3002, "is_bot": False, "first_name": "W", "language_code": "en"}}
+            # No TANYA_WEBHOOK_SECRET: one is made, kept in the database, and Telegram told to send it.
+            secret = standin.webhook["secret_token"]
+            assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
             deadline = time.monotonic() + 30
             while True:  # the webhook server listens just after setWebhook
                 try:
-                    status = _post_update(port, {"update_id": 1, "message": message}, secret=None)
+                    forged = {**message, "from": {**message["from"], "id": ADMIN}, "text": "/reindex"}
+                    status = _post_update(port, {"update_id": 1, "message": forged}, secret=None)
                     break
                 except urllib.error.URLError:
                     assert time.monotonic() < deadline, "the webhook server did not listen"
                     time.sleep(0.05)
-            assert status == 200
+            assert status == 403  # a forged update claiming to be from an admin
+            assert _post_update(port, {"update_id": 2, "message": message}, secret=secret) == 200
             [sent] = standin.wait_for(lambda c: c.method == "sendMessage")
             assert "section 1, paragraph 1" in sent.params["text"]
             process.send_signal(signal.SIGTERM)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+import struct
+import time
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from embeddings.documents.folder import read_documents
 from embeddings.documents.formats import DocumentReader
 from embeddings.documents.pdf import MAX_PAGES
 from embeddings.documents.text import parse_document
+from embeddings.documents.word import MAX_UNZIPPED_BYTES, read_docx_document
 from tests.documents import HEADER, HYPHENATED, PDF_SECTIONS, write_docx, write_html, write_pdf, write_plain_pdf
 
 
@@ -133,6 +138,41 @@ def test_bad_files_are_named_with_their_reason_and_the_rest_is_indexed(tmp_path:
     assert messages.pop("bukan-zip.docx").startswith("is not a Word document (not a readable zip archive")
     assert messages.pop("tebal.pdf") == f"has {MAX_PAGES + 1} pages, over the {MAX_PAGES}-page limit; split it"
     assert messages == {}
+
+
+def _lying_docx(path: Path, part: str, hidden: int) -> Path:
+    """A Word file whose ``part`` inflates to ``hidden`` more bytes (spaces after its XML) than its sizes in the
+    central directory and its local header say; its CRC is that of the bytes declared."""
+    with zipfile.ZipFile(write_docx(path)) as archive:
+        parts = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    body, directory = bytearray(), bytearray()
+    for name, content in parts:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate, as zip holds it
+        stream = packer.compress(content)
+        if name == part:
+            stream += b"".join(packer.compress(b" " * 2**20) for _ in range(hidden // 2**20))
+        stream += packer.flush()
+        # method, time, date (1980-01-01), CRC-32, compressed size, declared size, name length, extra length
+        fields = (zipfile.ZIP_DEFLATED, 0, 33, zlib.crc32(content), len(stream), len(content), len(name), 0)
+        directory += struct.pack("<4s6H3L5H2L", b"PK\1\2", 20, 20, 0, *fields, 0, 0, 0, 0, len(body)) + name.encode()
+        body += struct.pack("<4s5H3L2H", b"PK\3\4", 20, 0, *fields) + name.encode() + stream
+    end = struct.pack("<4s4H2LH", b"PK\5\6", 0, 0, len(parts), len(parts), len(directory), len(body), 0)
+    path.write_bytes(body + directory + end)
+    return path
+
+
+def test_a_word_file_lying_about_its_unpacked_size_is_refused_without_unpacking_it(tmp_path: Path):
+    bomb = _lying_docx(tmp_path / "bom.docx", "word/document.xml", MAX_UNZIPPED_BYTES + 2**20).read_bytes()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ValueError, match=r"^unpacks to over \d+ MiB, too much for its size \(a zip bomb\?\)$"):
+            read_docx_document("bom.docx", bomb)
+        seconds, peak = time.monotonic() - started, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20 and seconds < 5, (peak, seconds)
+    assert read_docx_document("tunjangan.docx", write_docx(tmp_path / "tunjangan.docx").read_bytes()).sections
 
 
 def test_a_file_that_takes_too_long_to_read_is_skipped_and_the_next_still_read(tmp_path: Path):

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot.formatting import age, format_answer, section_list, section_pages, split_text
+import pytest
+
+from bot.formatting import (
+    LIST_PAGE_SIZE,
+    MESSAGE_LIMIT,
+    age,
+    document_list,
+    escape_within,
+    format_answer,
+    pages_by_length,
+    reindex_report,
+    section_list,
+    section_pages,
+    split_text,
+    stats_message,
+    unanswered_list,
+)
 from bot.keyboards import (
     AnswerButton,
     ListButton,
@@ -14,8 +30,11 @@ from bot.keyboards import (
     section_keyboard,
     section_list_keyboard,
 )
+from bot.state.history import Unanswered, Usage
+from embeddings.documents.folder import Problem
 from embeddings.documents.passages import Passage
-from embeddings.search.index import SectionEntry
+from embeddings.knowledge import Counts, DocumentEntry, ReindexResult
+from embeddings.search.index import Manifest, SectionEntry
 from embeddings.search.retrieval import Answer, Hit
 from tests.telegram_html import telegram_html_problem
 
@@ -71,9 +90,97 @@ def test_long_section_pages_are_valid_and_lose_nothing():
 
 def test_section_list_is_valid():
     entries = [SectionEntry(i, f"doc{i // 7}<&>.txt", f"Judul <{i}>", ()) for i in range(1, 60)]
-    message = section_list(entries, "id", 20, 20)
+    pages = section_list(entries, "id")
+    assert [page.entries for page in pages] == [range(20), range(20, 40), range(40, 59)]
+    message = pages[1].text
     assert telegram_html_problem(message) is None
     assert "21. Judul &lt;21&gt;" in message and "41." not in message
+    assert message.startswith("📚 <b>Daftar bagian</b> (59)\n\n📄 <i>doc3&lt;&amp;&gt;.txt</i>\n21. Judul")
+
+
+# Text that grows most when escaped, with emoji, quotes and a long run without spaces.
+HOSTILE = "<&>\"'" * 30 + "📄🤔" + "&" * 300
+
+
+def _hostile(number: int) -> str:
+    return f"{number} {HOSTILE}"
+
+
+def test_lists_of_hostile_entries_are_paged_by_length_into_valid_messages():
+    sections = [SectionEntry(i, f"dir/{_hostile(i // 3)}.md", _hostile(i), ()) for i in range(1, 80)]
+    documents = [DocumentEntry(f"{_hostile(i)}.md", 3, 9, i) for i in range(60)]
+    questions = [Unanswered(_hostile(i), 2, 0.0, 1, 1) for i in range(70)]
+    note = "No section title matches “" + "&amp;" * 60 + "”."
+    lists = {
+        "sections": (section_list(sections, "en"), len(sections)),
+        "sections under a note": (section_list(sections, "en", note=note), len(sections)),
+        "documents": (document_list(documents, "id"), len(documents)),
+        "unanswered": (unanswered_list(questions, 30, "en"), len(questions)),
+    }
+    for name, (pages, count) in lists.items():
+        assert len(pages) > 4, name
+        assert [number for page in pages for number in page.entries] == list(range(count)), name  # each once, in order
+        for page in pages:
+            assert telegram_html_problem(page.text) is None, (name, page.entries, page.text[:300])
+            assert 0 < len(page.entries) <= LIST_PAGE_SIZE
+    plain, noted = lists["sections"][0], lists["sections under a note"][0]
+    assert [page.entries for page in plain] == [page.entries for page in noted]  # the same pages, whatever the note
+    assert noted[0].text == f"{note}\n\n{plain[0].text}" and noted[1:] == plain[1:]
+    for page in plain:  # a page starting within a document names it again
+        assert f"\n\n📄 <i>dir/{sections[page.entries.start].number // 3} &lt;" in page.text
+
+
+def test_pages_by_length_fill_each_page_and_refuse_an_entry_that_can_never_fit():
+    assert pages_by_length([], 100) == [range(0)]
+    assert pages_by_length(["\n" + "x" * 9] * 25, 30) == [range(n, min(n + 3, 25)) for n in range(0, 25, 3)]
+    assert pages_by_length(["\n1"] * 45, MESSAGE_LIMIT) == [range(20), range(20, 40), range(40, 45)]
+    headed = ["\n# head\n1", "\n# head\n22"]  # each entry as it reads at the top of a page
+    assert pages_by_length(["\n1", "\n22"], 12, first=headed) == [range(2)]
+    assert pages_by_length(["\n1", "\n22"], 10, first=headed) == [range(1), range(1, 2)]
+    with pytest.raises(ValueError, match="entry 1 "):
+        pages_by_length(["\n1", "\n" + "x" * 50], 20)
+
+
+def test_escape_within_cuts_the_text_not_the_html():
+    for value in (HOSTILE, "a" * 50 + "&" * 50, "&quot; " * 40):
+        for limit in range(2, 120):
+            shown = escape_within(value, limit)
+            assert len(shown) <= limit and telegram_html_problem(shown) is None, (value, limit, shown)
+    assert escape_within("  <b>  & </b> ", 26) == "&lt;b&gt; &amp; &lt;/b&gt;"
+    assert escape_within("  <b>  & </b> ", 25) == "&lt;b&gt; &amp; &lt;/b…"
+    assert escape_within("&&&", 10) == "&amp;…"
+
+
+def test_a_reindex_report_with_hostile_names_is_one_valid_message():
+    names = tuple(f"{_hostile(i)}.md" for i in range(12))
+    problems = tuple(Problem(name, f"{name}: is not a readable PDF ({HOSTILE})") for name in names)
+    result = ReindexResult(Counts(1, 5, 8), Counts(13, 40, 90), names, names[:5], 1.5, problems)
+    for language in ("en", "id"):
+        report = reindex_report(result, language)
+        assert telegram_html_problem(report) is None, report[-200:]
+        assert ": 0 &lt;&amp;&gt;&quot;&#x27;" in report and report.endswith("…")
+    few = ReindexResult(Counts(1, 5, 8), Counts(2, 6, 9), ("a <b> & c.md",), (), 1.5, ())
+    assert reindex_report(few, "en").endswith("Passages: 8 → 9\nAdded: a &lt;b&gt; &amp; c.md")
+
+
+def test_a_section_page_with_a_hostile_title_and_document_fits_a_message():
+    paragraphs = tuple(
+        Passage(_hostile(1), _hostile(2), 7, i, 1, "kata & <tanda> " * 150, page=i) for i in range(1, 6)
+    )
+    pages = section_pages(SectionEntry(7, _hostile(1), _hostile(2), paragraphs), "en")
+    assert len(pages) > 1
+    for page in pages:
+        assert telegram_html_problem(page) is None, page[:300]
+        assert page.startswith("<b>7. 2 &lt;&amp;&gt;")
+
+
+def test_stats_with_hostile_document_names_fit_a_message():
+    manifest = Manifest(1, "multilingual-e5-small", 384, {}, "", "2026-11-28T09:00:00+00:00", 12, 40, 90)
+    by_document = [(f"{_hostile(i)}.md", 12 - i) for i in range(12)]
+    usage = Usage(5, 9, 20, 3, 4, 1, 0.05, by_document)
+    message = stats_message(manifest, usage, "en")
+    assert telegram_html_problem(message) is None, len(message)
+    assert "\n0 &lt;&amp;&gt;" in message and "\n10 &lt;" not in message  # the ten most answered
 
 
 def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():

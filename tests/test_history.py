@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.database import HISTORY_FILE, SCHEMA_VERSION
-from bot.history import Asked, History, new_ref
 from bot.state import State
+from bot.state.database import HISTORY_FILE, SCHEMA_VERSION
+from bot.state.history import Asked, History, new_ref
 from tests.test_bot import ADMIN, assert_all_messages_valid, buttons
 
 ANSWERED = "Kapan pertemuan virtual diadakan?"

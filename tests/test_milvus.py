@@ -1,11 +1,11 @@
 """The index in Milvus, over Milvus Lite's gRPC server (pymilvus's network path) and embedded: the
 same answers as the folder store, a reindex published by moving the alias and loaded whole by
-another process watching the store, and Milvus out of reach told plainly."""
+another process watching the store, an index published before a stop or a restart of Milvus loaded
+at the next start, and Milvus out of reach told plainly."""
 
 from __future__ import annotations
 
 import time
-
 
 import pytest
 
@@ -67,6 +67,35 @@ def test_embedded_milvus_lite_from_a_local_path(encoder, model_cache, tmp_path):
     KnowledgeBase.build(setup, encoder)
     answer = KnowledgeBase.open(setup, encoder).ask("Kapan pertemuan virtual diadakan?")
     assert (answer.hits[0].passage.section_number, answer.hits[0].passage.paragraph) == (1, 1)
+
+
+def test_an_index_published_before_a_clean_stop_loads_at_each_next_start(encoder, model_cache, tmp_path):
+    from milvus_lite.server_manager import server_manager_instance
+
+    uri = str(tmp_path / "tanya-milvus.db")
+    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=uri)
+    KnowledgeBase.build(setup, encoder)
+    for _ in range(2):
+        # What a clean stop of the bot runs (milvus_lite's own exit hook): the embedded Milvus stops,
+        # and its collections come back released.
+        server_manager_instance.release_server(uri)
+        answer = KnowledgeBase.open(setup, encoder).ask("Kapan pertemuan virtual diadakan?")
+        assert (answer.hits[0].passage.section_number, answer.hits[0].passage.paragraph) == (1, 1)
+
+
+def test_an_index_published_before_milvus_restarts_loads_after(encoder, model_cache, tmp_path):
+    server = MilvusLiteServer(tmp_path / "milvus").start()
+    try:
+        setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus",
+                               milvus_uri=server.uri)
+        KnowledgeBase.build(setup, encoder)
+        for _ in range(2):
+            server.stop()
+            server.start()  # its collections come back released
+            answer = KnowledgeBase.open(setup, encoder).ask("Kapan pertemuan virtual diadakan?")
+            assert (answer.hits[0].passage.section_number, answer.hits[0].passage.paragraph) == (1, 1)
+    finally:
+        server.stop()
 
 
 def test_milvus_out_of_reach(encoder, model_cache, tmp_path, caplog):

@@ -5,6 +5,7 @@ at a time across both, one per-user limit, and a replica killed mid-flow loses n
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -53,8 +54,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
-    """Two replicas: same token, PostgreSQL database and Milvus; the stand-in posts updates to each in turn."""
+def cluster(request: pytest.FixtureRequest, postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
+    """Two replicas: same token, PostgreSQL database and Milvus; the stand-in posts updates to each in turn.
+    Indirect parameters: settings to change (None: unset)."""
     url = postgres.new_database(f"replicas_{tmp_path.name[-12:].lower()}".replace("-", "_"))
     log = tmp_path / "replicas.log"
     with ExitStack() as stack:
@@ -70,11 +72,13 @@ def cluster(postgres, data_dir: Path, docs_dir: Path, tmp_path: Path):
                 TANYA_WEBHOOK_SECRET=SECRET, TANYA_ADMIN_IDS=str(ADMIN), TANYA_QUESTIONS_PER_MINUTE="4",
                 TANYA_VECTOR_STORE="milvus", TANYA_MILVUS_URI=milvus.uri,
             )
+            env = {name: value for name, value in {**env, **getattr(request, "param", {})}.items() if value is not None}
             replicas.append(stack.enter_context(running(tanya(data_dir, docs_dir, "serve", log=log, **env))))
             if len(replicas) == 1:  # the first builds the index the second then opens
                 _wait_ready(port, replicas[0])
         _wait_ready(ports[1], replicas[1])
-        standin.deliver_to(*[f"http://127.0.0.1:{port}/hook" for port in ports], secret=SECRET)
+        [secret] = {call.params["secret_token"] for call in standin.calls if call.method == "setWebhook"}
+        standin.deliver_to(*[f"http://127.0.0.1:{port}/hook" for port in ports], secret=secret)
         yield Cluster(url, standin, replicas, ports, docs_dir, log)
         for replica in replicas:
             if replica.poll() is None:
@@ -144,6 +148,25 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
     assert cluster.healthz(0)[0] == cluster.healthz(1)[0] == 200
     for text in cluster.standin.sent_texts():
         assert telegram_html_problem(text) is None, text[:200]
+
+
+@pytest.mark.parametrize("cluster", [{"TANYA_ACCESS": "members", "TANYA_WEBHOOK_SECRET": None}], indirect=True)
+def test_a_private_bot_over_two_replicas_shares_one_secret_and_a_revocation_holds_on_both(cluster: Cluster):
+    standin = cluster.standin
+    secrets = [call.params["secret_token"] for call in standin.calls if call.method == "setWebhook"]
+    assert len(secrets) == 2 and len(set(secrets)) == 1 and secrets[0] != SECRET  # made once, in the database
+    question, member = "Kapan pertemuan virtual diadakan?", 1501
+    standin.route = 0
+    [code] = re.findall(r"start=([A-Za-z0-9_-]+)", cluster.ask("/invite", user_id=ADMIN)["text"])
+    standin.route = 1
+    assert cluster.ask(f"/start {code}", user_id=member)["text"].startswith("✅ Welcome!")
+    standin.route = 0
+    assert "section 1, paragraph 1" in cluster.ask(question, user_id=member)["text"]
+    assert cluster.ask(f"/revoke {member}", user_id=ADMIN)["text"].startswith(f"Removed <code>{member}</code>")
+    standin.route = 1
+    asked = standin.send(question, user_id=member)
+    assert standin.reply_to(asked, timeout=120)["text"].startswith("🔒 This bot is private")
+    assert cluster.handled_by(asked) == 1  # the other replica, on the very next update
 
 
 def test_one_users_questions_over_both_replicas_meet_one_limit(cluster: Cluster):

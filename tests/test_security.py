@@ -51,3 +51,30 @@ def test_a_token_telegram_refuses_is_one_clear_line_without_the_token(data_dir, 
     logs = log.read_text()
     assert logs.rstrip().splitlines()[-1] == "error: Telegram refused TANYA_BOT_TOKEN: copy the bot's token from @BotFather again"
     assert "WRONG-secret-value" not in logs
+
+
+def test_the_token_is_redacted_where_a_url_carries_it_percent_encoded():
+    import io
+    import logging
+
+    from bot.app import RedactToken
+
+    token = "123456789:AAEsecret-Value_x"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactToken(token))
+    logger = logging.getLogger("tanya-redaction-test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("GET https://api.telegram.org/file/bot%s/documents/file_1.pdf failed", "123456789%3AAAEsecret-Value_x")
+        logger.warning("GET https://api.telegram.org/file/bot123456789%3aAAEsecret-Value_x/x failed")
+        logger.warning("POST https://api.telegram.org/bot%s/getMe", token)
+        try:
+            raise ConnectionError("https://api.telegram.org/file/bot123456789%3AAAEsecret-Value_x/x: reset")
+        except ConnectionError:
+            logger.exception("download failed")
+    finally:
+        logger.removeHandler(handler)
+    logged = out.getvalue()
+    assert "AAEsecret" not in logged and logged.count("file/bot[bot token]/") >= 3 and "bot[bot token]/getMe" in logged

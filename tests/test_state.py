@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.database import SCHEMA_VERSION, DatabaseError, default_url, open_database
-from bot.history import Asked, new_ref
 from bot.keyboards import AnswerButton, parse_callback
-from bot.state import ANSWERS_KEPT, LEASE_SECONDS, KeptAnswer, State, new_id
+from bot.state import State
+from bot.state.database import SCHEMA_VERSION, DatabaseError, default_url, open_database
+from bot.state.history import Asked, new_ref
+from bot.state.kept import ANSWERS_KEPT, KeptAnswer, new_id
+from bot.state.leases import LEASE_SECONDS
 from embeddings.documents.passages import Passage
 from embeddings.search.retrieval import Answer, Hit
 
@@ -33,49 +35,49 @@ def test_kept_answers_come_back_whole_from_another_process_and_the_oldest_are_fo
     answers = [_answer(f"Jawaban {n}.") for n in range(ANSWERS_KEPT + 2)]
     ids = [new_id() for _ in answers]
     for answer_id, answer in zip(ids, answers, strict=True):
-        one.keep_answer(-100123456789, answer, answer_id)
+        one.kept.keep_answer(-100123456789, answer, answer_id)
     assert len(set(ids)) == len(ids) and all(parse_callback(AnswerButton(i, 4).data()) for i in ids)
-    assert other.kept_answer(-100123456789, ids[0]) is None and other.kept_answer(-100123456789, ids[1]) is None
-    back = other.kept_answer(-100123456789, ids[-1])
+    assert other.kept.kept_answer(-100123456789, ids[0]) is None and other.kept.kept_answer(-100123456789, ids[1]) is None
+    back = other.kept.kept_answer(-100123456789, ids[-1])
     assert back == answers[-1]  # passages, spans, confidence, the index and the history's ref
-    assert other.kept_answer(5, ids[-1]) is None  # another chat's answer is not this chat's
+    assert other.kept.kept_answer(5, ids[-1]) is None  # another chat's answer is not this chat's
 
 
 def test_votes_on_a_kept_answer_are_one_per_user_whichever_process_records_them(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
     answer_id = new_id()
-    one.keep_answer(7, _answer("Jawaban."), answer_id)
-    assert one.vote(7, answer_id, "user-a", 1) == (True, None)
-    assert other.vote(7, answer_id, "user-a", -1) == (True, 1)  # changed: the earlier vote comes back
-    assert one.vote(7, answer_id, "user-b", 1) == (True, None)
-    assert other.kept_answer(7, answer_id).votes == {"user-a": -1, "user-b": 1}
-    assert one.vote(7, "deadbeef", "user-a", 1) == (False, None)
+    one.kept.keep_answer(7, _answer("Jawaban."), answer_id)
+    assert one.kept.vote(7, answer_id, "user-a", 1) == (True, None)
+    assert other.kept.vote(7, answer_id, "user-a", -1) == (True, 1)  # changed: the earlier vote comes back
+    assert one.kept.vote(7, answer_id, "user-b", 1) == (True, None)
+    assert other.kept.kept_answer(7, answer_id).votes == {"user-a": -1, "user-b": 1}
+    assert one.kept.vote(7, "deadbeef", "user-a", 1) == (False, None)
 
 
 def test_an_upload_awaiting_replace_is_taken_once(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
     data = bytes(range(256)) * 1000
-    upload_id = one.keep_upload(9, "laporan tahunan.pdf", data)
-    assert other.take_upload(9, upload_id) == ("laporan tahunan.pdf", data)
-    assert one.take_upload(9, upload_id) is None
+    upload_id = one.kept.keep_upload(9, "laporan tahunan.pdf", data)
+    assert other.kept.take_upload(9, upload_id) == ("laporan tahunan.pdf", data)
+    assert one.kept.take_upload(9, upload_id) is None
 
 
 def test_the_per_user_limit_is_a_sliding_minute_shared_by_all_processes(database_url, tmp_path):
     now = [1000.0]
     one = _state(database_url, tmp_path, clock=lambda: now[0])
     other = _state(database_url, tmp_path, clock=lambda: now[0])
-    assert [state.admit("u1").admitted for state in (one, other, one)] == [True, True, True]
-    refused = other.admit("u1")
+    assert [state.windows.admit("u1").admitted for state in (one, other, one)] == [True, True, True]
+    refused = other.windows.admit("u1")
     assert not refused.admitted and refused.wait == 60.0 and refused.tell
-    assert one.admit("u2").admitted  # another user is not affected
+    assert one.windows.admit("u2").admitted  # another user is not affected
     now[0] += 30
-    quiet = one.admit("u1")
+    quiet = one.windows.admit("u1")
     assert not quiet.admitted and quiet.wait == 30.0 and not quiet.tell  # told once per refusal streak
     now[0] += 30  # the first three questions are a minute old
-    assert [state.admit("u1").admitted for state in (other, one, other)] == [True, True, True]
-    assert one.admit("u1").tell  # a new streak is told again
+    assert [state.windows.admit("u1").admitted for state in (other, one, other)] == [True, True, True]
+    assert one.windows.admit("u1").tell  # a new streak is told again
     unlimited = _state(database_url, tmp_path, per_minute=0)
-    assert all(unlimited.admit("u1").admitted for _ in range(20))
+    assert all(unlimited.windows.admit("u1").admitted for _ in range(20))
 
 
 def test_the_per_user_limit_holds_under_concurrent_questions(database_url, tmp_path):
@@ -84,7 +86,7 @@ def test_the_per_user_limit_holds_under_concurrent_questions(database_url, tmp_p
 
     def ask(state: State) -> None:
         for _ in range(5):
-            verdicts.append(state.admit("flooder").admitted)
+            verdicts.append(state.windows.admit("flooder").admitted)
 
     threads = [threading.Thread(target=ask, args=(state,)) for state in states]
     for thread in threads:
@@ -98,24 +100,24 @@ def test_one_reindex_lease_across_processes_and_a_dead_holders_expires(database_
     now = [1000.0]
     one = _state(database_url, tmp_path, clock=lambda: now[0])
     other = _state(database_url, tmp_path, clock=lambda: now[0])
-    lease = one.take_lease("reindex")
-    assert lease is not None and other.take_lease("reindex") is None
+    lease = one.leases.take("reindex")
+    assert lease is not None and other.leases.take("reindex") is None
     lease.release()
-    taken = other.take_lease("reindex")
-    assert taken is not None and one.take_lease("reindex") is None
+    taken = other.leases.take("reindex")
+    assert taken is not None and one.leases.take("reindex") is None
     taken._released.set()  # its holder dies: nothing renews it
     now[0] += LEASE_SECONDS + 1
-    last = one.take_lease("reindex")
+    last = one.leases.take("reindex")
     assert last is not None
     last.release()  # else it would go on renewing after the database is gone
 
 
 def test_a_handled_update_is_known_to_every_process(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
-    assert not other.handled(123456789012)
-    one.mark_handled([123456789012, 5])
-    other.mark_handled([123456789012])  # a re-delivery handled twice over is not an error
-    assert other.handled(123456789012) and other.handled(5) and not other.handled(6)
+    assert not other.deliveries.handled(123456789012)
+    one.deliveries.mark_handled([123456789012, 5])
+    other.deliveries.mark_handled([123456789012])  # a re-delivery handled twice over is not an error
+    assert other.deliveries.handled(123456789012) and other.deliveries.handled(5) and not other.deliveries.handled(6)
 
 
 def test_every_process_hashes_users_alike(database_url, tmp_path):
@@ -124,12 +126,12 @@ def test_every_process_hashes_users_alike(database_url, tmp_path):
 
 
 def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_path: Path):
-    from bot.database import HISTORY_FILE, questions
+    from bot.state.database import HISTORY_FILE, questions
 
     engine = open_database(default_url(tmp_path))
     with engine.begin() as connection:  # what the first tanya wrote: schema 1 and user_version, no schema_version
         connection.exec_driver_sql("DROP TABLE schema_version")
-        for table in ("secrets", "kept", "windows", "leases", "deliveries"):
+        for table in ("secrets", "kept", "windows", "leases", "deliveries", "members", "invites", "access_requests"):
             connection.exec_driver_sql(f"DROP TABLE {table}")
         connection.execute(questions.insert().values(
             ref="r1", asked_at=1.0, chat_type="private", language="id", user="h", question="q",
@@ -145,8 +147,8 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
     with state.engine.begin() as connection:
         assert connection.exec_driver_sql("SELECT version FROM schema_version").scalar_one() == SCHEMA_VERSION
     assert state.history.user(1) == hashlib.sha256(b"s" * 32 + b"1").hexdigest()[:32]  # the file's salt, kept
-    state.keep_answer(1, _answer("x"), "0123abcd")
-    assert state.kept_answer(1, "0123abcd") is not None  # the new tables are there
+    state.kept.keep_answer(1, _answer("x"), "0123abcd")
+    assert state.kept.kept_answer(1, "0123abcd") is not None  # the new tables are there
 
 
 def test_unusable_databases_get_one_line_naming_the_setting(tmp_path: Path):
@@ -168,14 +170,14 @@ def test_answering_goes_on_while_the_database_is_out_of_reach(postgres, tmp_path
         state = _state(server.url, tmp_path)
         state.history.start()
         server.stop(remove=False)  # the database is lost while serving
-        assert state.admit("u1").admitted  # admitted without the database
+        assert state.windows.admit("u1").admitted  # admitted without the database
         answer_id = new_id()
-        state.keep_answer(1, _answer("x"), answer_id)
-        assert state.kept_answer(1, answer_id) is None  # its buttons will say it expired
+        state.kept.keep_answer(1, _answer("x"), answer_id)
+        assert state.kept.kept_answer(1, answer_id) is None  # its buttons will say it expired
         asked = Asked(new_ref(), time.time(), "private", "en", "h", "q", "a.md", 1, 1, 0.5, False, 0.1, None)
         state.history.record(asked)
         assert not state.history.flush(timeout=1)  # waiting for the database, not lost
-        assert state.skipped == 3 and "the database is out of reach" in caplog.text
+        assert state.fallback.count == 3 and "the database is out of reach" in caplog.text
         server.start()
         assert state.history.flush(timeout=30)  # retried, and written
         assert state.history.usage().all_time == 1 and state.history.retried >= 1

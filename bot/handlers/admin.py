@@ -52,7 +52,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reserve_reindex(context: ContextTypes.DEFAULT_TYPE, start, *args) -> Callable[[], ReindexResult] | None:
     """``start(*args)``'s reindex job, reserved across replicas (the database's lease) and in this
     process; None while another reindex holds either. The job gives the lease back when it ends."""
-    lease = await asyncio.to_thread(state_of(context).take_lease, "reindex")
+    lease = await asyncio.to_thread(state_of(context).leases.take, "reindex")
     if lease is None:
         return None
     try:

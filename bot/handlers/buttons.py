@@ -10,6 +10,7 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.handlers.access import ask_for_access, decide, show_members_page
 from bot.handlers.common import (
     is_admin,
     knowledge_of,
@@ -23,8 +24,11 @@ from bot.handlers.sections import show_section_list_page, show_section_page
 from bot.keyboards import (
     NOTHING,
     AnswerButton,
+    DecideButton,
     DocumentsButton,
+    MembersButton,
     RemoveButton,
+    RequestButton,
     SectionButton,
     UnansweredButton,
     UploadButton,
@@ -34,6 +38,9 @@ from bot.keyboards import (
 from bot.texts import text
 
 logger = logging.getLogger(__name__)
+
+ADMIN_BUTTONS = UploadButton | RemoveButton | UnansweredButton | DecideButton | MembersButton
+
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press on one of the bot's buttons; stale or forged data gets an answer and does nothing."""
@@ -45,10 +52,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     target = parse_callback(query.data)
     if target is None or query.message is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
-    elif isinstance(target, UploadButton | RemoveButton | UnansweredButton) and not is_admin(update, context):
+    elif isinstance(target, RequestButton):
+        await ask_for_access(update, context)
+    elif isinstance(target, ADMIN_BUTTONS) and not is_admin(update, context):
         await query.answer(text(language, "admins_only"), show_alert=True)
+    elif isinstance(target, DecideButton):
+        await decide(update, context, target, language)
+    elif isinstance(target, MembersButton):
+        await show_members_page(update, context, target, language)
     elif isinstance(target, AnswerButton | VoteButton):  # a kept answer: it holds its passages, whatever the index now
-        kept = await asyncio.to_thread(state_of(context).kept_answer, query.message.chat_id, target.answer_id)
+        kept = await asyncio.to_thread(state_of(context).kept.kept_answer, query.message.chat_id, target.answer_id)
         if kept is None:
             await query.answer(text(language, "answer_expired"), show_alert=True)
         elif isinstance(target, VoteButton):

@@ -13,8 +13,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.delivery import may_have_arrived
-from bot.history import History
 from bot.state import State
+from bot.state.history import History
 from bot.texts import language_of, text
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -82,14 +82,19 @@ async def refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYP
     return True
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start and /help: what the bot knows and how to ask."""
+def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """What the bot knows and how to ask, in the user's language."""
     language = user_language(update)
     manifest = knowledge_of(context).manifest
     message = text(language, "start", documents=manifest.documents, sections=manifest.sections)
     if update.effective_chat.type != ChatType.PRIVATE:
         message += text(language, "group_hint")
-    await update.effective_message.reply_html(message)
+    return message
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to ask."""
+    await update.effective_message.reply_html(help_text(update, context))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -30,13 +30,11 @@ from bot.handlers.common import (
     user_language,
 )
 from bot.keyboards import (
-    LIST_PAGE_SIZE,
     DocumentsButton,
     RemoveButton,
     UploadButton,
     confirm_keyboard,
     document_list_keyboard,
-    list_pages,
 )
 from bot.texts import text
 from embeddings.documents.folder import safe_document_name
@@ -81,7 +79,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(text(language, "upload_unreadable", name=shown, reason=reason))
         return
     if knowledge.has_document(name):
-        upload_id = await asyncio.to_thread(state_of(context).keep_upload, message.chat_id, name, data)
+        upload_id = await asyncio.to_thread(state_of(context).kept.keep_upload, message.chat_id, name, data)
         keyboard = confirm_keyboard(
             (text(language, "replace"), UploadButton(upload_id, True)),
             (text(language, "cancel"), UploadButton(upload_id, False)),
@@ -123,7 +121,7 @@ async def answer_replace(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
 ) -> None:
     query = update.callback_query
-    kept = await asyncio.to_thread(state_of(context).take_upload, query.message.chat_id, target.upload_id)
+    kept = await asyncio.to_thread(state_of(context).kept.take_upload, query.message.chat_id, target.upload_id)
     if kept is None:
         await query.answer(text(language, "upload_expired"), show_alert=True)
         return
@@ -145,9 +143,9 @@ async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not entries:
         await update.effective_message.reply_html(text(language, "no_documents"))
         return
+    pages = document_list(entries, language)
     await update.effective_message.reply_html(
-        document_list(entries, language, 0, LIST_PAGE_SIZE),
-        reply_markup=document_list_keyboard(knowledge.index_id, 0, list_pages(len(entries))),
+        pages[0].text, reply_markup=document_list_keyboard(knowledge.index_id, 0, len(pages))
     )
 
 
@@ -155,11 +153,9 @@ async def show_document_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
 ) -> None:
     knowledge = knowledge_of(context)
-    entries = knowledge.documents()
-    pages = list_pages(len(entries))
-    page = None if target.page >= pages else (
-        document_list(entries, language, target.page * LIST_PAGE_SIZE, LIST_PAGE_SIZE),
-        document_list_keyboard(knowledge.index_id, target.page, pages),
+    pages = document_list(knowledge.documents(), language)
+    page = None if target.page >= len(pages) else (
+        pages[target.page].text, document_list_keyboard(knowledge.index_id, target.page, len(pages))
     )
     await show_page(update, language, page)
 

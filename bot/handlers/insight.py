@@ -25,9 +25,7 @@ from bot.handlers.common import (
     user_language,
 )
 from bot.keyboards import (
-    LIST_PAGE_SIZE,
     UnansweredButton,
-    list_pages,
     unanswered_keyboard,
 )
 from bot.texts import text
@@ -81,11 +79,10 @@ async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, langua
     except SQLAlchemyError as error:
         logger.error("could not read the history for /unanswered: %s", error)
         return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None
-    pages = list_pages(len(groups))
-    if page >= pages:
+    pages = unanswered_list(groups, days, language)
+    if page >= len(pages):
         return None
-    listing = unanswered_list(groups, days, language, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
-    return listing, unanswered_keyboard(page, pages)
+    return pages[page].text, unanswered_keyboard(page, len(pages))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -29,17 +29,18 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
-from bot.history import Asked, Vote, new_ref
 from bot.keyboards import (
     AnswerButton,
     answer_keyboard,
 )
-from bot.state import KeptAnswer, new_id
+from bot.state.history import Asked, Vote, new_ref
+from bot.state.kept import KeptAnswer, new_id
 from bot.texts import text
 from embeddings.search.retrieval import Answer
 
 logger = logging.getLogger(__name__)
 
+HELP_PARAMETER = "help"  # the start parameter of inline mode's buttons that open the bot
 INLINE_CACHE_SECONDS = 60  # Telegram may serve the same inline query's results from its cache this long
 
 
@@ -49,7 +50,7 @@ INLINE_TITLE_LIMIT = 100
 INLINE_DESCRIPTION_LIMIT = 200
 
 
-def _question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """The question of a group message addressed to the bot (mention or reply), else None."""
     username = f"@{context.bot.username}".lower()
     mentions = [
@@ -75,7 +76,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat.type == ChatType.PRIVATE:
         await answer(update, context, message.text)
         return
-    asked = _question_in_group(message, context)
+    asked = question_in_group(message, context)
     if asked is not None:
         await answer(update, context, asked)
 
@@ -102,10 +103,10 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     user = update.effective_user
     state = state_of(context)
-    verdict = await asyncio.to_thread(state.admit, state.history.user(user.id if user else message.chat_id))
+    verdict = await asyncio.to_thread(state.windows.admit, state.history.user(user.id if user else message.chat_id))
     if not verdict.admitted:
         if verdict.tell:  # once per refusal streak: a flood of questions must not become a flood of replies
-            limit = state.per_minute
+            limit = state.windows.per_minute
             await message.reply_html(
                 text(language, "slow_down", limit=limit, seconds=math.ceil(verdict.wait)), do_quote=True
             )
@@ -118,7 +119,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     answer_id = new_id()
     # Kept before it is sent: its buttons may be pressed the moment it arrives.
-    await asyncio.to_thread(state.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id)
+    await asyncio.to_thread(state.kept.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id)
     section_number = found.hits[0].passage.section_number
     await message.reply_html(
         format_answer(found, 0, language=language),
@@ -180,7 +181,7 @@ async def vote(
     history = state.history
     user = history.user(query.from_user.id)
     vote = 1 if helpful else -1
-    _, previous = await asyncio.to_thread(state.vote, query.message.chat_id, answer_id, user, vote)
+    _, previous = await asyncio.to_thread(state.kept.vote, query.message.chat_id, answer_id, user, vote)
     if vote != previous:
         document = kept.answer.hits[0].passage.document
         history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
@@ -196,14 +197,14 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     language = user_language(update)
     asked = " ".join(query.query.split())
     if len(asked) < 2 or not any(character.isalnum() for character in asked):
-        hint = InlineQueryResultsButton(text(language, "inline_help"), start_parameter="help")
+        hint = InlineQueryResultsButton(text(language, "inline_help"), start_parameter=HELP_PARAMETER)
         await query.answer([], cache_time=INLINE_CACHE_SECONDS, button=hint)
         return
     state = state_of(context)
-    verdict = await asyncio.to_thread(state.admit, state.history.user(query.from_user.id))
+    verdict = await asyncio.to_thread(state.windows.admit, state.history.user(query.from_user.id))
     if not verdict.admitted:
         wait = text(language, "inline_slow", seconds=math.ceil(verdict.wait))
-        slow = InlineQueryResultsButton(wait, start_parameter="help")
+        slow = InlineQueryResultsButton(wait, start_parameter=HELP_PARAMETER)
         await query.answer([], cache_time=0, is_personal=True, button=slow)
         return
     found, ref = await _find(update, context, asked, "inline", language)

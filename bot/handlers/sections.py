@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import (
+    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -13,6 +14,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.formatting import (
+    ListPage,
     escape,
     section_list,
     section_pages,
@@ -24,10 +26,8 @@ from bot.handlers.common import (
     user_language,
 )
 from bot.keyboards import (
-    LIST_PAGE_SIZE,
     ListButton,
     SectionButton,
-    list_pages,
     section_keyboard,
     section_list_keyboard,
 )
@@ -48,12 +48,18 @@ async def _send_section_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if not entries:
         await update.effective_message.reply_html(text_before + text(language, "no_documents"))
         return
-    body = section_list(entries, language, 0, LIST_PAGE_SIZE)
-    numbers = [entry.number for entry in entries[:LIST_PAGE_SIZE]]
+    pages = section_list(entries, language, note=text_before)
     await update.effective_message.reply_html(
-        (text_before + "\n\n" if text_before else "") + body,
-        reply_markup=section_list_keyboard(knowledge.index_id, numbers, 0, list_pages(len(entries))),
+        pages[0].text, reply_markup=_section_list_keyboard(knowledge.index_id, entries, pages, 0)
     )
+
+
+def _section_list_keyboard(
+    index_id: str, entries: list[SectionEntry], pages: list[ListPage], page: int
+) -> InlineKeyboardMarkup:
+    """A button per section on page ``page`` of the section list, and ◀ ▶ to the pages around it."""
+    numbers = [entries[number].number for number in pages[page].entries]
+    return section_list_keyboard(index_id, numbers, page, len(pages))
 
 
 async def section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,11 +115,8 @@ async def show_section_list_page(
 ) -> None:
     knowledge = knowledge_of(context)
     entries = knowledge.sections()
-    pages = list_pages(len(entries))
-    start_at = target.page * LIST_PAGE_SIZE
-    numbers = [entry.number for entry in entries[start_at : start_at + LIST_PAGE_SIZE]]
-    page = None if target.page >= pages else (
-        section_list(entries, language, start_at, LIST_PAGE_SIZE),
-        section_list_keyboard(knowledge.index_id, numbers, target.page, pages),
+    pages = section_list(entries, language)
+    page = None if target.page >= len(pages) else (
+        pages[target.page].text, _section_list_keyboard(knowledge.index_id, entries, pages, target.page)
     )
     await show_page(update, language, page)

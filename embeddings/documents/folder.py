@@ -111,12 +111,19 @@ def folder_fingerprint(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str
 
 
 MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 255  # in UTF-8: the longest file name most file systems take
+NAME_TAG_CHARS = 8  # hex digits of the whole name's hash that a shortened name ends with
 
 
 def safe_document_name(name: str) -> str:
     """A file name as given by a user, made safe to save in the documents folder: no folders, no
-    hidden or control characters, at most ``MAX_NAME_CHARS``; a ValueError when nothing usable is left
-    or its type is not one that can be read."""
+    hidden or control characters, at most ``MAX_NAME_CHARS`` characters and ``MAX_NAME_BYTES``
+    bytes; a ValueError when nothing usable is left or its type is not one that can be read.
+
+    A name too long is cut (at a character, never inside one) and tagged before its type with a
+    hash of the whole name, ``~1a2b3c4d``, so that long names differing only past the cut stay
+    different documents, and the same file sent again gets the same name.
+    """
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C")
     base = " ".join(base.split()).lstrip(". ")
@@ -126,7 +133,12 @@ def safe_document_name(name: str) -> str:
     stem = base[: -len(suffix)].rstrip(". ")
     if not stem:
         raise ValueError(f"“{name}” has no usable name")
-    return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+    whole = stem + suffix
+    if len(whole) <= MAX_NAME_CHARS and len(whole.encode()) <= MAX_NAME_BYTES:
+        return whole
+    tag = "~" + hashlib.sha256(whole.encode()).hexdigest()[:NAME_TAG_CHARS] + suffix
+    kept = stem.encode()[: MAX_NAME_BYTES - len(tag)].decode(errors="ignore")  # a character cut in two is dropped
+    return kept[: MAX_NAME_CHARS - len(tag)].rstrip(". ") + tag
 
 
 def save_document(folder: Path, name: str, data: bytes) -> Path:

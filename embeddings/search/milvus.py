@@ -216,17 +216,23 @@ class MilvusStore:
                             manifest)
 
     def _read(self, collection: str, fields: list[str]) -> list[dict]:
-        # Pages by id range (rows are numbered from 0 without gaps): about four times faster than
-        # pymilvus's query_iterator on Milvus Lite.
+        """The ``fields`` of every row of ``collection``, loading it first where Milvus has it released."""
+        client = self._milvus()
+        from pymilvus.client.types import LoadState
+
         try:
-            total = self._milvus().get_collection_stats(collection)["row_count"]
+            # A save loads its collection, but Milvus forgets that when it stops (Milvus Lite at the
+            # clean stop of the process that embeds it, a server at its restart).
+            if client.get_load_state(collection)["state"] != LoadState.Loaded:
+                client.load_collection(collection)
+            # Pages by id range (rows are numbered from 0 without gaps): about four times faster than
+            # pymilvus's query_iterator on Milvus Lite.
+            total = client.get_collection_stats(collection)["row_count"]
             rows = []
             for low in range(0, total, READ_BATCH):
-                rows += self._milvus().query(collection, filter=f"id >= {low} and id < {low + READ_BATCH}",
-                                             output_fields=fields)
+                rows += client.query(collection, filter=f"id >= {low} and id < {low + READ_BATCH}",
+                                     output_fields=fields)
             return rows
-        except MilvusUnavailable:
-            raise
         except Exception as error:  # noqa: BLE001 - dropped meanwhile, or Milvus gone: the caller retries
             raise MilvusUnavailable(f"Milvus at {self.uri}: reading {collection} failed ({_first_line(error)})") from None
 

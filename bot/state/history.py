@@ -1,6 +1,6 @@
 """What the bot learns from use: the questions asked, the answers given and the votes on them.
 
-Kept in the shared database (``bot.database``). Users are stored as a salted hash, never as
+Kept in the shared database (``bot.state.database``). Users are stored as a salted hash, never as
 Telegram ids. Writes go through one thread fed by a bounded queue, so answering never waits for
 the database: when the queue is full, a row is dropped and counted. Rows are written together, at
 most LINGER_SECONDS after they were queued: one transaction a second rather than one per question.
@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import (
+from bot.state.database import (
     daily,
     insert_for,
     is_damaged,

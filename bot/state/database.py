@@ -132,18 +132,66 @@ deliveries = Table(  # webhook updates already handled, so that one re-delivered
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("handled_at", Float, nullable=False),
 )
+
+# Schema 3: who may read the documents (TANYA_ACCESS=members).
+members = Table(  # users who joined or were approved, and groups an admin allowed
+    "members",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # a user's id, or a group's chat id (< 0)
+    Column("kind", String(8), nullable=False),  # "user" or "group"
+    Column("name", Text, nullable=False),  # as Telegram showed it when added
+    Column("via", String(16), nullable=False),  # "invite", "approved" or "allowed" (a group)
+    Column("added_by", BigInteger, nullable=False),  # the admin who made the invite, approved or allowed
+    Column("added_at", Float, nullable=False),
+)
+invites = Table(
+    "invites",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),  # SHA-256 of the code: the code itself is never stored
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("uses_left", Integer, nullable=False),
+    Column("revoked", Integer, nullable=False, server_default="0"),
+)
+access_requests = Table(  # a non-member's request for access, and the admins' decision on it
+    "access_requests",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("language", String(16), nullable=False),  # the asker's Telegram language, to tell them the outcome
+    Column("asked_at", Float, nullable=False),
+    Column("decision", Integer, nullable=False, server_default="0"),  # 0: pending, 1: allowed, -1: denied
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each entry migrates the schema from its position's version to the next.
 _MIGRATIONS: list[tuple[Table, ...]] = [
     (questions, votes, daily),
     (secrets_table, kept, windows, leases, deliveries),
+    (members, invites, access_requests),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 class DatabaseError(SettingsError):
     """The database cannot be used; the message names ``TANYA_DATABASE_URL`` and says why, in one line."""
+
+
+class Fallback:
+    """Runs what may go on without the database: ``fallback(what, default, call, *args)`` is
+    ``call(*args)``, or ``default`` (logged and counted in ``count``) while the database is out of reach."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, what: str, default, call, *args):
+        try:
+            return call(*args)
+        except SQLAlchemyError as error:
+            self.count += 1
+            logger.warning("state: %s skipped (%d in all), the database failed: %s", what, self.count, reason(error))
+            return default
 
 
 def default_url(data_dir: Path) -> str:
