@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.machine import describe  # noqa: E402
 from benchmarks.speed import percentile  # noqa: E402
 from bot.state.database import default_url, open_database  # noqa: E402
 from bot.state.members import Members  # noqa: E402
@@ -40,13 +40,6 @@ QUESTIONS = [
     "What did the leaders agree on regarding regional security?",
 ]
 ASKERS = range(100, 110)
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def check_alone(data_dir: Path, count: int, calls: int = 2000) -> list[float]:
@@ -75,7 +68,7 @@ def main() -> None:
     settings = load_settings()
     with tempfile.TemporaryDirectory() as scratch:
         alone = check_alone(Path(scratch), args.members)
-    print(f"processor: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(describe())
     print(f"member check alone (SQLite, {args.members} members, {len(alone)} calls in a worker thread): "
           f"p50 {percentile(alone, 50):.3f} ms, p99 {percentile(alone, 99):.3f} ms")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.machine import describe  # noqa: E402
 from benchmarks.speed import percentile  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
@@ -114,7 +114,7 @@ def main() -> None:
                 process.wait(timeout=60)
                 standin.stop()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"{describe()}; "
           f"`tanya serve` (polling) against the local Bot API stand-in; model {settings.model}")
     print()
     print(f"`tanya serve` cold start, launch to the first answer: {', '.join(f'{c:.2f} s' for c in cold_starts)}; "

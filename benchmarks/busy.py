@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -32,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from bot.process import limit_malloc_arenas  # noqa: E402
 from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
 from embeddings.knowledge import KnowledgeBase  # noqa: E402
@@ -110,7 +110,7 @@ def main() -> None:
         running.clear()
         asker.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; sample + "
+    print(f"{describe()}; sample + "
           f"{len(paragraphs)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
     print()
     print("| `tanya index` from nothing (s) | its peak RSS (MiB) |")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -26,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.machine import describe  # noqa: E402
 from tests.documents import PDF_SECTIONS, write_docx, write_html, write_pdf  # noqa: E402
 
 # Each section of the handbook fills about a page: 8 paragraphs of some 40 words, 45 lines of text.
@@ -92,7 +91,7 @@ def main() -> None:
 
         size = (folder / "handbook.pdf").stat().st_size / 2**20
         pages = len(pypdfium2.PdfDocument(folder / "handbook.pdf"))
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        print(f"{describe()}; "
               f"handbook.pdf: {pages} pages, {size:.1f} MiB; mixed: {args.files} files "
               "(a quarter each PDF of 9 pages, Word, web page, Markdown)")
         print()

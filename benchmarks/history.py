@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import sqlite3
 import statistics
@@ -28,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bot_roundtrip import round_trips  # noqa: E402
 from benchmarks.corpora import EVAL_DIR  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from benchmarks.speed import percentile  # noqa: E402
 from bot.state.database import HISTORY_FILE  # noqa: E402
 from config import load_settings  # noqa: E402
@@ -84,7 +84,7 @@ def main() -> None:
             if days:
                 size, stored = run_size, run_stored
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"{describe()}; "
           f"`tanya serve` against the local Bot API stand-in, {args.questions} questions one at a time, "
           f"{args.runs} runs each (median)")
     print()

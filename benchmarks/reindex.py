@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import EVAL_DIR  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
 from embeddings.knowledge import KnowledgeBase  # noqa: E402
@@ -53,7 +52,7 @@ def main() -> None:
         (docs / "berita-12.txt").unlink()
         _, incremental = KnowledgeBase.build(setup, encoder)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"{describe()}; "
           f"{DOCUMENTS} documents of {args.paragraphs} FacQA paragraphs, {full.passages} passages")
     print()
     print("| reindex | documents | texts embedded | seconds | share of the full reindex's time |")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bot_roundtrip import round_trips  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from benchmarks.speed import percentile  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.evaluation import read_eval_file  # noqa: E402
@@ -144,7 +144,7 @@ def main() -> None:
     finally:
         postgres.stop()
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], check=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"{describe()}; "
           f"`tanya serve` on webhooks fed by the local Bot API stand-in; no per-user limit; before: {args.before}; "
           f"medians of {args.rounds} rounds")
     print()

@@ -18,8 +18,6 @@ up to 1000 negatives (questions of the other files about other articles) answere
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import sys
 from pathlib import Path
@@ -31,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files, negatives  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from config import load_settings  # noqa: E402
 from embeddings.defaults import MIN_CONFIDENCE  # noqa: E402
 from embeddings.evaluation import score_rankings  # noqa: E402
@@ -48,8 +47,7 @@ def main() -> None:
     setup = load_settings().knowledge_setup()
     encoder = setup.load_encoder()
     files = load_eval_files(args.eval_dir)
-    print(f"model: {encoder.name}; machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; default min_confidence {MIN_CONFIDENCE}")
+    print(f"model: {encoder.name}; {describe()}; default min_confidence {MIN_CONFIDENCE}")
     print()
     print("| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
           "| answerable 'not sure' | unanswerable 'not sure' |")

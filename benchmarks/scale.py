@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import subprocess
 import sys
@@ -32,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from embeddings.search.index import file_checksum, read_vector_index, search_vectors, vector_index  # noqa: E402
 from embeddings.search.retrieval import CANDIDATES  # noqa: E402
 
@@ -143,7 +142,7 @@ def main() -> None:
                 index_file.unlink()
                 print(f"measured {size} {method}", file=sys.stderr)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"{describe()}, "
           f"faiss {faiss.__version__}; {len(base)} distinct real vectors ({settings.backend}) replicated with noise; "
           f"{len(queries)} real questions searched one at a time for {CANDIDATES} candidates")
     print()

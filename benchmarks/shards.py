@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import wikipedia_paragraphs  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
 
 DOCUMENTS = 8
@@ -70,7 +70,7 @@ def main() -> None:
             embedded = [int(n) for n in re.findall(r"(\d+) new texts embedded", text)]
             shard_seconds = [float(s) for s in re.findall(r"new texts embedded in ([\d.]+) s", text)]
             rows.append((label, seconds, sum(embedded), shard_seconds, text))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"{describe()}; "
           f"the sample + {len(paragraphs)} TyDi QA train paragraphs in {DOCUMENTS} documents; model {settings.model}")
     print()
     print("| run | wall s | texts embedded | texts/s | texts/s per core | each shard's embedding s |")

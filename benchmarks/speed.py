@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpora import add_corpus_arguments, combined_index, load_eval_files  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 from embeddings.defaults import BACKENDS  # noqa: E402
 
 
@@ -130,7 +130,7 @@ def main() -> None:
         del encoder, large
 
     mean_chars = statistics.mean(len(t) for t in texts)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"{describe()}, "
           f"model {settings.model}; {len(questions)} questions timed one at a time on the sample after a warm-up; "
           f"indexing: {len(texts)} FacQA paragraphs of {mean_chars:.0f} characters (passages, sentences, BM25)")
     print()

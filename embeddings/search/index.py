@@ -173,7 +173,7 @@ class PassageIndex:
     def sentences(self, number: int) -> list[tuple[int, int]]:
         """The character spans of passage ``number``'s sentences in its text, in the order of their vectors."""
         rows = self.sentence_spans[self.sentence_starts[number] : self.sentence_starts[number + 1]]
-        return [(int(start), int(end)) for start, end in rows]
+        return list(map(tuple, rows.tolist()))
 
     def sections(self) -> list[SectionEntry]:
         """The indexed sections in document order, numbered from 1."""

@@ -12,7 +12,7 @@ from embeddings.models.encoder import Encoder
 from embeddings.search.confidence import Evidence, answer_confidence
 from embeddings.search.index import PassageIndex
 from embeddings.search.language import language_of, preload
-from embeddings.search.sentences import answering_sentence, word_shares
+from embeddings.search.sentences import CHOICES, answering_sentence, word_shares
 
 # How dense and lexical evidence combine (see Retriever). Chosen on FacQA's train split and the
 # English → Indonesian and English sets of ../shared/eval/; BM25 keeps bm25s' defaults.
@@ -146,9 +146,14 @@ class Retriever:
             scores = found.sentence_scores[position]
             hits.append(Hit(passage, float(found.similarity[position]), number))
             texts = [passage.text[start:end] for start, end in spans]
-            shares = word_shares(weights, texts) if self.sentence_picker or position == first else None
-            if position == first:
+            shares = None
+            if position == first:  # every sentence's: how well the documents support the answer
+                shares = word_shares(weights, texts)
                 support = float(shares.max(initial=0.0))
+            elif self.sentence_picker and len(scores):  # only those the picker weighs: its CHOICES closest
+                shares = np.zeros(len(texts), dtype=np.float32)
+                weighed = np.argsort(-scores, kind="stable")[:CHOICES]
+                shares[weighed] = word_shares(weights, [texts[i] for i in weighed])
             if not len(scores):
                 sentences.append(None)
             elif self.sentence_picker:

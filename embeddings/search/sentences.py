@@ -15,6 +15,7 @@ Settings chosen on TyDi QA valid and FacQA valid (benchmarks/sentences.py).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -23,6 +24,11 @@ from embeddings.search.lexical import lexical_tokens
 
 CHOICES = 3  # cosine's closest sentences that the picker re-ranks
 WORD_WEIGHT = 0.08  # weight of the question-word share against cosine
+# The words of the sentences met most recently are kept (about 2 KB each), and whether they hold a date
+# or a number: the passages a bot answers from come back question after question, and stemming and
+# searching them again was most of a question's time after the model's.
+SENTENCES_CACHED = 8192
+QUESTIONS_CACHED = 256  # what the last questions ask for (a date, a number), asked of each candidate
 
 _DATE_QUESTION = re.compile(
     r"\b(kapan|bilakah|when|wann|quand|cuándo)\b|tahun berapa|tanggal berapa|bulan apa|hari apa"
@@ -45,6 +51,7 @@ _NUMBER_WORDS = "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh se
 _NUMBER = re.compile(r"\d|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=QUESTIONS_CACHED)
 def asked_for(question: str) -> re.Pattern[str] | None:
     """What a sentence must hold to answer ``question``: a date or a number, or nothing in particular."""
     if _DATE_QUESTION.search(question):
@@ -54,6 +61,16 @@ def asked_for(question: str) -> re.Pattern[str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=SENTENCES_CACHED)
+def _words(sentence: str) -> frozenset[str]:
+    return frozenset(lexical_tokens(sentence))
+
+
+@functools.lru_cache(maxsize=SENTENCES_CACHED)
+def _holds(wanted: re.Pattern[str], sentence: str) -> bool:
+    return wanted.search(sentence) is not None
+
+
 def word_shares(weights: dict[str, float], sentences: list[str]) -> np.ndarray:
     """For each sentence, the share of the question's words that it holds, each word weighed by
     ``weights`` (the IDF of the question's words that the corpus knows)."""
@@ -61,7 +78,7 @@ def word_shares(weights: dict[str, float], sentences: list[str]) -> np.ndarray:
     if not total:
         return np.zeros(len(sentences), dtype=np.float32)
     return np.array(
-        [sum(weights.get(token, 0.0) for token in set(lexical_tokens(sentence))) / total for sentence in sentences],
+        [sum(weight for word, weight in weights.items() if word in _words(sentence)) / total for sentence in sentences],
         dtype=np.float32,
     )
 
@@ -77,9 +94,13 @@ def answering_sentence(
     """The position in ``sentences`` of the one that answers ``question``, given each one's cosine
     to the question (``similarity``) and its share of the question's words (``shares``, already
     weighed by how much of the question the corpus knows)."""
-    closest = np.argsort(-similarity, kind="stable")[:choices]
     wanted = asked_for(question)
-    holds = np.array([bool(wanted and wanted.search(sentences[i])) for i in closest], dtype=np.float32)
-    # Holding what is asked for outweighs any cosine difference (cosines lie within 1 of each other).
-    scores = similarity[closest] + word_weight * shares[closest] + holds
-    return int(closest[int(np.argmax(scores))])
+    best, best_score = 0, None
+    # Scalar float32 arithmetic, as numpy's over the three would be: it runs for every passage found.
+    for position in np.argsort(-similarity, kind="stable")[:choices].tolist():
+        # Holding what is asked for outweighs any cosine difference (cosines lie within 1 of each other).
+        holds = np.float32(1.0 if wanted is not None and _holds(wanted, sentences[position]) else 0.0)
+        score = similarity[position] + word_weight * shares[position] + holds
+        if best_score is None or score > best_score:
+            best, best_score = position, score
+    return best
