@@ -10,10 +10,14 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.process import limit_malloc_arenas
 from config import Settings, SettingsError, load_settings
 from embeddings.search.index import IndexUnavailable
+
+if TYPE_CHECKING:
+    from embeddings.search.retrieval import Answer
 
 _WIDTH = 100
 
@@ -100,8 +104,11 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     answer = _knowledge(settings).ask(question, k=args.k)
     if not answer.hits:
         print("No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
-              "and run `tanya index`.")
+              "and run `tanya index`.", file=sys.stderr if args.json else sys.stdout)
         return 1
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        return 0
     for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage
         where = f"{passage.document}, section {passage.section_number}, paragraph {passage.paragraph}"
@@ -122,6 +129,18 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         print(textwrap.fill(passage.text, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
         print()
     return 0
+
+
+def _answer_json(answer: Answer) -> dict:
+    """The best answer as ``tanya ask --json`` prints it."""
+    passage = answer.hits[0].passage
+    sentence = passage.text[answer.sentence[0] : answer.sentence[1]].strip() if answer.sentence else None
+    return {
+        "source": "documents", "text": passage.text, "confidence": round(answer.confidence, 4),
+        "not_sure": not answer.sure, "document": passage.document, "section": passage.section,
+        "section_number": passage.section_number, "paragraph": passage.paragraph, "page": passage.page,
+        "passage": passage.text, "sentence": sentence,
+    }
 
 
 def command_sections(settings: Settings, args: argparse.Namespace) -> int:
@@ -239,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question from the documents")
     ask.add_argument("question")
     ask.add_argument("-k", type=_positive, default=1, help="how many passages to show (default 1)")
+    ask.add_argument("--json", action="store_true", help="print the best answer as one JSON object on one line")
     ask.set_defaults(run=command_ask)
 
     sections = commands.add_parser("sections", help="list the documents' sections, numbered")

@@ -29,6 +29,20 @@ def test_index_then_ask_in_indonesian_and_english(run_tanya):
     assert english.stdout.count("confidence ") == 1 and english.stdout.count("similarity ") == 2 and "#3:" in english.stdout
 
 
+def test_ask_json_is_one_object_a_program_can_read(run_tanya):
+    answer = run_tanya("ask", "--json", "Sektor apa saja yang dicakup kesepakatan ekonomi kedua negara?")
+    assert answer.returncode == 0, answer.stderr
+    [line] = answer.stdout.splitlines()
+    found = json.loads(line)
+    assert found["source"] == "documents" and found["not_sure"] is False and found["confidence"] > 0.5
+    assert (found["document"], found["section"], found["section_number"], found["paragraph"], found["page"]) == (
+        "pertemuan-xi-putin.txt", "Kerja Sama Ekonomi yang Solid", 4, 1, None)
+    assert found["text"] == found["passage"] and found["sentence"] in found["passage"]
+    assert found["sentence"].startswith("Kesepakatan ekonomi ini mencakup berbagai sektor strategis")
+    unsure = json.loads(run_tanya("ask", "--json", "How do I bake sourdough bread at home?").stdout)
+    assert unsure["not_sure"] is True and unsure["confidence"] < MIN_CONFIDENCE
+
+
 def test_ask_says_when_it_is_not_sure(run_tanya):
     unsure = run_tanya("ask", "How do I bake sourdough bread at home?")
     assert unsure.returncode == 0, unsure.stderr
