@@ -73,6 +73,17 @@ def test_a_non_member_gets_one_short_refusal_and_an_invite_makes_a_member(privat
     assert bot.ask("/invite", user_id=OUTSIDER + 3)["text"].startswith("Sorry, only admins")
 
 
+def test_a_flood_from_a_non_member_gets_no_more_refusals_than_the_per_user_limit(bot_factory):
+    bot = bot_factory(access="members", questions_per_minute=5)
+    for n in range(12):
+        bot.standin.send(f"{QUESTION} {n}", user_id=OUTSIDER)
+    refused = lambda c: c.method == "sendMessage" and c.params["chat_id"] == OUTSIDER  # noqa: E731
+    bot.standin.wait_for(refused, count=5)
+    time.sleep(2)  # room for more, were more to come
+    refusals = [call for call in bot.standin.calls if refused(call)]
+    assert len(refusals) == 5 and all(call.params["text"] == PRIVATE for call in refusals)
+
+
 def test_a_request_for_access_reaches_every_admin_once_a_day_and_the_user_is_told(bot_factory):
     bot = bot_factory(access="members", admin_ids=frozenset({ADMIN, 43}))
     standin = bot.standin
@@ -234,7 +245,8 @@ def test_no_handler_gives_a_non_member_anything_of_the_documents(bot_factory, po
 
     port, database = free_port(), postgres.new_database(f"walk_{mode}") if mode == "webhook" else None
     stored = {"database_url": database} if database else {}
-    bot = bot_factory(mode=mode, webhook_port=port, access="members", **stored)
+    # No per-user limit: past it a non-member's messages get no refusal at all (its own test).
+    bot = bot_factory(mode=mode, webhook_port=port, access="members", questions_per_minute=0, **stored)
     standin, application = bot.standin, bot.application
     if mode == "webhook":
         standin.deliver_to(f"http://127.0.0.1:{port}/hook", secret="s3cret-token")

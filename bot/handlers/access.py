@@ -27,8 +27,10 @@ from bot.handlers.questions import HELP_PARAMETER, question_in_group
 from bot.keyboards import (
     DecideButton,
     MembersButton,
+    RequestButton,
     decide_keyboard,
     members_keyboard,
+    parse_callback,
     request_keyboard,
 )
 from bot.state.members import Joined, Member
@@ -79,7 +81,9 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if not in_group and message is not None and message.text and (code := _invite_code(message.text)):
         await _join(update, context, code)
-    elif not in_group and update.callback_query is not None and update.callback_query.data == "r":
+    elif not in_group and update.callback_query is not None and isinstance(
+        parse_callback(update.callback_query.data), RequestButton
+    ):
         await ask_for_access(update, context)
     else:
         await _refuse(update, context, "private_group" if in_group else "private")
@@ -103,8 +107,11 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) 
         await update.inline_query.answer([], cache_time=0, is_personal=True, button=button)
     elif update.callback_query is not None:
         await update.callback_query.answer(text(language, "private_button"), show_alert=True)
-    elif (message := update.effective_message) is not None and update.effective_user is not None:
+    elif (message := update.effective_message) is not None and (user := update.effective_user) is not None:
         if message.chat.type != ChatType.PRIVATE and not _addressed(message, context):
+            return
+        state = state_of(context)  # a flood of messages must not become a flood of refusals
+        if not (await asyncio.to_thread(state.windows.admit, state.history.user(user.id))).admitted:
             return
         keyboard = request_keyboard(language) if key == "private" else None
         await message.reply_html(text(language, key), reply_markup=keyboard)
