@@ -324,3 +324,19 @@ def test_the_members_list_of_hostile_names_pages_within_telegrams_limits(private
         page = edit.result
     assert seen == [str(6000 + n) for n in range(45)]
     assert html.escape(hostile) in page["text"]
+
+
+def test_a_member_who_is_no_admin_cannot_manage_members(private_bot):
+    bot = private_bot
+    bot.ask(f"/start {_invite(bot)}", user_id=OUTSIDER)
+    code = _invite(bot)
+    before = len(bot.standin.calls)
+    for command in ("/invite", "/allowgroup", "/members", f"/revoke {ADMIN}", f"/revoke {code}"):
+        refusal = bot.ask(command, user_id=OUTSIDER)["text"]
+        assert refusal.startswith("Sorry, only admins can use this command."), command
+    answer = bot.ask(QUESTION, user_id=OUTSIDER)
+    for data in ("M:0", f"m:{OUTSIDER + 1}:1"):  # forged: a members page, a decision on a request
+        assert bot.press(answer, data, user_id=OUTSIDER).params["text"] == text("en", "admins_only")
+    assert [m.id for m in bot.application.bot_data["state"].members.listing()] == [OUTSIDER]
+    assert bot.ask(f"/start {code}", user_id=OUTSIDER + 1)["text"].startswith(text("en", "joined"))  # not revoked
+    assert bot.actions_since(before).count("editMessageText") == 0
