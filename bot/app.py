@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.delivery import RetryingRateLimiter
-from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections
+from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
 from bot.state import State, open_state
 from bot.webhook import run_webhook
 from config import Settings
@@ -92,6 +92,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         knowledge = await asyncio.to_thread(KnowledgeBase.open, settings.knowledge_setup(), encoder)
         knowledge.watch()  # replicas sharing the store load each other's reindexes
         application.bot_data["knowledge"] = knowledge
+        application.bot_data["state"].taught.follow(knowledge.taught.replace)  # taught through any replica
         for language, commands in COMMANDS.items():
             try:
                 await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
@@ -129,6 +130,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(CommandHandler("stats", insight.stats))
     application.add_handler(CommandHandler("unanswered", insight.unanswered))
     application.add_handler(CommandHandler("forget", insight.forget))
+    application.add_handler(CommandHandler("teach", teach.teach))
+    application.add_handler(CommandHandler("taught", teach.taught))
     application.add_handler(CommandHandler("invite", access.invite))
     application.add_handler(CommandHandler("allowgroup", access.allow_group))
     application.add_handler(CommandHandler("members", access.members))

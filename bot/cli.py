@@ -1,4 +1,4 @@
-"""The ``tanya`` command line: index, ask, sections, eval, report, serve."""
+"""The ``tanya`` command line: index, ask, sections, eval, report, faq, serve."""
 
 from __future__ import annotations
 
@@ -38,6 +38,13 @@ def _knowledge(settings: Settings):
 
     _quiet_libraries(settings.backend)
     return KnowledgeBase.open(settings.knowledge_setup(), progress=sys.stderr.isatty())
+
+
+def _has_database(settings: Settings) -> bool:
+    """Whether the bot's database exists (a command that only reads it must not make one)."""
+    from bot.state.database import HISTORY_FILE
+
+    return settings.database_url is not None or (settings.data_dir / HISTORY_FILE).exists()
 
 
 def command_index(settings: Settings, args: argparse.Namespace) -> int:
@@ -101,8 +108,26 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     if not question:
         print("error: the question is empty", file=sys.stderr)
         return 2
-    answer = _knowledge(settings).ask(question, k=args.k)
+    knowledge = _knowledge(settings)
+    if _has_database(settings):
+        from bot.state import open_state
+
+        state = open_state(settings)
+        knowledge.taught.replace(state.taught.listing())
+        state.close()
+    answer = knowledge.ask(question, k=args.k)
+    if answer.taught is not None and answer.taught.given:
+        taught = answer.taught
+        if args.json:
+            print(json.dumps(_taught_json(answer), ensure_ascii=False))
+            return 0
+        print(f"Taught answer (the admins', {_date(taught.taught.taught_at)}; taught for “{taught.question}”, "
+              f"similarity {taught.similarity:.3f}):")
+        print(textwrap.fill(taught.taught.answer, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
+        print()
     if not answer.hits:
+        if answer.taught is not None and answer.taught.given:
+            return 0
         print("No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
               "and run `tanya index`.", file=sys.stderr if args.json else sys.stdout)
         return 1
@@ -141,6 +166,52 @@ def _answer_json(answer: Answer) -> dict:
         "section_number": passage.section_number, "paragraph": passage.paragraph, "page": passage.page,
         "passage": passage.text, "sentence": sentence,
     }
+
+
+def _taught_json(answer: Answer) -> dict:
+    """A taught answer as ``tanya ask --json`` prints it."""
+    taught = answer.taught
+    return {
+        "source": "faq", "text": taught.taught.answer, "confidence": round(taught.similarity, 4), "not_sure": False,
+        "question": taught.question, "taught_at": _date(taught.taught.taught_at),
+    }
+
+
+def _date(moment: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(moment))
+
+
+def command_faq(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.faq import read_faq, write_faq
+    from bot.state import open_state
+
+    if args.action != "list" and args.file is None:
+        print(f"error: tanya faq {args.action} needs a FILE", file=sys.stderr)
+        return 2
+    if args.action == "import":
+        taught = read_faq(args.file)  # the whole file is checked before anything is taught
+        state = open_state(settings)
+        state.taught.teach_many(taught, by=0)
+        questions = sum(len(entry[0]) for entry in taught)
+        print(f"Imported {len(taught)} answers with {questions} questions from {args.file}; "
+              f"{len(state.taught.listing())} answers are taught now. Running bots use them within seconds.")
+        state.close()
+        return 0
+    if not _has_database(settings):
+        print(f"No answers taught yet in {settings.data_dir}.", file=sys.stderr)
+        return 1
+    state = open_state(settings)
+    taught = state.taught.listing()
+    state.close()
+    if args.action == "export":
+        with args.file.open("w", encoding="utf-8", newline="") as out:
+            questions = write_faq(taught, out)
+        print(f"Wrote {len(taught)} answers with {questions} questions to {args.file}")
+        return 0
+    for entry in taught:
+        for question in entry.questions:
+            print(f"{question}\t{textwrap.shorten(entry.answer, 80)}")
+    return 0
 
 
 def command_sections(settings: Settings, args: argparse.Namespace) -> int:
@@ -207,6 +278,7 @@ def command_report(settings: Settings, args: argparse.Namespace) -> int:
     usage = history.usage()
     print(f"Questions: today {usage.today}, last 7 days {usage.last_7_days}, all time {usage.all_time}")
     print(f"Answered 'not sure': {share(usage.not_sure, usage.all_time)}")
+    print(f"Answered from taught answers: {usage.taught}")
     print(f"Helpful (👍 of the votes): {share(usage.helpful, usage.helpful + usage.unhelpful)}")
     median = "—" if usage.median_seconds is None else f"{usage.median_seconds * 1000:.0f} ms"
     print(f"Median answer time, last 7 days: {median}")
@@ -279,6 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--csv", type=Path, help="also write the questions of those days, with their votes, to this CSV")
     report.set_defaults(run=command_report)
+
+    faq = commands.add_parser("faq", help="taught answers: import a CSV/XLSX FAQ, export it as CSV, or list them")
+    faq.add_argument("action", choices=("import", "export", "list"))
+    faq.add_argument("file", type=Path, nargs="?", help="import: a .csv or .xlsx with columns question, answer; "
+                     "export: the .csv to write")
+    faq.set_defaults(run=command_faq)
 
     serve = commands.add_parser("serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)")
     serve.set_defaults(run=command_serve)

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from bot.keyboards import LIST_PAGE_SIZE
 from bot.state.history import Unanswered, Usage
@@ -16,11 +16,15 @@ from embeddings.indexing import IndexingStatus
 from embeddings.knowledge import DocumentEntry, ReindexResult
 from embeddings.search.index import Manifest, SectionEntry
 from embeddings.search.retrieval import Answer
+from embeddings.search.taught import TaughtAnswer
 
 MESSAGE_LIMIT = 4096  # Telegram's limit; we count the HTML source, which is never shorter than the text
 PAGE_LIMIT = 3500  # body of a section page, leaving room for its title and page line
 TITLE_LIMIT = 200
-QUESTION_LIMIT = 150  # characters of a question shown in /unanswered
+QUESTION_LIMIT = 150  # characters of a question shown in /unanswered, /taught and under a taught answer
+# HTML of an answer an admin teaches, at most: with its heading and question it fits one message.
+TAUGHT_ANSWER_LIMIT = 3800
+TAUGHT_SHOWN = 150  # characters of each taught answer in /taught
 NAMES_LIMIT = 600  # HTML of the documents a reindex added, and of those it removed
 NOTE_LIMIT = 500  # HTML a section list may carry above its first page (/section's "no section matches …")
 DOCUMENTS_SHOWN = 10  # documents in /stats, most answered first
@@ -210,6 +214,9 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str, position: boo
     )
     if passage.page is not None:
         source += text(language, "on_page", page=passage.page)
+    if rank == 0 and answer.taught is not None and not answer.taught.given:
+        offered = text(language, "taught_offered", question=escape(shorten(answer.taught.question, QUESTION_LIMIT)))
+        head = f"{offered}\n\n{head}"
     notes = []
     if unsure:
         notes.append(text(language, "not_sure_hint"))
@@ -221,6 +228,40 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str, position: boo
     tail = f"\n\n{source}" + ("\n" + " · ".join(notes) if notes else "")
     budget = MESSAGE_LIMIT - len(head) - len(title) - len(tail)
     return head + title + fit_passage(passage.text, sentence, budget) + tail
+
+
+def format_taught(answer: Answer, language: str) -> str:
+    """The admins' answer to the question of ``answer`` (its ``taught`` match), with its date and the
+    taught question it was matched through."""
+    taught = answer.taught
+    head = text(language, "taught_head", date=taught_date(taught.taught))
+    question = text(language, "taught_for", question=escape(shorten(taught.question, QUESTION_LIMIT)))
+    return f"{head}\n\n{escape_within(taught.taught.answer, TAUGHT_ANSWER_LIMIT)}\n\n{question}"
+
+
+def taught_date(taught: TaughtAnswer) -> str:
+    return date.fromtimestamp(taught.taught_at).isoformat()
+
+
+def taught_list(taught: list[TaughtAnswer], language: str) -> list[ListPage]:
+    """/taught: every taught answer, its questions and its date, oldest first, paged by length."""
+    if not taught:
+        return [ListPage(text(language, "taught_none"), range(0))]
+    lines = []
+    for number, entry in enumerate(taught, start=1):
+        questions = " · ".join(f"<i>{escape(shorten(question, QUESTION_LIMIT))}</i>" for question in entry.questions[:3])
+        if len(entry.questions) > 3:
+            questions += f" (+{len(entry.questions) - 3})"
+        answer = escape(shorten(entry.answer, TAUGHT_SHOWN))
+        lines.append(text(language, "taught_line", number=number, questions=questions, answer=answer,
+                          date=taught_date(entry)))
+    return paged_list(text(language, "taught_title", count=len(taught)), lines)
+
+
+def question_lines(questions: list[str] | tuple[str, ...], shown: int = 5) -> str:
+    """Questions as HTML lines (each with the line break before it), the first ``shown`` of them."""
+    lines = "".join(f"\n• <i>{escape(shorten(question, QUESTION_LIMIT))}</i>" for question in questions[:shown])
+    return lines + (f"\n• … (+{len(questions) - shown})" if len(questions) > shown else "")
 
 
 def section_pages(section: SectionEntry, language: str) -> list[str]:
@@ -330,6 +371,7 @@ def stats_message(manifest: Manifest, usage: Usage | None, language: str, reason
         helpful=share(usage.helpful, usage.helpful + usage.unhelpful),
         median="—" if usage.median_seconds is None else f"{usage.median_seconds * 1000:.0f} ms",
     )
+    message += text(language, "usage_taught", taught=usage.taught)
     if usage.by_document:
         message += text(language, "usage_documents")
         for name, count in usage.by_document[:DOCUMENTS_SHOWN]:
@@ -343,7 +385,8 @@ def share(part: int, whole: int) -> str:
 
 
 def unanswered_list(groups: list[Unanswered], days: int, language: str) -> list[ListPage]:
-    """/unanswered: the questions that got "not sure" or 👎, most asked first, paged by length."""
+    """/unanswered: the questions that got "not sure" or 👎, most asked first, paged by length, with how
+    to teach their answers."""
     if not groups:
         return [ListPage(text(language, "unanswered_none", days=days), range(0))]
     lines = []
@@ -353,7 +396,8 @@ def unanswered_list(groups: list[Unanswered], days: int, language: str) -> list[
         lines.append(
             text(language, "unanswered_line", number=number, question=question, count=group.count, details=details)
         )
-    return paged_list(text(language, "unanswered_title", days=days), lines)
+    head = text(language, "unanswered_title", days=days) + text(language, "unanswered_teach")
+    return paged_list(head, lines)
 
 
 def pages_note(pages: int | None, language: str) -> str:

@@ -6,6 +6,7 @@ they refer to, so a button pressed after a reindex (or forged) is recognised and
 instead of showing the wrong section:
 
 - ``a:<answer>:<rank>`` — passage ``rank`` (0-based) of the kept answer ``answer``
+- ``t:<answer>`` — the admins' taught answer of the kept answer ``answer``
 - ``s:<index>:<section>:<page>`` — page ``page`` (0-based) of section number ``section``, shown
   in place of the message the button is under (``S:…``: sent as a new message)
 - ``l:<index>:<page>`` — page ``page`` of the section list
@@ -14,6 +15,9 @@ instead of showing the wrong section:
 - ``u:<upload>:<1|0>`` — replace the document of the same name with the kept upload ``upload``, or not
 - ``v:<answer>:<1|0>`` — a 👍 (1) or 👎 (0) on the kept answer ``answer``
 - ``q:<page>`` — page ``page`` of the unanswered questions
+- ``T:<groups>:<n>`` — teach the answer to group ``n`` of the kept questions ``groups`` (an /unanswered page)
+- ``P:<page>`` — page ``page`` of the taught answers
+- ``F:<taught>:<page>`` — remove taught answer ``taught`` (its id), shown on page ``page``
 - ``r`` — a non-member asks the admins for access
 - ``m:<user>:<1|0>`` — allow (1) or deny (0) user ``user``'s request for access
 - ``M:<page>`` — page ``page`` of the members
@@ -39,6 +43,10 @@ _REMOVE = re.compile(r"x:([0-9a-f]{6}):(\d{1,6}):([01])")
 _UPLOAD = re.compile(r"u:([0-9a-f]{8}):([01])")
 _VOTE = re.compile(r"v:([0-9a-f]{8}):([01])")
 _UNANSWERED = re.compile(r"q:(\d{1,6})")
+_ADMINS_ANSWER = re.compile(r"t:([0-9a-f]{8})")
+_TEACH = re.compile(r"T:([0-9a-f]{8}):(\d{1,2})")
+_TAUGHT = re.compile(r"P:(\d{1,6})")
+_FORGET_TAUGHT = re.compile(r"F:(\d{1,12}):(\d{1,6})")
 _DECIDE = re.compile(r"m:(\d{1,19}):([01])")
 _MEMBERS = re.compile(r"M:(\d{1,6})")
 NOTHING = "n"
@@ -51,6 +59,14 @@ class AnswerButton:
 
     def data(self) -> str:
         return f"a:{self.answer_id}:{self.rank}"
+
+
+@dataclass(frozen=True)
+class AdminsAnswerButton:
+    answer_id: str
+
+    def data(self) -> str:
+        return f"t:{self.answer_id}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,32 @@ class UnansweredButton:
 
 
 @dataclass(frozen=True)
+class TeachButton:
+    groups_id: str
+    group: int
+
+    def data(self) -> str:
+        return f"T:{self.groups_id}:{self.group}"
+
+
+@dataclass(frozen=True)
+class TaughtButton:
+    page: int
+
+    def data(self) -> str:
+        return f"P:{self.page}"
+
+
+@dataclass(frozen=True)
+class ForgetTaughtButton:
+    taught_id: int
+    page: int
+
+    def data(self) -> str:
+        return f"F:{self.taught_id}:{self.page}"
+
+
+@dataclass(frozen=True)
 class RequestButton:
     def data(self) -> str:
         return "r"
@@ -143,6 +185,7 @@ class MembersButton:
 
 Button = (
     AnswerButton
+    | AdminsAnswerButton
     | SectionButton
     | ListButton
     | DocumentsButton
@@ -150,6 +193,9 @@ Button = (
     | UploadButton
     | VoteButton
     | UnansweredButton
+    | TeachButton
+    | TaughtButton
+    | ForgetTaughtButton
     | RequestButton
     | DecideButton
     | MembersButton
@@ -162,6 +208,8 @@ def parse_callback(data: str | None) -> Button | None:
         return None
     if match := _ANSWER.fullmatch(data):
         return AnswerButton(match.group(1), int(match.group(2)))
+    if match := _ADMINS_ANSWER.fullmatch(data):
+        return AdminsAnswerButton(match.group(1))
     if match := _SECTION.fullmatch(data):
         return SectionButton(match.group(2), int(match.group(3)), int(match.group(4)), match.group(1) == "s")
     if match := _LIST.fullmatch(data):
@@ -176,6 +224,12 @@ def parse_callback(data: str | None) -> Button | None:
         return VoteButton(match.group(1), match.group(2) == "1")
     if match := _UNANSWERED.fullmatch(data):
         return UnansweredButton(int(match.group(1)))
+    if match := _TEACH.fullmatch(data):
+        return TeachButton(match.group(1), int(match.group(2)))
+    if match := _TAUGHT.fullmatch(data):
+        return TaughtButton(int(match.group(1)))
+    if match := _FORGET_TAUGHT.fullmatch(data):
+        return ForgetTaughtButton(int(match.group(1)), int(match.group(2)))
     if data == "r":
         return RequestButton()
     if match := _DECIDE.fullmatch(data):
@@ -193,9 +247,10 @@ def _button(label: str, target: Button) -> InlineKeyboardButton:
 
 
 def answer_keyboard(
-    answer_id: str, rank: int, total: int, index_id: str, section: int, language: str
+    answer_id: str, rank: int, total: int, index_id: str, section: int, language: str, taught: bool = False
 ) -> InlineKeyboardMarkup:
-    """Previous / more answers (passage ``rank`` of ``total`` is shown), open the shown passage's section, 👍 / 👎."""
+    """Previous / more answers (passage ``rank`` of ``total`` is shown), open the shown passage's section,
+    the admins' answer when one was ``taught`` for the question, 👍 / 👎."""
     navigation = []
     if rank > 0:
         navigation.append(_button(text(language, "previous"), AnswerButton(answer_id, rank - 1)))
@@ -203,6 +258,15 @@ def answer_keyboard(
         navigation.append(_button(text(language, "more"), AnswerButton(answer_id, rank + 1)))
     rows = [navigation] if navigation else []
     rows.append([_button(text(language, "open_section"), SectionButton(index_id, section, 0, in_place=False))])
+    if taught:
+        rows.append([_button(text(language, "admins_answer"), AdminsAnswerButton(answer_id))])
+    rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
+    return InlineKeyboardMarkup(rows)
+
+
+def taught_keyboard(answer_id: str, documents: bool, language: str) -> InlineKeyboardMarkup:
+    """Under the admins' answer: the documents' answer (when they have one), 👍 / 👎."""
+    rows = [[_button(text(language, "from_documents"), AnswerButton(answer_id, 0))]] if documents else []
     rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
     return InlineKeyboardMarkup(rows)
 
@@ -247,9 +311,20 @@ def document_list_keyboard(index_id: str, page: int, pages: int) -> InlineKeyboa
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def unanswered_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
-    """◀ ▶ between pages of the unanswered questions."""
-    rows = _page_rows([], [], page, pages, UnansweredButton)
+def unanswered_keyboard(
+    page: int, pages: int, groups_id: str | None, numbers: range, language: str
+) -> InlineKeyboardMarkup | None:
+    """✍️ per question group listed (``numbers``, 1-based; kept under ``groups_id``), ◀ ▶ between pages."""
+    targets = [TeachButton(groups_id, n) for n in range(len(numbers))] if groups_id else []
+    labels = [text(language, "teach_button", number=number) for number in numbers] if groups_id else []
+    rows = _page_rows(targets, labels, page, pages, UnansweredButton)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def taught_list_keyboard(page: int, pages: int, taught: list[tuple[int, int]]) -> InlineKeyboardMarkup | None:
+    """🗑 per taught answer listed (``taught``: its number in the list, its id), ◀ ▶ between pages."""
+    targets = [ForgetTaughtButton(taught_id, page) for _, taught_id in taught]
+    rows = _page_rows(targets, [f"🗑 {number}" for number, _ in taught], page, pages, TaughtButton)
     return InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -84,6 +84,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "unanswered_line": "\n{number}. {question} — {count}×{details}",
         "unanswered_details": " (not sure {not_sure}, 👎 {unhelpful})",
         "unanswered_none": "No question got “not sure” or 👎 in the last {days} days.",
+        "unanswered_teach": "\n\nPress ✍️ and a number to teach the answer to that question.",
+        "teach_button": "✍️ {number}",
+        "teach_usage": (
+            "Reply to one of my answers (or to the question itself) with /teach and the answer, for example:\n"
+            "<code>/teach The office is open 08.00–16.30, Monday to Friday.</code>"
+        ),
+        "teach_no_question": (
+            "I can't tell which question that message asked. Reply with /teach to one of my answers, "
+            "or to the question itself."
+        ),
+        "teach_too_long": "That answer is {length} characters long; I can give answers of up to {limit}. Please shorten it.",
+        "teach_prompt": "✍️ Reply to this message with the answer to:{questions}",
+        "teach_placeholder": "The answer",
+        "teach_expired": "I no longer have these questions. Please open /unanswered again.",
+        "taught_done": "✅ Taught. Questions like these now get your answer:{questions}\n\n/taught lists what was taught.",
+        "taught_title": "🧑‍🏫 <b>Taught answers</b> ({count}), oldest first. Press 🗑 and a number to remove one.",
+        "taught_line": "\n{number}. {questions} → {answer} <i>({date})</i>",
+        "taught_none": (
+            "No answers taught yet. Reply to one of my answers with /teach and the answer, "
+            "or press ✍️ in /unanswered."
+        ),
+        "taught_removed": "Removed: questions like it get the documents' answer again.",
+        "taught_head": "🧑‍🏫 <b>Answer from the admins</b> ({date})",
+        "taught_for": "Taught for: <i>{question}</i>",
+        "taught_offered": "🧑‍🏫 The admins answered a similar question: <i>{question}</i> (button below).",
+        "from_documents": "📄 From the documents",
+        "admins_answer": "🧑‍🏫 Admins' answer",
+        "usage_taught": "\nAnswered from taught answers: {taught}",
         "history_off": "I keep no questions (TANYA_HISTORY_DAYS is 0), only daily counts.",
         "history_unavailable": "I can't read my history just now ({reason}). Please try again later.",
         "forget_done": "🧹 Deleted {count} of your questions and your votes from my history.",
@@ -240,6 +268,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "unanswered_line": "\n{number}. {question} — {count}×{details}",
         "unanswered_details": " (tidak yakin {not_sure}, 👎 {unhelpful})",
         "unanswered_none": "Tidak ada pertanyaan yang dijawab “tidak yakin” atau diberi 👎 dalam {days} hari terakhir.",
+        "unanswered_teach": "\n\nTekan ✍️ dan nomornya untuk mengajarkan jawaban pertanyaan itu.",
+        "teach_button": "✍️ {number}",
+        "teach_usage": (
+            "Balas salah satu jawaban saya (atau pertanyaannya sendiri) dengan /teach dan jawabannya, misalnya:\n"
+            "<code>/teach Kantor buka pukul 08.00–16.30, Senin sampai Jumat.</code>"
+        ),
+        "teach_no_question": (
+            "Saya tidak tahu pertanyaan apa yang ditanyakan pesan itu. Balas dengan /teach salah satu jawaban "
+            "saya, atau pertanyaannya sendiri."
+        ),
+        "teach_too_long": "Jawaban itu {length} karakter; saya bisa memberi jawaban sampai {limit} karakter. Mohon dipersingkat.",
+        "teach_prompt": "✍️ Balas pesan ini dengan jawaban untuk:{questions}",
+        "teach_placeholder": "Jawabannya",
+        "teach_expired": "Saya tidak lagi menyimpan pertanyaan-pertanyaan ini. Silakan buka /unanswered lagi.",
+        "taught_done": "✅ Tersimpan. Pertanyaan seperti ini sekarang mendapat jawaban Anda:{questions}\n\n/taught menampilkan semua yang diajarkan.",
+        "taught_title": "🧑‍🏫 <b>Jawaban yang diajarkan</b> ({count}), terlama dulu. Tekan 🗑 dan nomornya untuk menghapus.",
+        "taught_line": "\n{number}. {questions} → {answer} <i>({date})</i>",
+        "taught_none": (
+            "Belum ada jawaban yang diajarkan. Balas salah satu jawaban saya dengan /teach dan jawabannya, "
+            "atau tekan ✍️ di /unanswered."
+        ),
+        "taught_removed": "Dihapus: pertanyaan seperti itu kembali dijawab dari dokumen.",
+        "taught_head": "🧑‍🏫 <b>Jawaban dari admin</b> ({date})",
+        "taught_for": "Diajarkan untuk: <i>{question}</i>",
+        "taught_offered": "🧑‍🏫 Admin pernah menjawab pertanyaan yang mirip: <i>{question}</i> (tombol di bawah).",
+        "from_documents": "📄 Dari dokumen",
+        "admins_answer": "🧑‍🏫 Jawaban admin",
+        "usage_taught": "\nDijawab dari jawaban yang diajarkan: {taught}",
         "history_off": "Saya tidak menyimpan pertanyaan (TANYA_HISTORY_DAYS bernilai 0), hanya hitungan harian.",
         "history_unavailable": "Riwayat saya tidak bisa dibaca saat ini ({reason}). Silakan coba lagi nanti.",
         "forget_done": "🧹 {count} pertanyaan Anda dan suara Anda sudah dihapus dari riwayat saya.",

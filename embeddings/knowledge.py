@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ from embeddings.search.index import (
 )
 from embeddings.search.retrieval import Answer, Retriever
 from embeddings.search.store import IndexStore, open_store
+from embeddings.search.taught import TaughtAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class KnowledgeBase:
         self.encoder = encoder
         self.setup = setup
         self._retriever = Retriever(encoder, index, min_confidence, sentence_picker)
+        self.taught = TaughtAnswers(encoder)  # kept across reindexes: the bot's database holds them
         self._reindexing = threading.Lock()
         self._loading = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
@@ -185,12 +187,22 @@ class KnowledgeBase:
         return hashlib.sha256(f"{manifest.created_at}|{manifest.corpus_fingerprint}".encode()).hexdigest()[:6]
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
-        """The ``k`` passages that best answer ``question``, their answering sentences, and whether it is sure."""
-        return self._retriever.ask(question, k)
+        """The ``k`` passages that best answer ``question``, their answering sentences, whether it is
+        sure, and the taught answer for it, if any."""
+        return self._with_taught(question, self._retriever.ask(question, k))
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
         """``ask`` for many questions."""
-        return self._retriever.ask_many(questions, k)
+        answers = self._retriever.ask_many(questions, k)
+        return [self._with_taught(question, answer) for question, answer in zip(questions, answers, strict=True)]
+
+    def _with_taught(self, question: str, answer: Answer) -> Answer:
+        if not len(self.taught) or not question.strip():
+            return answer
+        vector = answer.question_vector
+        if vector is None:  # no passages to search: the question was not embedded
+            vector = self.encoder.encode_queries([" ".join(question.split())])[0]
+        return replace(answer, taught=self.taught.match(vector), question_vector=vector)
 
     def sections(self) -> list[SectionEntry]:
         """The sections in document order, numbered from 1."""

@@ -104,7 +104,7 @@ class BotApiStandIn:
         self._callback_ids = itertools.count(1)
         self.files: dict[str, bytes] = {}  # file_id → bytes of the files users sent
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -467,7 +467,7 @@ class BotApiStandIn:
             "from": BOT_USER,
             "text": params["text"],
         }
-        if "reply_markup" in params:
+        if "inline_keyboard" in (params.get("reply_markup") or {}):  # a message carries only inline keyboards
             message["reply_markup"] = params["reply_markup"]
         reply_to = (params.get("reply_parameters") or {}).get("message_id")
         with self._changed:
@@ -520,6 +520,12 @@ class BotApiStandIn:
                 message.pop("reply_markup", None)
             self.messages[key] = message
         return 200, message
+
+
+class _Server(ThreadingHTTPServer):
+    # Telegram's servers take every connection a bot opens at once; the default backlog of 5 makes the
+    # kernel refuse some of a burst (50 chats at once), which the bot would see as a broken connection.
+    request_queue_size = 128
 
 
 def _message_problem(params: dict[str, Any]) -> str | None:

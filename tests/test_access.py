@@ -157,7 +157,7 @@ def _field_values(bot) -> dict[str, object]:
     return {
         "answer_id": "0123abcd", "rank": 1, "index_id": bot.application.bot_data["knowledge"].index_id, "section": 1,
         "page": 0, "in_place": True, "document": 0, "confirm": True, "upload_id": "0123abcd", "replace": True,
-        "helpful": True, "user_id": OUTSIDER, "allow": True,
+        "helpful": True, "user_id": OUTSIDER, "allow": True, "groups_id": "0123abcd", "group": 0, "taught_id": 1,
     }
 
 

@@ -9,16 +9,19 @@ import pytest
 from bot.formatting import (
     LIST_PAGE_SIZE,
     MESSAGE_LIMIT,
+    TAUGHT_ANSWER_LIMIT,
     age,
     document_list,
     escape_within,
     format_answer,
+    format_taught,
     pages_by_length,
     reindex_report,
     section_list,
     section_pages,
     split_text,
     stats_message,
+    taught_list,
     unanswered_list,
 )
 from bot.keyboards import (
@@ -36,6 +39,7 @@ from embeddings.documents.passages import Passage
 from embeddings.knowledge import Counts, DocumentEntry, ReindexResult
 from embeddings.search.index import Manifest, SectionEntry
 from embeddings.search.retrieval import Answer, Hit
+from embeddings.search.taught import TaughtAnswer, TaughtMatch
 from tests.telegram_html import telegram_html_problem
 
 
@@ -109,13 +113,15 @@ def _hostile(number: int) -> str:
 def test_lists_of_hostile_entries_are_paged_by_length_into_valid_messages():
     sections = [SectionEntry(i, f"dir/{_hostile(i // 3)}.md", _hostile(i), ()) for i in range(1, 80)]
     documents = [DocumentEntry(f"{_hostile(i)}.md", 3, 9, i) for i in range(60)]
-    questions = [Unanswered(_hostile(i), 2, 0.0, 1, 1) for i in range(70)]
+    questions = [Unanswered(_hostile(i), 2, 0.0, 1, 1, (_hostile(i),), None) for i in range(70)]
+    taught = [TaughtAnswer(i, _hostile(i) * 40, 0.0, tuple(_hostile(i + n) for n in range(5))) for i in range(50)]
     note = "No section title matches “" + "&amp;" * 60 + "”."
     lists = {
         "sections": (section_list(sections, "en"), len(sections)),
         "sections under a note": (section_list(sections, "en", note=note), len(sections)),
         "documents": (document_list(documents, "id"), len(documents)),
         "unanswered": (unanswered_list(questions, 30, "en"), len(questions)),
+        "taught": (taught_list(taught, "id"), len(taught)),
     }
     for name, (pages, count) in lists.items():
         assert len(pages) > 4, name
@@ -177,7 +183,7 @@ def test_a_section_page_with_a_hostile_title_and_document_fits_a_message():
 def test_stats_with_hostile_document_names_fit_a_message():
     manifest = Manifest(1, "multilingual-e5-small", 384, {}, "", "2026-11-28T09:00:00+00:00", 12, 40, 90)
     by_document = [(f"{_hostile(i)}.md", 12 - i) for i in range(12)]
-    usage = Usage(5, 9, 20, 3, 4, 1, 0.05, by_document)
+    usage = Usage(5, 9, 20, 3, 2, 4, 1, 0.05, by_document)
     message = stats_message(manifest, usage, "en")
     assert telegram_html_problem(message) is None, len(message)
     assert "\n0 &lt;&amp;&gt;" in message and "\n10 &lt;" not in message  # the ten most answered
@@ -220,3 +226,12 @@ def test_index_age_in_its_largest_whole_unit():
         "5 h",
     ]
     assert age(created, datetime(2026, 12, 1, 10, tzinfo=timezone.utc)) == "3 d"
+
+
+def test_a_taught_answer_of_hostile_text_at_its_longest_fits_one_valid_message():
+    answer = TaughtAnswer(1, "<&>" * (TAUGHT_ANSWER_LIMIT // 15), 0.0, ("<b>" * 200,))
+    found = Answer([], [], taught=TaughtMatch(answer, answer.questions[0], 0.97, given=True))
+    for language in ("en", "id"):
+        message = format_taught(found, language)
+        assert telegram_html_problem(message) is None and len(message) <= 4096
+        assert message.count("&lt;&amp;&gt;") == TAUGHT_ANSWER_LIMIT // 15

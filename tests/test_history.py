@@ -95,7 +95,7 @@ def test_unanswered_groups_near_duplicates_most_asked_first(bot):
     bot.press(voted, buttons(voted)["👎"], user_id=3004)
     assert bot.ask("/unanswered", user_id=3004)["text"].startswith("Sorry, only admins")
     listing = bot.ask("/unanswered", user_id=ADMIN)["text"]
-    lines = listing.split("\n")[1:]
+    lines = listing.split("\n")[3:]  # below the title and how to teach answers
     assert lines[0] == f"1. {TRAIN_FARE_AGAIN} — 2× (not sure 2, 👎 0)"  # its latest wording
     assert lines[1:] == [  # as often asked: the latest first
         "2. Apa fokus kerja sama ekonomi? — 1× (not sure 0, 👎 1)", f"3. {WORLD_CUP} — 1× (not sure 1, 👎 0)"
@@ -242,16 +242,17 @@ def test_tanya_report_prints_usage_and_unanswered_and_exports_csv(run_tanya, dat
     result = run_tanya("report", "--days", "7", "--csv", str(export))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:4] == [
+    assert lines[:5] == [
         "Questions: today 3, last 7 days 3, all time 3",
         "Answered 'not sure': 67% (2/3)",
+        "Answered from taught answers: 0",
         "Helpful (👍 of the votes): —",
         "Median answer time, last 7 days: 20 ms",
     ]
     assert f"     2×  {TRAIN_FARE}  (not sure 2, 👎 0)" in lines
     assert lines[-1] == f"Wrote 3 questions of the last 7 days to {export}"
     rows = export.read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("asked_at,chat_type,language,user,question,document") and len(rows) == 4
+    assert rows[0].startswith("asked_at,chat_type,language,user,question,source,document") and len(rows) == 4
     assert all(",group,id," in row and "pertemuan-xi-putin.txt" in row for row in rows[1:])
 
 

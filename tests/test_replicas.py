@@ -230,3 +230,25 @@ def test_a_replica_killed_while_questions_flow_loses_none_and_answers_none_twice
     refused = [u for u, e, status in standin.deliveries if status != 200]
     assert refused, "no delivery went to the killed replica"
     assert cluster.healthz(1)[0] == 200
+
+
+def test_an_answer_taught_through_one_replica_is_given_by_the_other_within_5_s(cluster: Cluster):
+    standin = cluster.standin
+    question = "Di mana tempat parkir untuk tamu kantor?"
+    standin.route = 0
+    unsure = cluster.ask(question, user_id=ADMIN)
+    taught = standin.reply_to(standin.send("/teach Tamu parkir di basement B1.", user_id=ADMIN, reply_to=unsure))
+    assert taught["text"].startswith("✅ Taught.")
+    deadline = time.monotonic() + 5
+    standin.route = 1
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    given = standin.send(question, user_id=801)
+    assert standin.reply_to(given, timeout=120)["text"].startswith("🧑‍🏫 <b>Answer from the admins</b>")
+    assert cluster.handled_by(given) == 1
+    listing = cluster.ask("/taught", user_id=ADMIN)  # removed through replica 1: replica 0 forgets it too
+    removed = standin.press(listing, buttons(listing)["🗑 1"], user_id=ADMIN)
+    standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == removed)
+    deadline = time.monotonic() + 5
+    standin.route = 0
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    assert not cluster.ask(question, user_id=802)["text"].startswith("🧑‍🏫")

@@ -23,7 +23,7 @@ from embeddings.search.retrieval import Answer, Hit
 
 def _answer(text: str) -> KeptAnswer:
     passage = Passage("a.md", "Bagian", 1, 2, 1, text, page=3)
-    return KeptAnswer(Answer([Hit(passage, 0.8, 7)], [(0, len(text))], confidence=0.9, sure=True), "abc123", new_ref())
+    return KeptAnswer(Answer([Hit(passage, 0.8, 7)], [(0, len(text))], confidence=0.9, sure=True), "abc123", new_ref(), f"Apa isi {text}?")
 
 
 def _state(url: str, tmp_path: Path, per_minute: int = 3, clock=time.time) -> State:
@@ -131,7 +131,8 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
     engine = open_database(default_url(tmp_path))
     with engine.begin() as connection:  # what the first tanya wrote: schema 1 and user_version, no schema_version
         connection.exec_driver_sql("DROP TABLE schema_version")
-        for table in ("secrets", "kept", "windows", "leases", "deliveries", "members", "invites", "access_requests"):
+        for table in ("secrets", "kept", "windows", "leases", "deliveries", "members", "invites", "access_requests",
+                      "taught_questions", "taught_answers"):
             connection.exec_driver_sql(f"DROP TABLE {table}")
         connection.execute(questions.insert().values(
             ref="r1", asked_at=1.0, chat_type="private", language="id", user="h", question="q",

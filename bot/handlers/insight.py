@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,13 +23,17 @@ from bot.handlers.common import (
     read_history,
     refused_to_non_admin,
     show_page,
+    state_of,
     user_language,
 )
+from bot.handlers.teach import GROUPS, WORDINGS_KEPT
 from bot.keyboards import (
     UnansweredButton,
     unanswered_keyboard,
 )
+from bot.state.history import Unanswered
 from bot.texts import text
+from embeddings.search.taught import TaughtAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     language = user_language(update)
     if await refused_to_non_admin(update, context, language):
         return
-    page = await _unanswered_page(context, 0, language)
+    page = await _unanswered_page(context, update.effective_chat.id, 0, language)
     if page is not None:
         await update.effective_message.reply_html(page[0], reply_markup=page[1])
     else:
@@ -65,11 +70,13 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def show_unanswered_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
 ) -> None:
-    await show_page(update, language, await _unanswered_page(context, target.page, language))
+    await show_page(update, language, await _unanswered_page(context, update.effective_chat.id, target.page, language))
 
 
-async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str):
-    """Page ``page`` of /unanswered and its keyboard; None when the history keeps no questions or has no such page."""
+async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, page: int, language: str):
+    """Page ``page`` of /unanswered and its keyboard (✍️ for each group listed: its wordings kept for the
+    button); None when the history keeps no questions or has no such page. Questions that a taught
+    answer now answers are left out."""
     history = history_of(context)
     if history.days == 0:
         return None
@@ -79,10 +86,24 @@ async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, page: int, langua
     except SQLAlchemyError as error:
         logger.error("could not read the history for /unanswered: %s", error)
         return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None
+    taught = knowledge_of(context).taught
+    groups = [group for group in groups if not _taught(taught, group)]
     pages = unanswered_list(groups, days, language)
     if page >= len(pages):
         return None
-    return pages[page].text, unanswered_keyboard(page, len(pages))
+    entries = pages[page].entries
+    groups_id = None
+    if entries:
+        wordings = [list(groups[n].wordings[:WORDINGS_KEPT]) for n in entries]
+        groups_id = await asyncio.to_thread(state_of(context).kept.keep_value, chat_id, GROUPS, wordings)
+    numbers = range(entries.start + 1, entries.stop + 1)
+    return pages[page].text, unanswered_keyboard(page, len(pages), groups_id, numbers, language)
+
+
+def _taught(taught: TaughtAnswers, group: Unanswered) -> bool:
+    """Whether a taught answer is now given for the group's question."""
+    match = taught.match(group.vector) if group.vector is not None else None
+    return match is not None and match.given
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

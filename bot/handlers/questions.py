@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.formatting import (
     format_answer,
+    format_taught,
     shorten,
 )
 from bot.handlers.common import (
@@ -29,9 +30,11 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
+from bot.handlers.teach import answered_prompt
 from bot.keyboards import (
     AnswerButton,
     answer_keyboard,
+    taught_keyboard,
 )
 from bot.state.history import Asked, Vote, new_ref
 from bot.state.kept import KeptAnswer, new_id
@@ -73,6 +76,8 @@ def question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> s
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: in private chats always a question; in groups only when addressed to the bot."""
     message = update.effective_message
+    if await answered_prompt(update, context):
+        return
     if update.effective_chat.type == ChatType.PRIVATE:
         await answer(update, context, message.text)
         return
@@ -114,16 +119,27 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     knowledge = knowledge_of(context)
     index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
     found, ref = await _find(update, context, asked, update.effective_chat.type, language)
-    if not found.hits:
+    given = found.taught is not None and found.taught.given
+    if not found.hits and not given:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
     answer_id = new_id()
     # Kept before it is sent: its buttons may be pressed the moment it arrives.
-    await asyncio.to_thread(state.kept.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref), answer_id)
+    await asyncio.to_thread(
+        state.kept.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref, asked), answer_id
+    )
+    if given:
+        await message.reply_html(
+            format_taught(found, language), reply_markup=taught_keyboard(answer_id, bool(found.hits), language),
+            do_quote=True,
+        )
+        return
     section_number = found.hits[0].passage.section_number
     await message.reply_html(
         format_answer(found, 0, language=language),
-        reply_markup=answer_keyboard(answer_id, 0, len(found.hits), index_id, section_number, language),
+        reply_markup=answer_keyboard(
+            answer_id, 0, len(found.hits), index_id, section_number, language, found.taught is not None
+        ),
         do_quote=True,
     )
 
@@ -137,18 +153,22 @@ async def _find(
     started = time.perf_counter()
     found = await asyncio.to_thread(knowledge_of(context).ask, asked, settings_of(context).answers)
     seconds = time.perf_counter() - started
-    if found.hits:
+    history = history_of(context)
+    user = update.effective_user
+    asked_by = history.user(user.id if user else 0)
+    if found.taught is not None and found.taught.given:  # the admins' answer, whatever the documents hold
+        history.record(Asked(
+            ref=ref, asked_at=time.time(), chat_type=str(chat_type), language=language, user=asked_by,
+            question=asked, document=None, section=None, paragraph=None, confidence=found.taught.similarity,
+            not_sure=False, seconds=seconds, vector=found.question_vector, source="taught",
+        ))
+    elif found.hits:
         best = found.hits[0].passage
-        history = history_of(context)
-        user = update.effective_user
-        history.record(
-            Asked(
-                ref=ref, asked_at=time.time(), chat_type=str(chat_type),
-                language=language, user=history.user(user.id if user else 0), question=asked,
-                document=best.document, section=best.section_number, paragraph=best.paragraph,
-                confidence=found.confidence, not_sure=not found.sure, seconds=seconds, vector=found.question_vector,
-            )
-        )
+        history.record(Asked(
+            ref=ref, asked_at=time.time(), chat_type=str(chat_type), language=language, user=asked_by,
+            question=asked, document=best.document, section=best.section_number, paragraph=best.paragraph,
+            confidence=found.confidence, not_sure=not found.sure, seconds=seconds, vector=found.question_vector,
+        ))
     return found, ref
 
 
@@ -167,8 +187,23 @@ async def show_answer(
         format_answer(found, target.rank, language=language),
         parse_mode=ParseMode.HTML,
         reply_markup=answer_keyboard(
-            target.answer_id, target.rank, len(found.hits), index_id, section_number, language
+            target.answer_id, target.rank, len(found.hits), index_id, section_number, language, found.taught is not None
         ),
+    )
+
+
+async def show_admins_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str, language: str
+) -> None:
+    """The admins' taught answer of a kept answer, in place of the passage shown."""
+    query = update.callback_query
+    if kept.answer.taught is None:
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(
+        format_taught(kept.answer, language), parse_mode=ParseMode.HTML,
+        reply_markup=taught_keyboard(answer_id, bool(kept.answer.hits), language),
     )
 
 
@@ -183,7 +218,8 @@ async def vote(
     vote = 1 if helpful else -1
     _, previous = await asyncio.to_thread(state.kept.vote, query.message.chat_id, answer_id, user, vote)
     if vote != previous:
-        document = kept.answer.hits[0].passage.document
+        taught = kept.answer.taught is not None and kept.answer.taught.given
+        document = "" if taught or not kept.answer.hits else kept.answer.hits[0].passage.document
         history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
     if helpful:
         await query.answer(text(language, "vote_up"))
@@ -209,6 +245,13 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     found, ref = await _find(update, context, asked, "inline", language)
     results = []
+    if found.taught is not None and found.taught.given:
+        results.append(InlineQueryResultArticle(
+            id=f"{ref}-t",
+            title=text(language, "admins_answer"),
+            description=shorten(found.taught.taught.answer, INLINE_DESCRIPTION_LIMIT),
+            input_message_content=InputTextMessageContent(format_taught(found, language), parse_mode=ParseMode.HTML),
+        ))
     for rank, hit in enumerate(found.hits):
         span = found.sentences[rank]
         sentence = hit.passage.text[span[0] : span[1]] if span else hit.passage.text

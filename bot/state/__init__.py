@@ -1,7 +1,7 @@
 """Everything the bot keeps between updates, in the one database all replicas share, one module per
 kind of record: the history (``history``), what buttons refer to (``kept``), each user's question
 window (``windows``), leases (``leases``), handled webhook updates (``deliveries``), members and
-invites (``members``), and shared secrets (``keys``). Nothing is cached in a process, so any
+invites (``members``), the answers admins taught (``taught``), and shared secrets (``keys``). Nothing is cached in a process, so any
 replica can handle any update.
 """
 
@@ -20,6 +20,7 @@ from bot.state.kept import Kept
 from bot.state.keys import salt, webhook_secret
 from bot.state.leases import Leases
 from bot.state.members import Members
+from bot.state.taught import Taught
 from bot.state.windows import Windows
 from config import Settings
 
@@ -39,6 +40,7 @@ class State:
         self.leases = Leases(engine, clock)
         self.deliveries = Deliveries(engine, clock)
         self.members = Members(engine, clock)
+        self.taught = Taught(engine, clock)
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, history_days: int, per_minute: int) -> State:
@@ -46,6 +48,7 @@ class State:
         return cls(open_database(url or default_url(data_dir)), history_days, per_minute, data_dir / SALT_FILE)
 
     def close(self) -> None:
+        self.taught.stop()
         self.history.close()
         self.engine.dispose()
 

@@ -69,6 +69,7 @@ questions = Table(
     Column("not_sure", Integer, nullable=False),
     Column("seconds", Float, nullable=False),  # time taken to find the answer
     Column("vector", LargeBinary),  # the question's float32 vector, to group near-duplicates
+    Column("source", String(16), nullable=False, server_default="documents"),  # schema 4: or "taught"
     Index("questions_by_time", "asked_at"),
     Index("questions_by_user", "user"),
 )
@@ -91,6 +92,7 @@ daily = Table(
     Column("helpful", Integer, nullable=False, server_default="0"),
     Column("unhelpful", Integer, nullable=False, server_default="0"),
     Column("seconds", Float, nullable=False, server_default="0"),
+    Column("taught", Integer, nullable=False, server_default="0"),  # schema 4: answered from taught answers
 )
 
 # Schema 2: what replicas share besides the history.
@@ -163,13 +165,31 @@ access_requests = Table(  # a non-member's request for access, and the admins' d
     Column("asked_at", Float, nullable=False),
     Column("decision", Integer, nullable=False, server_default="0"),  # 0: pending, 1: allowed, -1: denied
 )
+# Schema 4: the answers admins taught (embeddings.search.taught), each with one or more questions.
+taught_answers = Table(
+    "taught_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),  # never reused (AUTOINCREMENT): replicas notice every change
+    Column("answer", Text, nullable=False),
+    Column("taught_by", BigInteger, nullable=False),  # the admin's Telegram id (0: imported from a file)
+    Column("taught_at", Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+taught_questions = Table(
+    "taught_questions",
+    metadata,
+    Column("taught_id", Integer, ForeignKey("taught_answers.id", ondelete="CASCADE"), primary_key=True),
+    Column("question", Text, primary_key=True),
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
-# Each entry migrates the schema from its position's version to the next.
-_MIGRATIONS: list[tuple[Table, ...]] = [
+# Each entry migrates the schema from its position's version to the next: tables to create, and
+# columns to add to tables of an earlier schema (a table created since has them already).
+_MIGRATIONS: list[tuple[Table | Column, ...]] = [
     (questions, votes, daily),
     (secrets_table, kept, windows, leases, deliveries),
     (members, invites, access_requests),
+    (questions.c.source, daily.c.taught, taught_answers, taught_questions),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -279,13 +299,25 @@ def migrate(connection: Connection) -> None:
     if version > SCHEMA_VERSION:
         raise DatabaseError(f"the database has schema {version}, newer than this tanya's {SCHEMA_VERSION}")
     for number in range(version, SCHEMA_VERSION):
-        for table in _MIGRATIONS[number]:
-            table.create(connection)
+        for change in _MIGRATIONS[number]:
+            if isinstance(change, Table):
+                change.create(connection)
+            elif change.name not in {column["name"] for column in inspect(connection).get_columns(change.table.name)}:
+                _add_column(connection, change)
     if 0 < version < SCHEMA_VERSION:
         logger.info("database migrated from schema %d to %d", version, SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         connection.execute(schema_version.delete())
         connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+
+
+def _add_column(connection: Connection, column: Column) -> None:
+    preparer = connection.dialect.identifier_preparer
+    kind = column.type.compile(dialect=connection.dialect)
+    default = f" NOT NULL DEFAULT '{column.server_default.arg}'" if column.server_default is not None else ""
+    connection.execute(text(
+        f"ALTER TABLE {preparer.quote(column.table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}{default}"
+    ))
 
 
 def _version(connection: Connection) -> int:

@@ -72,6 +72,7 @@ class Asked:
     not_sure: bool
     seconds: float
     vector: np.ndarray | None
+    source: str = "documents"  # or "taught": the admins' taught answer was given
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Usage:
     last_7_days: int
     all_time: int
     not_sure: int
+    taught: int  # answered from the admins' taught answers
     helpful: int
     unhelpful: int
     median_seconds: float | None  # of the questions kept, over the last 7 days
@@ -118,6 +120,8 @@ class Unanswered:
     last_asked: float
     not_sure: int
     unhelpful: int
+    wordings: tuple[str, ...]  # each distinct wording, latest first
+    vector: np.ndarray | None  # of the latest wording
 
 
 def new_ref() -> str:
@@ -243,12 +247,13 @@ class History:
     def _write_asked(self, connection: Connection, entry: Asked) -> None:
         insert = insert_for(connection)
         row = {"day": today(entry.asked_at), "document": entry.document or "", "questions": 1,
-               "not_sure": int(entry.not_sure), "seconds": entry.seconds}
+               "not_sure": int(entry.not_sure), "seconds": entry.seconds, "taught": int(entry.source == "taught")}
         statement = insert(daily).values(**row)
         connection.execute(statement.on_conflict_do_update(
             index_elements=["day", "document"],
             set_={"questions": daily.c.questions + 1, "not_sure": daily.c.not_sure + statement.excluded.not_sure,
-                  "seconds": daily.c.seconds + statement.excluded.seconds},
+                  "seconds": daily.c.seconds + statement.excluded.seconds,
+                  "taught": daily.c.taught + statement.excluded.taught},
         ))
         if self.days > 0:
             vector = None if entry.vector is None else np.asarray(entry.vector, dtype=np.float32).tobytes()
@@ -256,7 +261,7 @@ class History:
                 ref=entry.ref, asked_at=entry.asked_at, chat_type=entry.chat_type, language=entry.language,
                 user=entry.user, question=entry.question, document=entry.document, section=entry.section,
                 paragraph=entry.paragraph, confidence=entry.confidence, not_sure=int(entry.not_sure),
-                seconds=entry.seconds, vector=vector,
+                seconds=entry.seconds, vector=vector, source=entry.source,
             )
             connection.execute(statement.on_conflict_do_nothing(index_elements=["ref"]))
 
@@ -310,7 +315,7 @@ class History:
             week = date.fromtimestamp(now) - timedelta(days=6)
             sums = connection.execute(select(
                 func.coalesce(func.sum(daily.c.not_sure), 0), func.coalesce(func.sum(daily.c.helpful), 0),
-                func.coalesce(func.sum(daily.c.unhelpful), 0),
+                func.coalesce(func.sum(daily.c.unhelpful), 0), func.coalesce(func.sum(daily.c.taught), 0),
             )).one()
             seconds = connection.execute(
                 select(questions.c.seconds).where(questions.c.asked_at >= now - 7 * 86400)
@@ -325,6 +330,7 @@ class History:
                 last_7_days=total(week.isoformat()),
                 all_time=total(""),
                 not_sure=int(sums[0]),
+                taught=int(sums[3]),
                 helpful=int(sums[1]),
                 unhelpful=int(sums[2]),
                 median_seconds=statistics.median(seconds) if seconds else None,
@@ -347,15 +353,16 @@ class History:
             vector = np.frombuffer(vector, dtype=np.float32) if vector else None
             group = next((g for g in groups if _same(g, question, vector)), None)
             if group is None:  # rows come newest first: a group shows its latest wording
-                groups.append(
-                    {"question": question, "vector": vector, "count": 0, "last": asked_at, "not_sure": 0, "unhelpful": 0}
-                )
+                groups.append({"question": question, "vector": vector, "count": 0, "last": asked_at, "not_sure": 0,
+                               "unhelpful": 0, "wordings": {}})
                 group = groups[-1]
+            group["wordings"].setdefault(" ".join(question.split()), None)
             group["count"] += 1
             group["not_sure"] += int(bool(not_sure))
             group["unhelpful"] += int(bool(was_unhelpful))
         groups.sort(key=lambda g: (-g["count"], -g["last"]))
-        return [Unanswered(g["question"], g["count"], g["last"], g["not_sure"], g["unhelpful"]) for g in groups]
+        return [Unanswered(g["question"], g["count"], g["last"], g["not_sure"], g["unhelpful"], tuple(g["wordings"]),
+                           g["vector"]) for g in groups]
 
     def forget(self, user: str) -> int:
         """Delete ``user``'s questions and votes; returns how many questions were deleted."""
@@ -368,20 +375,21 @@ class History:
         since = 0.0 if days is None else (time.time() if now is None else now) - days * 86400
         helpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote > 0).scalar_subquery()
         unhelpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote < 0).scalar_subquery()
-        columns = [questions.c[name] for name in ("asked_at", "chat_type", "language", "user", "question", "document",
-                                                  "section", "paragraph", "confidence", "not_sure", "seconds")]
+        columns = [questions.c[name] for name in ("asked_at", "chat_type", "language", "user", "question", "source",
+                                                  "document", "section", "paragraph", "confidence", "not_sure",
+                                                  "seconds")]
         with reading(self.engine) as connection:
             rows = connection.execute(
                 select(*columns, helpful, unhelpful).where(questions.c.asked_at >= since).order_by(questions.c.asked_at)
             )
             writer = csv.writer(out)
-            writer.writerow(["asked_at", "chat_type", "language", "user", "question", "document", "section",
+            writer.writerow(["asked_at", "chat_type", "language", "user", "question", "source", "document", "section",
                              "paragraph", "confidence", "not_sure", "milliseconds", "helpful", "unhelpful"])
             count = 0
             for row in rows:
                 asked_at = datetime.fromtimestamp(row.asked_at).strftime("%Y-%m-%d %H:%M:%S")
-                values = [asked_at, *row[1:8], round(row.confidence, 3), row.not_sure, round(row.seconds * 1000),
-                          row[11] or "", row[12] or ""]
+                values = [asked_at, *row[1:9], round(row.confidence, 3), row.not_sure, round(row.seconds * 1000),
+                          row[12] or "", row[13] or ""]
                 writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count

@@ -1,4 +1,5 @@
-"""What buttons refer to: answers to page through and vote on, uploads awaiting "Replace?"."""
+"""What buttons refer to: answers to page through and vote on, uploads awaiting "Replace?", and
+questions awaiting an admin's answer (``keep_value``)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,25 @@ from sqlalchemy import Engine, delete, insert, select, update
 from bot.state.database import Fallback, kept, reading
 from embeddings.documents.passages import Passage
 from embeddings.search.retrieval import Answer, Hit
+from embeddings.search.taught import TaughtAnswer, TaughtMatch
 
 # Answers kept per chat; a button under an older one asks the user to ask again (about 2 KB each).
 ANSWERS_KEPT = 100
 # Uploads awaiting "Replace?" per chat: each holds the file's bytes (up to TANYA_MAX_DOCUMENT_MB).
 UPLOADS_KEPT = 3
+# Other small values per chat and kind (the question groups of /unanswered pages, ForceReply prompts).
+VALUES_KEPT = 20
 
 
 @dataclasses.dataclass
 class KeptAnswer:
     """An answer kept for its buttons: the passages, the index they came from, its id in the history,
-    and the votes on it so far (by user hash: 1 or -1)."""
+    the question it answers (for /teach), and the votes on it so far (by user hash: 1 or -1)."""
 
     answer: Answer
     index_id: str
     ref: str
+    question: str
     votes: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -96,6 +101,16 @@ class Kept:
         name, _, data = bytes(row.payload).partition(b"\0")
         return name.decode(), data
 
+    def keep_value(self, chat_id: int, kind: str, value, thing_id: str | None = None) -> str:
+        """Keep a JSON ``value`` of ``kind`` (the chat's oldest of that kind beyond VALUES_KEPT forgotten); its id."""
+        return self._keep(chat_id, kind, json.dumps(value, ensure_ascii=False).encode(), VALUES_KEPT, thing_id)
+
+    def kept_value(self, chat_id: int, kind: str, thing_id: str):
+        """The value kept under ``thing_id``, or None when it was forgotten."""
+        with reading(self.engine) as connection:
+            payload = connection.execute(select(kept.c.payload).where(*_key(chat_id, kind, thing_id))).scalar()
+        return None if payload is None else json.loads(bytes(payload))
+
     def _keep(self, chat_id: int, kind: str, payload: bytes, size: int, thing_id: str | None = None) -> str:
         thing_id = thing_id or new_id()
         now = self._clock()
@@ -120,11 +135,16 @@ def _answer_bytes(answer: KeptAnswer) -> bytes:
     return json.dumps({
         "index_id": answer.index_id,
         "ref": answer.ref,
+        "question": answer.question,
         "hits": [{"passage": dataclasses.asdict(hit.passage), "score": hit.score, "number": hit.number}
                  for hit in found.hits],
         "sentences": found.sentences,
         "confidence": found.confidence,
         "sure": found.sure,
+        "taught": None if found.taught is None else {
+            "id": found.taught.taught.id, "answer": found.taught.taught.answer, "taught_at": found.taught.taught.taught_at,
+            "question": found.taught.question, "similarity": found.taught.similarity, "given": found.taught.given,
+        },
     }, ensure_ascii=False).encode()
 
 
@@ -132,5 +152,9 @@ def _answer_from(payload: bytes, votes: dict[str, int]) -> KeptAnswer:
     raw = json.loads(payload)
     hits = [Hit(Passage(**hit["passage"]), hit["score"], hit["number"]) for hit in raw["hits"]]
     sentences = [tuple(span) if span else None for span in raw["sentences"]]
-    answer = Answer(hits, sentences, confidence=raw["confidence"], sure=raw["sure"])
-    return KeptAnswer(answer, raw["index_id"], raw["ref"], votes)
+    taught = raw.get("taught")
+    if taught is not None:
+        answer = TaughtAnswer(taught["id"], taught["answer"], taught["taught_at"], (taught["question"],))
+        taught = TaughtMatch(answer, taught["question"], taught["similarity"], taught["given"])
+    answer = Answer(hits, sentences, confidence=raw["confidence"], sure=raw["sure"], taught=taught)
+    return KeptAnswer(answer, raw["index_id"], raw["ref"], raw.get("question", ""), votes)

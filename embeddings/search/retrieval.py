@@ -13,6 +13,7 @@ from embeddings.search.confidence import Evidence, answer_confidence
 from embeddings.search.index import PassageIndex
 from embeddings.search.language import language_of, preload
 from embeddings.search.sentences import CHOICES, answering_sentence, word_shares
+from embeddings.search.taught import TaughtMatch
 
 # How dense and lexical evidence combine (see Retriever). Chosen on FacQA's train split and the
 # English → Indonesian and English sets of ../shared/eval/; BM25 keeps bm25s' defaults.
@@ -34,7 +35,8 @@ class Hit:
 class Answer:
     """The passages found for a question, best first, the sentence of each closest to the question,
     how likely it is that the first one answers it (see ``embeddings.search.confidence``), and
-    whether that is sure enough to be given as the answer rather than as a guess."""
+    whether that is sure enough to be given as the answer rather than as a guess; and the answer
+    the admins taught for such a question, if there is one (see ``embeddings.search.taught``)."""
 
     hits: list[Hit]
     sentences: list[tuple[int, int] | None]  # character span in the passage of the hit at the same place
@@ -42,6 +44,7 @@ class Answer:
     confidence: float = 0.0
     sure: bool = False
     question_vector: np.ndarray | None = field(default=None, compare=False)  # to group similar questions
+    taught: TaughtMatch | None = None
 
     @property
     def sentence(self) -> tuple[int, int] | None:

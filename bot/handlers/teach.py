@@ -1,0 +1,165 @@
+"""Answers admins teach: /teach in reply to a question or to one of the bot's answers, ✍️ under
+/unanswered (the answer asked for with a ForceReply), and /taught to list and remove them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import ForceReply, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, taught_list
+from bot.handlers.common import is_admin, knowledge_of, refused_to_non_admin, show_page, state_of, user_language
+from bot.keyboards import (
+    AdminsAnswerButton,
+    AnswerButton,
+    ForgetTaughtButton,
+    TaughtButton,
+    TeachButton,
+    VoteButton,
+    parse_callback,
+    taught_list_keyboard,
+)
+from bot.texts import text
+
+PROMPT = "prompt"  # kept by the id of a ForceReply prompt: the questions whose answer it asks for
+GROUPS = "groups"  # kept for an /unanswered page's ✍️ buttons: each listed group's wordings
+WORDINGS_KEPT = 20  # wordings of one /unanswered group taught at most
+
+
+async def teach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/teach <answer>, in reply to a question or to one of the bot's answers (admins): that question's answer."""
+    language = user_language(update)
+    if await refused_to_non_admin(update, context, language):
+        return
+    message = update.effective_message
+    command = message.entities[0].length if message.entities and message.entities[0].offset == 0 else 0
+    answer = message.text[command:].strip()  # a command is ASCII: its UTF-16 length is its length here
+    if not answer or message.reply_to_message is None:
+        await message.reply_html(text(language, "teach_usage"))
+        return
+    question = await _question_of(message.reply_to_message, context)
+    if not question:
+        await message.reply_html(text(language, "teach_no_question"))
+        return
+    await _teach(update, context, [question], answer, language)
+
+
+async def answered_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the message is an admin's reply to a ✍️ prompt, taught as the answer to its questions."""
+    message = update.effective_message
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return False
+    if not is_admin(update, context):
+        return False
+    kept = state_of(context).kept
+    questions = await asyncio.to_thread(kept.kept_value, message.chat_id, PROMPT, str(replied.message_id))
+    if questions is None:
+        return False
+    await _teach(update, context, questions, message.text.strip(), user_language(update))
+    return True
+
+
+async def ask_for_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: TeachButton, language: str
+) -> None:
+    """✍️ under /unanswered: ask for the answer to a group of questions, with a ForceReply."""
+    query = update.callback_query
+    kept = state_of(context).kept
+    groups = await asyncio.to_thread(kept.kept_value, query.message.chat_id, GROUPS, target.groups_id)
+    if groups is None or target.group >= len(groups):
+        await query.answer(text(language, "teach_expired"), show_alert=True)
+        return
+    await query.answer()
+    questions = groups[target.group]
+    prompt = await query.message.chat.send_message(
+        text(language, "teach_prompt", questions=question_lines(questions)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(selective=True, input_field_placeholder=text(language, "teach_placeholder")),
+    )
+    # Kept under the prompt's id, known once it is sent: a person's reply comes seconds later.
+    await asyncio.to_thread(kept.keep_value, query.message.chat_id, PROMPT, questions, str(prompt.message_id))
+
+
+async def taught(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/taught (admins): the taught answers, paged, each with 🗑."""
+    language = user_language(update)
+    if await refused_to_non_admin(update, context, language):
+        return
+    page = await _taught_page(context, 0, language)
+    await update.effective_message.reply_html(page[0], reply_markup=page[1])
+
+
+async def show_taught_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: TaughtButton, language: str
+) -> None:
+    await show_page(update, language, await _taught_page(context, target.page, language, exact=True))
+
+
+async def forget_taught(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: ForgetTaughtButton, language: str
+) -> None:
+    """🗑 in /taught: remove that taught answer, and show the page again without it."""
+    query = update.callback_query
+    state = state_of(context)
+    removed = await asyncio.to_thread(state.taught.remove, target.taught_id)
+    if removed:
+        await relearn(context)
+    await query.answer(text(language, "taught_removed" if removed else "stale_button"), show_alert=not removed)
+    page = await _taught_page(context, target.page, language)
+    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+
+
+async def relearn(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Match questions against the taught answers as the database holds them now (this replica at once;
+    the others within bot.state.taught.FOLLOW_SECONDS)."""
+    state, knowledge = state_of(context), knowledge_of(context)
+    await asyncio.to_thread(lambda: knowledge.taught.replace(state.taught.listing()))
+
+
+async def _teach(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, questions: list[str], answer: str, language: str
+) -> None:
+    message = update.effective_message
+    if escaped_length(answer) > TAUGHT_ANSWER_LIMIT:
+        await message.reply_html(text(language, "teach_too_long", length=escaped_length(answer), limit=TAUGHT_ANSWER_LIMIT))
+        return
+    await asyncio.to_thread(state_of(context).taught.teach, questions, answer, update.effective_user.id)
+    await relearn(context)
+    await message.reply_html(text(language, "taught_done", questions=question_lines(questions)), do_quote=True)
+
+
+async def _question_of(replied: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The question ``replied`` asked: its text when a user sent it, the question answered when it is
+    one of the bot's answers; None when there is none."""
+    if replied.from_user is not None and replied.from_user.id == context.bot.id:
+        markup = replied.reply_markup
+        targets = [parse_callback(button.callback_data) for row in (markup.inline_keyboard if markup else ())
+                   for button in row]
+        answer_id = next((target.answer_id for target in targets
+                          if isinstance(target, AnswerButton | VoteButton | AdminsAnswerButton)), None)
+        if answer_id is None:
+            return None
+        kept = await asyncio.to_thread(state_of(context).kept.kept_answer, replied.chat_id, answer_id)
+        return kept.question if kept else None
+    words = (replied.text or "").split()
+    if words and words[0].startswith("/"):  # /ask question
+        words = words[1:]
+    mention = f"@{context.bot.username}".lower()
+    return " ".join(word for word in words if word.lower() != mention) or None
+
+
+async def _taught_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str, exact: bool = False):
+    """Page ``page`` of /taught and its keyboard (the last page when there are fewer, unless ``exact``:
+    then None)."""
+    listing = await asyncio.to_thread(state_of(context).taught.listing)
+    pages = taught_list(listing, language)
+    if page >= len(pages):
+        if exact:
+            return None
+        page = len(pages) - 1
+    entries = pages[page].entries
+    keyboard = taught_list_keyboard(page, len(pages), [(n + 1, listing[n].id) for n in entries])
+    return pages[page].text, keyboard

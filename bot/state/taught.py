@@ -1,0 +1,103 @@
+"""The answers admins taught, kept in the shared database: the source of truth every replica follows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, delete, func, insert, select
+
+from bot.state.database import reading, reason, taught_answers, taught_questions
+from embeddings.search.taught import TaughtAnswer
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_SECONDS = 2.0  # how often a replica looks for answers taught or removed through another
+
+
+class Taught:
+    """Taught answers: teach, remove, list, and follow the changes other replicas make."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine, self._clock = engine, clock
+        self._stop = threading.Event()
+
+    def teach(self, questions: list[str], answer: str, by: int) -> int:
+        """Teach ``answer`` for ``questions``; its id. An answer taught before in the same words gains the
+        questions; a question taught before with another answer has this one from now on."""
+        return self.teach_many([(questions, answer)], by)[0]
+
+    def teach_many(self, taught: list[tuple[list[str], str]], by: int) -> list[int]:
+        """Teach each ``(questions, answer)`` in one transaction: all of them, or none; their ids."""
+        ids = []
+        with self.engine.begin() as connection:
+            for questions, answer in taught:
+                taught_id = connection.execute(
+                    select(taught_answers.c.id).where(taught_answers.c.answer == answer)
+                ).scalar()
+                if taught_id is None:
+                    taught_id = connection.execute(
+                        insert(taught_answers).values(answer=answer, taught_by=by, taught_at=self._clock())
+                    ).inserted_primary_key[0]
+                known = set(connection.execute(
+                    select(taught_questions.c.question).where(taught_questions.c.taught_id == taught_id)
+                ).scalars())
+                for question in dict.fromkeys(" ".join(q.split()) for q in questions):
+                    if question and question not in known:
+                        connection.execute(delete(taught_questions).where(taught_questions.c.question == question))
+                        connection.execute(insert(taught_questions).values(taught_id=taught_id, question=question))
+                ids.append(int(taught_id))
+            asked = select(taught_questions.c.taught_id).distinct()
+            connection.execute(delete(taught_answers).where(taught_answers.c.id.not_in(asked)))
+        return ids
+
+    def remove(self, taught_id: int) -> bool:
+        """Forget the taught answer ``taught_id``; False when there was none."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(taught_questions).where(taught_questions.c.taught_id == taught_id))
+            return connection.execute(delete(taught_answers).where(taught_answers.c.id == taught_id)).rowcount > 0
+
+    def listing(self) -> list[TaughtAnswer]:
+        """Every taught answer, oldest first, its questions in alphabetical order."""
+        with reading(self.engine) as connection:
+            answers = connection.execute(
+                select(taught_answers.c.id, taught_answers.c.answer, taught_answers.c.taught_at).order_by(taught_answers.c.id)
+            ).all()
+            questions: dict[int, list[str]] = {}
+            for taught_id, question in connection.execute(
+                select(taught_questions.c.taught_id, taught_questions.c.question).order_by(taught_questions.c.taught_id, taught_questions.c.question)
+            ):
+                questions.setdefault(taught_id, []).append(question)
+        return [TaughtAnswer(row.id, row.answer, row.taught_at, tuple(questions.get(row.id, ()))) for row in answers]
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever an answer is taught, gains a question, or is removed (ids are never reused)."""
+        with reading(self.engine) as connection:
+            return tuple(connection.execute(
+                select(func.count(), func.coalesce(func.max(taught_questions.c.taught_id), 0),
+                       func.coalesce(func.sum(taught_questions.c.taught_id), 0))
+            ).one())
+
+    def follow(self, changed: Callable[[list[TaughtAnswer]], None], every: float = FOLLOW_SECONDS) -> None:
+        """Call ``changed`` with the taught answers now, and again whenever they change (from a thread,
+        until ``stop``); a database out of reach is retried."""
+
+        def loop() -> None:
+            seen = None
+            while True:
+                try:
+                    version = self.version()
+                    if version != seen:
+                        changed(self.listing())
+                        seen = version
+                except Exception as error:  # noqa: BLE001 — the database or the encoder failing must not stop following
+                    logger.warning("taught answers: could not follow the database: %s", reason(error))
+                if self._stop.wait(every):
+                    return
+
+        threading.Thread(target=loop, name="taught-answers", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,74 @@
+"""Answers the admins taught: their questions embedded as questions are, matched to a question's vector.
+
+The store of record is elsewhere (the bot's database); ``TaughtAnswers.replace`` is given the whole
+list whenever it changes and embeds only the questions it has not embedded before.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from embeddings.defaults import TAUGHT_OFFERED, TAUGHT_SIMILARITY
+from embeddings.models.encoder import Encoder
+
+
+@dataclass(frozen=True)
+class TaughtAnswer:
+    """An answer the admins wrote, and the questions (one or more wordings) it answers."""
+
+    id: int
+    answer: str
+    taught_at: float  # Unix time
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaughtMatch:
+    """The taught answer closest to a question: through which of its questions, and how close."""
+
+    taught: TaughtAnswer
+    question: str
+    similarity: float
+    given: bool  # close enough to be given as the answer; otherwise only offered beside the documents'
+
+
+class TaughtAnswers:
+    """The taught answers a knowledge base matches questions against; safe to replace while it is read."""
+
+    def __init__(self, encoder: Encoder, given_at: float = TAUGHT_SIMILARITY, offered_at: float = TAUGHT_OFFERED) -> None:
+        self.encoder = encoder
+        self.given_at, self.offered_at = given_at, offered_at
+        self._vectors: dict[str, np.ndarray] = {}  # by question text, for the taught answers now known
+        self._replacing = threading.Lock()
+        # Read without a lock: replaced whole, never changed in place.
+        self._current: tuple[list[tuple[TaughtAnswer, str]], np.ndarray] = ([], np.zeros((0, encoder.dimension), np.float32))
+
+    def __len__(self) -> int:
+        return len({taught.id for taught, _ in self._current[0]})
+
+    def replace(self, answers: list[TaughtAnswer]) -> None:
+        """Match against ``answers`` from now on (the questions not seen before are embedded first)."""
+        with self._replacing:
+            rows = [(taught, question) for taught in answers for question in taught.questions]
+            new = sorted({question for _, question in rows} - self._vectors.keys())
+            if new:
+                self._vectors.update(zip(new, self.encoder.encode_queries(new), strict=True))
+            self._vectors = {question: self._vectors[question] for _, question in rows}
+            matrix = np.stack([self._vectors[question] for _, question in rows]) if rows else self._current[1][:0]
+            self._current = (rows, matrix.astype(np.float32, copy=False))
+
+    def match(self, vector: np.ndarray) -> TaughtMatch | None:
+        """The taught answer for a question of ``vector``, if one is close enough to be given or offered."""
+        rows, matrix = self._current
+        if not rows:
+            return None
+        similarity = matrix @ vector
+        best = int(np.argmax(similarity))
+        score = float(similarity[best])
+        if score < self.offered_at:
+            return None
+        taught, question = rows[best]
+        return TaughtMatch(taught, question, score, given=score >= self.given_at)
