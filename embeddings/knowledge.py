@@ -18,17 +18,21 @@ import numpy as np
 
 from embeddings.defaults import (
     ANSWERS,
+    AUTO_BACKEND,
     DEFAULT_BACKEND,
     DEFAULT_MODEL,
     EXACT_SEARCH_LIMIT,
     MAX_DOCUMENT_BYTES,
     MIN_CONFIDENCE,
+    OCR_LANGUAGES,
+    OCR_MAX_PAGES,
 )
 from embeddings.documents.document import Document
 from embeddings.documents.folder import DocumentSet, Problem, remove_document, save_document, too_large
 from embeddings.documents.formats import DocumentReader
+from embeddings.documents.ocr import Ocr
 from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
-from embeddings.models.encoder import Encoder, load_encoder
+from embeddings.models.encoder import Encoder, encoder_name, load_encoder, preferred_backend
 from embeddings.search.index import (
     IndexUnavailable,
     Manifest,
@@ -41,6 +45,7 @@ from embeddings.search.taught import TaughtAnswers
 
 logger = logging.getLogger(__name__)
 
+OCR_CACHE = "ocr"  # in the index folder: the lines OCR read, by the file's checksum
 WATCH_SECONDS = 0.5  # how often a served knowledge base looks for an index another replica published
 
 
@@ -59,18 +64,44 @@ class KnowledgeSetup:
     sentence_picker: bool = True  # off: each passage's answering sentence is the closest by cosine
     vector_store: str = "faiss"  # where the index is saved: "faiss" (index_dir) or "milvus" (milvus_uri)
     milvus_uri: str | None = None
+    ocr_languages: str = OCR_LANGUAGES  # Tesseract's, for scanned pages and images
+    ocr_max_pages: int = OCR_MAX_PAGES  # a file with more pages to read by OCR is skipped, with a message
 
     def index_store(self) -> IndexStore:
         """Where the index is saved and published (see ``embeddings.search.store``)."""
         return open_store(self.index_dir, self.vector_store, self.milvus_uri)
 
     def load_encoder(self) -> Encoder:
-        """The model, loaded on the CPU (converted and exported into the model cache on first use)."""
-        return load_encoder(self.model, self.model_cache_dir, self.backend)
+        """The model, loaded on the CPU (converted and exported into the model cache on first use). With
+        the "auto" backend, the one that built the published index (so that replicas on processors of
+        other kinds never mix vectors), or where there is none, the faster one here."""
+        backend = self.backend
+        if backend == AUTO_BACKEND:
+            backend = preferred_backend()
+            built = self._published_model()
+            same = [kind for kind in ("onnx-int8", "onnx") if encoder_name(self.model, kind) == built]
+            if same and same[0] != backend:
+                logger.info("TANYA_BACKEND=auto: the index holds %s vectors, so they are used here too, although "
+                            "%s runs faster on this processor (a reindex with TANYA_BACKEND=%s would switch)",
+                            same[0], backend, backend)
+                backend = same[0]
+        return load_encoder(self.model, self.model_cache_dir, backend)
 
-    def limits(self) -> dict[str, int]:
+    def _published_model(self) -> str | None:
+        """The model name the published index records, if there is one that can be read."""
+        try:
+            return self.index_store().manifest().model
+        except (IndexUnavailable, OSError):
+            return None
+
+    def ocr(self) -> Ocr:
+        """How scanned pages are read; what OCR read is kept beside the index, by the file's checksum."""
+        return Ocr(self.ocr_languages, self.ocr_max_pages, cache_dir=self.index_dir / OCR_CACHE)
+
+    def limits(self) -> dict[str, object]:
         """The limits on indexing, as ``embeddings.indexing``'s functions take them."""
-        return {"max_document_bytes": self.max_document_bytes, "exact_search_limit": self.exact_search_limit}
+        return {"max_document_bytes": self.max_document_bytes, "exact_search_limit": self.exact_search_limit,
+                "ocr": self.ocr()}
 
 
 class ReindexBusy(RuntimeError):
@@ -301,7 +332,7 @@ class KnowledgeBase:
         limit = self.setup.max_document_bytes if self.setup else None
         if limit is not None and len(data) > limit:
             raise ValueError(too_large(len(data), limit))
-        with DocumentReader() as reader:
+        with DocumentReader(ocr=self.setup.ocr() if self.setup else Ocr()) as reader:
             document = reader.read(name, data)
         if not document.sections:
             raise ValueError("has no text")

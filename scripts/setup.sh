@@ -19,6 +19,21 @@ quiet_pip() {
 quiet_pip "torch==2.13.0"
 quiet_pip -e ".[test]"
 
+# OCR of scanned documents and photos: Tesseract 5 and the languages tanya answers in, from the
+# system's packages. Without it, scans are skipped with a message saying so.
+ocr="tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng tesseract-ocr-msa tesseract-ocr-chi-sim tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa"
+if ! tesseract --list-langs 2>/dev/null | grep -qx ind; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "Installing Tesseract for OCR (apt-get install $ocr)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends $ocr >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends $ocr >/dev/null 2>&1; } \
+            || echo "Could not install Tesseract with apt; scanned documents will be skipped until it is installed."
+    else
+        echo "For OCR of scanned documents and photos: sudo apt install $ocr"
+    fi
+fi
+
 if [ "${1:-}" != "--no-demo" ]; then
     .venv/bin/tanya index
     .venv/bin/tanya ask "Sektor apa saja yang dicakup kesepakatan ekonomi Tiongkok dan Rusia?"

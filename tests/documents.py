@@ -122,3 +122,87 @@ def write_html(path: Path, people: int = 12) -> Path:
     """A saved web page: navigation, header, scripts and footer around the main content."""
     path.write_text(HTML_PAGE.format(people=people), encoding="utf-8")
     return path
+
+
+def write_pptx(path: Path, sections: list = PDF_SECTIONS) -> Path:
+    """A presentation written by python-pptx: a slide per section (its title), its paragraphs as a bulleted
+    text box, the last one as the speaker's notes; a table on the first slide."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    for number, (title, _, paragraphs) in enumerate(sections):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])  # title and content
+        slide.shapes.title.text = title
+        body = slide.placeholders[1].text_frame
+        body.text = paragraphs[0]
+        for paragraph in paragraphs[1:-1]:
+            body.add_paragraph().text = paragraph
+        if len(paragraphs) > 1:
+            slide.notes_slide.notes_text_frame.text = paragraphs[-1]
+        if number == 0:
+            table = slide.shapes.add_table(2, 2, Inches(1), Inches(5), Inches(6), Inches(1)).table
+            for row, cells in enumerate((("Masa kerja", "Hari cuti"), ("12 bulan", "12 hari"))):
+                for column, value in enumerate(cells):
+                    table.cell(row, column).text = value
+    presentation.save(path)
+    return path
+
+
+def write_odt(path: Path, sections: list = PDF_SECTIONS) -> Path:
+    """An OpenDocument text written by odfpy: a heading per section, its paragraphs, and a list."""
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    for title, _, paragraphs in sections:
+        document.text.addElement(H(outlinelevel=1, text=title))
+        for paragraph in paragraphs:
+            document.text.addElement(P(text=paragraph))
+    items = List()
+    for item in ("Kartu identitas karyawan", "Formulir cuti yang ditandatangani"):
+        entry = ListItem()
+        entry.addElement(P(text=item))
+        items.addElement(entry)
+    document.text.addElement(items)
+    document.save(str(path))
+    return path
+
+
+def write_epub(path: Path, sections: list = PDF_SECTIONS) -> Path:
+    """An e-book written by EbookLib (a test-only tool: tanya reads EPUB without it): a chapter per section."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("tanya-test-handbook")
+    book.set_title(HEADER)
+    book.set_language("id")
+    chapters = []
+    for number, (title, _, paragraphs) in enumerate(sections, start=1):
+        chapter = epub.EpubHtml(title=title, file_name=f"bab-{number}.xhtml", lang="id")
+        chapter.content = f"<h1>{title}</h1>" + "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+        book.add_item(chapter)
+        chapters.append(chapter)
+    book.toc = chapters
+    book.spine = ["nav", *chapters]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    epub.write_epub(str(path), book)
+    return path
+
+
+def page_images(pdf: Path, resolution: int = 300) -> list:
+    """The pages of ``pdf`` as grey images, as a scanner at ``resolution`` dpi would give them (PDFium renders them)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf.read_bytes())
+    try:
+        return [document[number].render(scale=resolution / 72, grayscale=True).to_pil() for number in range(len(document))]
+    finally:
+        document.close()
+
+
+def write_scanned_pdf(path: Path, images: list, resolution: int = 300) -> Path:
+    """A PDF of page images only, no text layer, as a scanner writes it (Pillow)."""
+    images[0].save(path, save_all=True, append_images=images[1:], resolution=resolution)
+    return path

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from embeddings.models.encoder import preferred_backend
+
 # (question, section number, paragraph number in that section): Indonesian, English, Indonesian, …
 QUESTIONS = [
     ("Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", 1, 1),
@@ -91,8 +93,10 @@ SECOND_BEST = {
     "What is the conclusion of the meeting between Xi Jinping and Vladimir Putin?",
     "Sektor manakah yang diliputi oleh perjanjian ekonomi China dan Rusia?",
     "Welche Sektoren umfasst das Wirtschaftsabkommen zwischen China und Russland?",
-    "Bei welchen globalen Fragen nehmen China und Russland ähnliche Positionen ein?",
 }
+# With int8 weights (the automatic backend's choice on processors with an int8 dot product), also:
+if preferred_backend() == "onnx-int8":
+    SECOND_BEST.add("Bei welchen globalen Fragen nehmen China und Russland ähnliche Positionen ein?")
 
 
 # Questions whose paragraph is first on some processors and second on others: its lead over the

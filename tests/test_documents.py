@@ -61,7 +61,7 @@ def test_crlf_line_endings_and_utf8_bom(tmp_path: Path):
 def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Path):
     (tmp_path / "good.md").write_text("# Section\n\nGood text.", encoding="utf-8")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1"))
-    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "image.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(64))  # a program, not text
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / ".hidden.txt").write_text("secret", encoding="utf-8")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embeddings.defaults import DEFAULT_MODEL
-from embeddings.models.encoder import load_encoder
+from config import SAMPLE_DOCS_DIR
+from embeddings.defaults import AUTO_BACKEND, DEFAULT_MODEL
+from embeddings.knowledge import KnowledgeBase, KnowledgeSetup
+from embeddings.models.encoder import encoder_name, load_encoder, preferred_backend
 from embeddings.models.onnx_model import default_smoothing
 
 TEXTS = [
@@ -116,7 +120,7 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(en
         raise AssertionError("exported again")
 
     monkeypatch.setattr(onnx_model, "_export", no_export)
-    moved_encoder = load_encoder(DEFAULT_MODEL, moved, "onnx-int8")
+    moved_encoder = load_encoder(DEFAULT_MODEL, moved)  # the backend the session's encoder has
     assert sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith(".")) == exports
     assert not (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").exists()
     assert np.allclose(moved_encoder.encode_queries(["energi"]), encoder.encode_queries(["energi"]), atol=1e-6)
@@ -134,3 +138,31 @@ def test_the_shipped_int8_smoothing_is_checked_before_use(tmp_path: Path):
     damaged.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="damaged or not the one tanya was built with"):
         Smoothing.load(damaged, SMOOTHING_SHA256)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"sse4_2", "avx2", "fma"}, "onnx"),  # AVX2 alone: int8 is no faster, float32 ranks better
+        ({"avx2", "avx512f", "avx512_vnni"}, "onnx-int8"),
+        ({"avx2", "avx_vnni"}, "onnx-int8"),
+        ({"fp", "asimd", "asimddp"}, "onnx-int8"),  # ARM with its int8 dot product
+        ({"fp", "asimd"}, "onnx"),
+        (set(), "onnx-int8"),  # features unknown (no /proc/cpuinfo): as before
+    ],
+)
+def test_the_automatic_backend_follows_the_processors_int8_instructions(flags, expected):
+    assert preferred_backend(frozenset(flags)) == expected
+
+
+def test_the_automatic_backend_keeps_the_kind_of_vectors_the_published_index_holds(model_cache, tmp_path, caplog):
+    here = preferred_backend()
+    other = "onnx" if here == "onnx-int8" else "onnx-int8"
+    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, backend=AUTO_BACKEND)
+    assert setup.load_encoder().name == encoder_name(DEFAULT_MODEL, here)  # no index yet: this processor's best
+    KnowledgeBase.build(dataclasses.replace(setup, backend=other))  # built by a replica on another processor
+    with caplog.at_level(logging.INFO, logger="embeddings.knowledge"):
+        knowledge = KnowledgeBase.open(setup)
+    assert knowledge.encoder.name == encoder_name(DEFAULT_MODEL, other) == knowledge.manifest.model  # not rebuilt
+    [line] = [record.getMessage() for record in caplog.records if "TANYA_BACKEND=auto" in record.getMessage()]
+    assert f"the index holds {other} vectors" in line and f"TANYA_BACKEND={here} would switch" in line

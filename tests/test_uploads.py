@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.documents import write_docx, write_html, write_pdf
+from tests.documents import write_docx, write_epub, write_html, write_odt, write_pdf, write_pptx
 from tests.test_bot import ADMIN, assert_all_messages_valid, buttons
 
 
@@ -37,6 +37,20 @@ def test_an_admin_adds_a_pdf_a_word_file_and_a_web_page_and_each_answers(bot, tm
     assert section.startswith("<b>3. Perjalanan Dinas</b>\n📄 pedoman.pdf, page 3\n\nBiaya perjalanan dinas")
     listing = bot.ask("/documents")["text"]
     assert listing.startswith("📚 <b>Documents</b> (4)\n1. pedoman.pdf — 3 sections, 5 passages, 3 pages\n")
+    assert_all_messages_valid(bot)
+
+
+def test_an_admin_adds_slides_an_opendocument_text_and_an_ebook(bot, tmp_path: Path):
+    assert _upload(bot, write_pptx(tmp_path / "pedoman.pptx"))["text"].startswith("⏳ Adding")
+    assert _said(bot, "is in:") == "✅ pedoman.pptx is in: 3 sections, 5 passages, 3 pages."
+    cuti = bot.ask("Berapa hari cuti tahunan karyawan tetap?", language="en")["text"]
+    assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pptx · section 1, paragraph 1, page 1" in cuti
+    for number, (path, added) in enumerate([
+        (write_odt(tmp_path / "pedoman.odt"), "✅ pedoman.odt is in: 3 sections, 5 passages."),
+        (write_epub(tmp_path / "pedoman.epub"), "✅ pedoman.epub is in: 3 sections, 4 passages."),
+    ], start=2):
+        assert _upload(bot, path)["text"].startswith("⏳ Adding")
+        assert _said(bot, "is in:", count=number) == added
     assert_all_messages_valid(bot)
 
 
@@ -77,10 +91,12 @@ def test_an_upload_cut_off_halfway_saves_nothing(bot, tmp_path: Path):
 
 def test_unusable_files_are_named_with_their_reason_and_nothing_is_saved(bot, tmp_path: Path):
     (tmp_path / "laporan.pdf").write_bytes(b"%PDF-1.7 this is not really a PDF")
-    (tmp_path / "foto.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    (tmp_path / "lagu.mp3").write_bytes(b"ID3\x03\x00 a song")
+    (tmp_path / "foto.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a whole jpeg")
     before = sorted(p.name for p in bot.docs_dir.iterdir())
     assert _upload(bot, tmp_path / "laporan.pdf")["text"].startswith("I can't use laporan.pdf: is not a readable PDF")
-    assert _upload(bot, tmp_path / "foto.jpg")["text"].startswith("I can't save that file: “foto.jpg” is not a type")
+    assert _upload(bot, tmp_path / "lagu.mp3")["text"].startswith("I can't save that file: “lagu.mp3” is not a type")
+    assert _upload(bot, tmp_path / "foto.jpg")["text"].startswith("I can't use foto.jpg: is not a readable image")
     big = _upload(bot, tmp_path / "laporan.pdf", file_name="besar.pdf", announced_size=30 * 2**20)
     assert big["text"] == "besar.pdf is 30.0 MiB; I can take files up to 10 MiB. Please split it."
     assert sorted(p.name for p in bot.docs_dir.iterdir()) == before

@@ -45,15 +45,17 @@ BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A file sent in a private chat: from an admin, a document to add (asking before replacing one)."""
+    """A file sent in a private chat, or an admin's photo: from an admin, a document to add (asking before
+    replacing one); a photo is read by OCR, named after its caption or else the time it was sent."""
     language = user_language(update)
     message = update.effective_message
     if not is_admin(update, context):
         await message.reply_html(text(language, "only_admins_add"))
         return
-    document = message.document
+    document = message.document or message.photo[-1]  # a photo's largest size
+    file_name = message.document.file_name if message.document else _photo_name(message)
     try:
-        name = safe_document_name(document.file_name or "")
+        name = safe_document_name(file_name or "")
     except ValueError as error:
         await message.reply_html(text(language, "upload_bad_name", reason=escape(shorten(str(error), 300))))
         return
@@ -87,6 +89,12 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(text(language, "upload_replace", name=shown), reply_markup=keyboard)
         return
     await _add_document(message, context, name, data, language)
+
+
+def _photo_name(message: Message) -> str:
+    """A photo's file name: its caption's first words, else ``photo-<when it was sent>``."""
+    words = "-".join((message.caption or "").split()[:8])
+    return f"{words or message.date.strftime('photo-%Y%m%d-%H%M%S')}.jpg"
 
 
 async def _add_document(

@@ -27,6 +27,20 @@ class Document:
     name: str
     title: str
     sections: tuple[Section, ...]
+    scanned_pages: frozenset[int] = frozenset()  # pages read by OCR (an image's frames are its pages)
+
+
+@dataclass
+class Line:
+    """A line of text on a page, as a PDF's text layer or OCR gives it: in points from the page's bottom left."""
+
+    text: str
+    page: int  # 1-based
+    top: float
+    bottom: float
+    right: float
+    size: float  # font size of its first character (for a line read by OCR: its height)
+    bold: bool
 
 
 def document_title(name: str) -> str:

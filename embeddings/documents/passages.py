@@ -28,6 +28,7 @@ class Passage:
     part: int  # 1-based part of a paragraph that had to be split; 1 for most passages
     text: str
     page: int | None = None  # 1-based page its paragraph starts on, in formats with pages (PDF)
+    scanned: bool = False  # read by OCR from an image of its page
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -106,6 +107,7 @@ def make_passages(
                 page = section.page_of(paragraph_number - 1)
                 for part, text in enumerate(fit_to_limit(paragraph, count_tokens, max_tokens), start=1):
                     passages.append(
-                        Passage(document.name, section.title, section_number, paragraph_number, part, text, page)
+                        Passage(document.name, section.title, section_number, paragraph_number, part, text, page,
+                                page in document.scanned_pages)
                     )
     return passages

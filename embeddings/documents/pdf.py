@@ -1,9 +1,11 @@
-"""The reader of PDF files (their text layer), with pypdfium2: sections, paragraphs and pages.
+"""The reader of PDF files, with pypdfium2: sections, paragraphs and pages.
 
+A page's lines come from its text layer, or, on a page without one, from OCR
+(``embeddings.documents.ocr``, which gives lines with their positions as the text layer does).
 Sections come from the PDF's outline (bookmarks) where it has one; otherwise from headings set
 larger or bold than the body text; otherwise a section per page. Running headers and footers
 (lines repeated at the top or bottom of most pages, page numbers included) are left out, and a
-word hyphenated at a line end is joined again.
+word hyphenated at a line end is joined again. Images read by OCR go through the same assembly.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from embeddings.documents.document import Document, Section, document_title
+from embeddings.documents.document import Document, Line, Section, document_title
 from embeddings.documents.text import MAX_HEADING_CHARS, MAX_HEADING_WORDS, is_plain_text_heading
 
 MAX_PAGES = 1000  # a longer PDF is skipped, with a message: split it (300 pages read in ~1 s here)
@@ -30,14 +32,11 @@ _SENTENCE_END = tuple(".!?:…")
 
 
 @dataclass
-class _Line:
-    text: str
-    page: int  # 1-based
-    top: float
-    bottom: float
-    right: float
-    size: float  # font size of its first character
-    bold: bool
+class PdfPages:
+    """What a PDF's pages hold: each page's lines from its text layer (empty for a scanned page), its outline."""
+
+    lines: list[list[Line]]
+    outline: list[tuple[str, int]]
 
 
 def _font(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, bool]:
@@ -51,10 +50,10 @@ def _font(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, bool]:
     return float(pdfium_c.FPDFText_GetFontSize(textpage.raw, index)), bold
 
 
-def _page_lines(page: pdfium.PdfPage, number: int) -> list[_Line]:
+def _page_lines(page: pdfium.PdfPage, number: int) -> list[Line]:
     """The page's lines of text, top to bottom; the text rectangles on one baseline make one line."""
     textpage = page.get_textpage()
-    lines: list[_Line] = []
+    lines: list[Line] = []
     for rect in range(textpage.count_rects()):
         left, bottom, right, top = textpage.get_rect(rect)
         text = " ".join(textpage.get_text_bounded(left, bottom, right, top).split())
@@ -67,7 +66,7 @@ def _page_lines(page: pdfium.PdfPage, number: int) -> list[_Line]:
             continue
         index = textpage.get_index(left + 0.5, middle, 2, 2)
         size, bold = _font(textpage, index) if index >= 0 else (0.0, False)
-        lines.append(_Line(text, number, top, bottom, right, size, bold))
+        lines.append(Line(text, number, top, bottom, right, size, bold))
     return lines
 
 
@@ -75,7 +74,7 @@ def _edge_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.casefold())
 
 
-def _running_lines(pages: list[list[_Line]]) -> set[str]:
+def _running_lines(pages: list[list[Line]]) -> set[str]:
     """Keys of lines that recur at the top or bottom of at least half the pages (two at least)."""
     if len(pages) < 2:
         return set()
@@ -99,7 +98,7 @@ def _join(paragraph: str, line: str) -> str:
     return f"{paragraph} {line}" if paragraph else line
 
 
-def _is_heading(line: _Line, body_size: float) -> bool:
+def _is_heading(line: Line, body_size: float) -> bool:
     if len(line.text) > MAX_HEADING_CHARS or len(line.text.split()) > MAX_HEADING_WORDS:
         return False
     return is_plain_text_heading(line.text) and (line.size >= body_size * _HEADING_SIZE or line.bold)
@@ -116,23 +115,52 @@ def _outline(pdf: pdfium.PdfDocument) -> list[tuple[str, int]]:
     return sorted(entries, key=lambda entry: entry[1])
 
 
-def read_pdf_document(name: str, data: bytes) -> Document:
-    """The document in a PDF file's bytes, or a ValueError that says why it can't be read."""
+def _open(data: bytes) -> pdfium.PdfDocument:
     try:
-        pdf = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
         if "password" in str(error).lower():
             raise ValueError("is encrypted (password-protected); save a copy without a password") from None
         raise ValueError(f"is not a readable PDF ({error})") from None
+
+
+def read_pdf_pages(data: bytes) -> PdfPages:
+    """The lines of each page's text layer and the outline of a PDF file's bytes, or a ValueError saying
+    why it can't be read."""
+    pdf = _open(data)
     try:
         if len(pdf) > MAX_PAGES:
             raise ValueError(f"has {len(pdf)} pages, over the {MAX_PAGES}-page limit; split it")
-        pages = [_page_lines(pdf[number], number + 1) for number in range(len(pdf))]
-        outline = _outline(pdf)
+        return PdfPages([_page_lines(pdf[number], number + 1) for number in range(len(pdf))], _outline(pdf))
     except pdfium.PdfiumError as error:
         raise ValueError(f"is a damaged PDF ({error})") from None
     finally:
         pdf.close()
+
+
+def render_page(data: bytes, number: int, resolution: int):
+    """Page ``number`` (1-based) of a PDF file's bytes as a grey PIL image of ``resolution`` dots per inch."""
+    pdf = _open(data)
+    try:
+        return pdf[number - 1].render(scale=resolution / 72, grayscale=True).to_pil()
+    except pdfium.PdfiumError as error:
+        raise ValueError(f"is a damaged PDF ({error})") from None
+    finally:
+        pdf.close()
+
+
+def read_pdf_document(name: str, data: bytes) -> Document:
+    """The document in a PDF file's text layer, or a ValueError that says why it can't be read."""
+    pages = read_pdf_pages(data)
+    return lines_document(name, pages.lines, pages.outline)
+
+
+def lines_document(
+    name: str, pages: list[list[Line]], outline: list[tuple[str, int]], scanned: frozenset[int] = frozenset(),
+    missing: str = "OCR is not supported",
+) -> Document:
+    """The document of a file whose pages hold ``pages`` (each page's lines, read from its text layer or,
+    on the pages in ``scanned``, by OCR); ``missing`` says why pages without text were not read."""
     running = _running_lines(pages)
     lines = [
         line
@@ -141,7 +169,7 @@ def read_pdf_document(name: str, data: bytes) -> Document:
         if _edge_key(line.text) not in running and not _is_page_number(line.text)
     ]
     if not lines:
-        raise ValueError("has no text layer (a scan?); OCR is not supported")
+        raise ValueError(f"has no text layer (a scan?); {missing}" if not scanned else "has no text that OCR could read")
     title = document_title(name)
     body_size = statistics.median(line.size for line in lines)
     starts = {number: line.text for number, line in enumerate(lines) if _is_heading(line, body_size)}
@@ -152,10 +180,10 @@ def read_pdf_document(name: str, data: bytes) -> Document:
             for number, line in enumerate(lines)
             if number == 0 or line.page != lines[number - 1].page
         }
-    return Document(name=name, title=title, sections=tuple(_sections(lines, starts, title)))
+    return Document(name=name, title=title, sections=tuple(_sections(lines, starts, title)), scanned_pages=scanned)
 
 
-def _outline_starts(lines: list[_Line], outline: list[tuple[str, int]]) -> dict[int, str]:
+def _outline_starts(lines: list[Line], outline: list[tuple[str, int]]) -> dict[int, str]:
     """The line each outline entry starts at: the line on its page that begins with its title, else the page's first."""
     starts: dict[int, str] = {}
     for title, page in outline:
@@ -168,7 +196,7 @@ def _outline_starts(lines: list[_Line], outline: list[tuple[str, int]]) -> dict[
     return starts
 
 
-def _sections(lines: list[_Line], starts: dict[int, str], title: str) -> list[Section]:
+def _sections(lines: list[Line], starts: dict[int, str], title: str) -> list[Section]:
     """Sections from ``lines``: one begins at each line number in ``starts``, titled as it says (a line
     that holds that title is the heading, not text)."""
     sections: list[Section] = []
@@ -182,7 +210,7 @@ def _sections(lines: list[_Line], starts: dict[int, str], title: str) -> list[Se
         if paragraphs:
             sections.append(Section(current, tuple(paragraphs), tuple(pages)))
 
-    previous: _Line | None = None
+    previous: Line | None = None
     for number, line in enumerate(lines):
         if number in starts:
             close()

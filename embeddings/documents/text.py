@@ -42,7 +42,7 @@ def _blocks(text: str) -> list[str]:
 def parse_plain_text(name: str, text: str) -> Document:
     """Sections of a plain-text document; text before the first heading is titled after the document."""
     title = document_title(name)
-    return _assemble(name, title, [(block, is_plain_text_heading(block)) for block in _blocks(text)])
+    return assemble(name, title, [(block, is_plain_text_heading(block)) for block in _blocks(text)])
 
 
 def _inline_text(token: Token) -> str:
@@ -98,10 +98,11 @@ def parse_markdown(name: str, text: str) -> Document:
                 items.append(content)
             else:
                 marked.append((content, False))
-    return _assemble(name, document_title(name), marked)
+    return assemble(name, document_title(name), marked)
 
 
-def _assemble(name: str, title: str, blocks: list[tuple[str, bool]]) -> Document:
+def assemble(name: str, title: str, blocks: list[tuple[str, bool]]) -> Document:
+    """Sections from blocks of text marked as headings or not; text before the first heading is titled ``title``."""
     sections: list[Section] = []
     current_title, paragraphs = title, []
     for block, is_heading in blocks:

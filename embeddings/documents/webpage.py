@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 
 from embeddings.documents.document import Document, Section, document_title
 
@@ -23,6 +23,7 @@ def read_html_document(name: str, data: bytes) -> Document:
     """The document in a web page's bytes (any encoding the page declares), or a ValueError."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML (e-books' chapters) reads fine as HTML
         soup = BeautifulSoup(data, "lxml")
     page_title = " ".join(soup.title.get_text().split()) if soup.title else ""
     for tag in soup(_LEFT_OUT):

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from embeddings.files import fsync_folder, write_synced
-from embeddings.search.index import PassageIndex, current_snapshot, load_index, save_index
+from embeddings.search.index import Manifest, PassageIndex, current_snapshot, load_index, read_manifest, save_index
 
 VECTOR_STORES = ("faiss", "milvus")
 _SHARDS = "shards"  # in the index folder: the vectors of sharded indexing runs not yet published
@@ -32,6 +32,9 @@ class IndexStore(Protocol):
 
     def save(self, index: PassageIndex) -> None:
         """Publish ``index`` in one step, replacing the one published."""
+
+    def manifest(self) -> Manifest:
+        """The published index's manifest alone; IndexMissing when there is none."""
 
     def version(self) -> str | None:
         """An id of the published index (None when there is none); it changes with every save."""
@@ -57,6 +60,9 @@ class FolderStore:
 
     def save(self, index: PassageIndex) -> None:
         save_index(index, self.folder)
+
+    def manifest(self) -> Manifest:
+        return read_manifest(self.folder)
 
     def version(self) -> str | None:
         return current_snapshot(self.folder)
