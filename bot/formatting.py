@@ -427,6 +427,9 @@ def document_list(documents: list[DocumentEntry], language: str) -> list[ListPag
 
 def reindex_progress(status: IndexingStatus, language: str) -> str:
     """How far a reindex has got: documents read, texts embedded of the total, time left."""
+    if status.documents is None and status.scanning is not None:
+        name, done, total = status.scanning
+        return text(language, "progress_scanning", name=escape(shorten(name, TITLE_LIMIT)), done=done, total=total)
     if status.documents is None or status.texts is None:
         return text(language, "progress_reading")
     seconds = status.seconds_left()

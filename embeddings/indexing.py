@@ -40,6 +40,12 @@ class IndexingStatus:
     texts: int | None = None  # texts to embed, once known
     embedded: int = 0
     embedding_since: float | None = None  # time.monotonic() when embedding began
+    scanning: tuple[str, int, int] | None = None  # while OCR reads a file: its name, pages read, pages to read
+
+    def scanned(self, name: str, done: int, total: int) -> None:
+        """OCR has read ``done`` of the ``total`` pages of ``name`` it reads."""
+        self.scanning = (name, done, total)
+        logger.info("OCR of %s: %d of %d pages read", name, done, total)
 
     def add_embedded(self, count: int) -> None:
         self.embedded += count
@@ -155,10 +161,10 @@ def reindex(
             previous = store.load(encoder.name)
         except IndexUnavailable:
             previous = None
-    documents = read_documents(docs_dir, max_document_bytes, ocr)
+    status = status or IndexingStatus()
+    documents = read_documents(docs_dir, max_document_bytes, ocr, status.scanned)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
-    status = status or IndexingStatus()
     status.documents = len(documents.documents)
     known = known_vectors(previous, encoder)
     index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit, status)

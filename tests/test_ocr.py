@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,33 @@ def _jpeg(image) -> bytes:
     image.convert("RGB").save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
 
+
+
+def test_a_reindex_tells_how_many_pages_ocr_has_read_and_an_unchanged_scan_is_not_read_again(
+    encoder, tmp_path: Path, caplog
+):
+    import logging
+
+    from bot.formatting import reindex_progress
+    from embeddings.indexing import IndexingStatus, reindex
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_scanned_pdf(docs / "pindaian.pdf", page_images(write_pdf(tmp_path / "pedoman.pdf")))
+    seen = []
+
+    class Watched(IndexingStatus):
+        def scanned(self, name: str, done: int, total: int) -> None:
+            super().scanned(name, done, total)
+            seen.append(reindex_progress(self, "en"))
+
+    ocr = Ocr(cache_dir=tmp_path / "ocr")
+    with caplog.at_level(logging.INFO, logger="embeddings.indexing"):
+        index, report = reindex(docs, tmp_path / "index", encoder, ocr=ocr, status=Watched())
+    at_once = len(os.sched_getaffinity(0))  # pages read together
+    steps = [*range(0, 3, at_once), 3]
+    assert seen == [f"Reading the documents… pindaian.pdf by OCR: {done} of 3 pages" for done in steps]
+    assert report.passages >= 4 and all(passage.scanned for passage in index.passages)
+    seen.clear()
+    reindex(docs, tmp_path / "index", encoder, ocr=ocr, status=Watched())  # unchanged: what OCR read is kept
+    assert seen == []

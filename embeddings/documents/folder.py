@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from embeddings.defaults import MAX_DOCUMENT_BYTES
 from embeddings.documents.document import Document
-from embeddings.documents.formats import SUFFIXES, DocumentReader
+from embeddings.documents.formats import SUFFIXES, DocumentReader, Progress
 from embeddings.documents.ocr import Ocr
 from embeddings.files import fsync_folder, write_synced
 
@@ -75,15 +75,18 @@ def _read(path: Path, max_bytes: int) -> tuple[bytes | None, str]:
         return None, error.strerror or str(error)
 
 
-def read_documents(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES, ocr: Ocr = Ocr()) -> DocumentSet:
-    """Read every document in ``folder`` (scanned pages as ``ocr`` says); a file that can't be used
-    (unreadable, over ``max_bytes``, not in its format, empty) is reported, the rest still read. The set's fingerprint is that of
+def read_documents(
+    folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES, ocr: Ocr = Ocr(), progress: Progress | None = None
+) -> DocumentSet:
+    """Read every document in ``folder`` (scanned pages as ``ocr`` says, told to ``progress`` page by
+    page); a file that can't be used (unreadable, over ``max_bytes``, not in its format, empty) is
+    reported, the rest still read. The set's fingerprint is that of
     the bytes read, so an index built from them records exactly what it holds."""
     if not folder.is_dir():
         raise FileNotFoundError(f"documents folder {folder} does not exist or is not a folder")
     documents, problems = [], []
     fingerprint = _Fingerprint()
-    with DocumentReader(ocr=ocr) as reader:
+    with DocumentReader(ocr=ocr, progress=progress) as reader:
         for path in document_paths(folder):
             name = path.relative_to(folder).as_posix()
             data, problem = _read(path, max_bytes)

@@ -32,6 +32,7 @@ from embeddings.files import write_synced
 SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".pptx", ".odt", ".epub", ".html", ".htm", *IMAGE_SUFFIXES)
 READ_SECONDS = 60  # one file's reading (not embedding) may take this long; 300 PDF pages take about 1 s
 READER_MEMORY_BYTES = 4 * 2**30  # address space of the reading process
+Progress = Callable[[str, int, int], None]  # told a file's name, its pages OCR has read, and those it reads
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,13 @@ def _call(function: Callable, *args, seconds: float | None = None):
 
 
 def read_paged(
-    name: str, data: bytes, pdf: bool, ocr: Ocr, run: Callable, known: dict[int, list] | None = None
+    name: str, data: bytes, pdf: bool, ocr: Ocr, run: Callable, known: dict[int, list] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Document, dict[int, list]]:
     """A PDF's text layer with its pages that have none read by OCR, or an image file's pages read by
     OCR, and the lines OCR read, by page; each step through ``run(function, *args, seconds=…)`` (in the
-    reading process, with limits). ``known``: lines OCR read of these bytes before, by page."""
+    reading process, with limits). ``known``: lines OCR read of these bytes before, by page;
+    ``progress(name, pages read, pages to read)`` is told as OCR goes."""
     from embeddings.documents import ocr as reading
 
     if pdf:
@@ -81,10 +84,14 @@ def read_paged(
         to_read = [number for number in unread if number not in known]
         at_once = len(os.sched_getaffinity(0))  # pages read together, one per core
         for start in range(0, len(to_read), at_once):
+            if progress:
+                progress(name, start, len(to_read))
             batch = to_read[start : start + at_once]
             for number, read in zip(batch, run(page_lines, data, batch, ocr, seconds=ocr.page_seconds + READ_SECONDS),
                                     strict=True):
                 lines[number - 1] = read
+        if progress and to_read:
+            progress(name, len(to_read), len(to_read))
     scanned = frozenset(unread) if unread and not missing else frozenset()
     document = run(_assemble, name, lines, outline, scanned, missing or "")
     return document, {number: lines[number - 1] for number in scanned}
@@ -168,9 +175,10 @@ class DocumentReader:
     stopped at the end.
     """
 
-    def __init__(self, seconds: float = READ_SECONDS, ocr: Ocr = Ocr()) -> None:
+    def __init__(self, seconds: float = READ_SECONDS, ocr: Ocr = Ocr(), progress: Progress | None = None) -> None:
         self.seconds = seconds
         self.ocr = ocr
+        self.progress = progress
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def __enter__(self) -> DocumentReader:
@@ -188,7 +196,7 @@ class DocumentReader:
             return self._run(reader, name, data)
         key = hashlib.sha256(data + self.ocr.languages.encode()).hexdigest()
         known = self._kept(key)
-        document, read = read_paged(name, data, reader is _read_pdf, self.ocr, self._run, known)
+        document, read = read_paged(name, data, reader is _read_pdf, self.ocr, self._run, known, self.progress)
         if read and read != known:
             self._keep(key, read)
         return document
