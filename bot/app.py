@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.delivery import RetryingRateLimiter
 from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
 from bot.state import State, open_state
+from bot.watcher import follow_folder
 from bot.webhook import run_webhook
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -99,9 +100,16 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
             except TelegramError as error:
                 logger.warning("could not register the command list (%s); going on without it", error)
         application.bot_data["state"].history.start()
+        if settings.watch:
+            stop = asyncio.Event()
+            application.bot_data["watching"] = (stop, asyncio.create_task(follow_folder(application, stop)))
         logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
 
     async def post_shutdown(application: Application) -> None:
+        if "watching" in application.bot_data:
+            stop, watching = application.bot_data.pop("watching")
+            stop.set()
+            await asyncio.gather(watching, return_exceptions=True)
         if "knowledge" in application.bot_data:
             application.bot_data["knowledge"].unwatch()
         await asyncio.to_thread(application.bot_data["state"].close)

@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(
         default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
     )
+    watch: bool = Field(
+        default=True,
+        description="tanya serve follows the documents folder and reindexes it once a change has settled.",
+    )
+    watch_polling: bool = Field(
+        default=False,
+        description="Follow the documents folder by looking at it every 0.3 s (for network mounts, where no events arrive).",
+    )
+    notify_admins: bool = Field(
+        default=False, description="Tell the admins in chat when a change in the documents folder was reindexed."
+    )
     ocr_languages: str = Field(
         default=OCR_LANGUAGES, pattern=r"^[a-z_]+(\+[a-z_]+)*$",
         description="Tesseract's languages for scanned pages and images, joined by + (ind+eng; chi_sim for Chinese).",

@@ -179,6 +179,7 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
             docs_dir=docs_dir,
             data_dir=data_dir,
             admin_ids=frozenset({42}),
+            watch=False,  # the tests change documents and reindex them themselves; test_watcher.py watches
         )
         values.update(overrides)
         settings = Settings(**values)

@@ -14,7 +14,8 @@ from pathlib import Path
 def tanya(data_dir: Path, docs_dir: Path, *args: str, log: Path, **env: str) -> subprocess.Popen:
     """Start ``tanya *args`` with these folders and ``TANYA_*`` settings, its output appended to ``log``."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-    environment.update(TANYA_DATA_DIR=str(data_dir), TANYA_DOCS_DIR=str(docs_dir), **env)
+    # TANYA_WATCH off unless a test asks: the tests change documents and reindex them themselves.
+    environment.update(TANYA_DATA_DIR=str(data_dir), TANYA_DOCS_DIR=str(docs_dir), TANYA_WATCH="false", **env)
     with log.open("ab") as output:
         return subprocess.Popen([sys.executable, "-m", "bot", *args], env=environment, stdout=output, stderr=output)
 

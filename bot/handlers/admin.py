@@ -25,6 +25,7 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
+from bot.state import State
 from bot.texts import text
 from embeddings.knowledge import ReindexBusy, ReindexResult
 
@@ -40,7 +41,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await refused_to_non_admin(update, context, language):
         return
     knowledge = knowledge_of(context)
-    job = await reserve_reindex(context, knowledge.start_reindex)
+    job = await reserve_reindex(state_of(context), knowledge.start_reindex)
     if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
@@ -49,10 +50,10 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(reindex_report(result, language))
 
 
-async def reserve_reindex(context: ContextTypes.DEFAULT_TYPE, start, *args) -> Callable[[], ReindexResult] | None:
+async def reserve_reindex(state: State, start, *args) -> Callable[[], ReindexResult] | None:
     """``start(*args)``'s reindex job, reserved across replicas (the database's lease) and in this
     process; None while another reindex holds either. The job gives the lease back when it ends."""
-    lease = await asyncio.to_thread(state_of(context).leases.take, "reindex")
+    lease = await asyncio.to_thread(state.leases.take, "reindex")
     if lease is None:
         return None
     try:

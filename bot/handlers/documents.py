@@ -103,7 +103,7 @@ async def _add_document(
     """Save the document and reindex, through the one reindex path; then say what it added."""
     knowledge = knowledge_of(context)
     shown = escape(shorten(name, 200))
-    job = await reserve_reindex(context, knowledge.start_adding, name, data)
+    job = await reserve_reindex(state_of(context), knowledge.start_adding, name, data)
     if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
@@ -214,7 +214,7 @@ async def answer_remove(
     if not target.confirm:
         await query.message.edit_text(text(language, "remove_cancelled", name=shown), parse_mode=ParseMode.HTML)
         return
-    job = await reserve_reindex(context, knowledge.start_removing, name)
+    job = await reserve_reindex(state_of(context), knowledge.start_removing, name)
     if job is None:
         await query.message.reply_html(text(language, "reindex_busy"))
         return
