@@ -9,6 +9,7 @@ import os
 import sys
 import textwrap
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,17 @@ def command_index(settings: Settings, args: argparse.Namespace) -> int:
     _quiet_libraries(settings.backend)
     if args.shard is not None:
         return _index_shard(settings, *args.shard)
-    _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)  # logs each file skipped
+    state = None
+    if _has_database(settings):  # a bot runs (or ran) here: never two reindexes at once
+        from bot.reindexing import holding
+        from bot.state import open_state
+
+        state = open_state(settings)
+    waiting = "Waiting for the reindex under way (a bot's, or another tanya index) to end…"
+    with holding(state, lambda: print(waiting)) if state else nullcontext():
+        _, report = KnowledgeBase.build(settings.knowledge_setup(), progress=True)  # logs each file skipped
+    if state:
+        state.close()
     print(
         f"Indexed {report.documents} documents, {report.sections} sections, "
         f"{report.passages} passages in {report.seconds:.1f} s ({report.embedded} new texts embedded)"
@@ -63,6 +74,7 @@ def command_index(settings: Settings, args: argparse.Namespace) -> int:
 
 def _index_shard(settings: Settings, shard: int, shards: int) -> int:
     """``tanya index --shard I/N``: embed this machine's share; the last shard in publishes the whole index."""
+    from bot.reindexing import holding
     from bot.state import open_state
     from embeddings.indexing import index_shard, publish_shards
 
@@ -77,16 +89,8 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
         print("The last shard to finish publishes the index.")
         return 0
     state = open_state(settings)
-    lease = state.leases.take("reindex")  # one publisher, and never during a bot's reindex
-    if lease is None:
-        print("All shards are in; waiting for the reindex or publishing under way to end…")
-        while lease is None:
-            time.sleep(1.0)
-            lease = state.leases.take("reindex")
-    try:
-        index = publish_shards(setup.docs_dir, store, encoder, shards, **limits)
-    finally:
-        lease.release()
+    with holding(state, lambda: print("All shards are in; waiting for the reindex or publishing under way to end…")):
+        index = publish_shards(setup.docs_dir, store, encoder, shards, **limits)  # one publisher, never mid-reindex
     if index is None:
         print("Another shard published the index.")
     else:

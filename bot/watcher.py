@@ -22,7 +22,7 @@ from telegram.ext import Application
 from watchfiles import awatch
 
 from bot.formatting import reindex_failure, reindex_report
-from bot.handlers.admin import reserve_reindex
+from bot.reindexing import reserve
 from bot.texts import text
 from embeddings.documents.folder import folder_fingerprint
 
@@ -78,7 +78,7 @@ async def _reindex(application: Application, stop: asyncio.Event) -> None:
         current = await asyncio.to_thread(folder_fingerprint, setup.docs_dir, setup.max_document_bytes)
         if current == knowledge.manifest.corpus_fingerprint:
             return
-        job = await reserve_reindex(state, knowledge.start_reindex)
+        job = await asyncio.to_thread(reserve, state, knowledge.start_reindex)
         if job is not None:
             break
         await asyncio.sleep(BUSY_SECONDS)

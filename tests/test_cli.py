@@ -168,3 +168,24 @@ def test_eval_json(run_tanya, tmp_path: Path):
     eval_file.write_text('{"question": "no context"}\n', encoding="utf-8")
     broken = run_tanya("eval", str(eval_file))
     assert broken.returncode == 2 and f"{eval_file}:1:" in broken.stderr
+
+
+def test_tanya_index_waits_while_a_bots_reindex_holds_the_lease(data_dir: Path, docs_dir: Path, tmp_path: Path):
+    import time
+
+    from bot.reindexing import LEASE
+    from bot.state import State
+    from bot.state.database import default_url, open_database
+    from tests.processes import running, tanya, wait_for_output
+
+    state = State(open_database(default_url(data_dir)), 90, 20)  # the bot's database, as a running bot holds it
+    lease = state.leases.take(LEASE)
+    log = tmp_path / "index.log"
+    with running(tanya(data_dir, docs_dir, "index", log=log)) as process:
+        wait_for_output(process, log, "Waiting for the reindex under way")
+        time.sleep(2)
+        assert process.poll() is None and "Indexed" not in log.read_text()  # not while the lease is held
+        lease.release()
+        assert process.wait(timeout=300) == 0
+    assert "Indexed 1 documents" in log.read_text()
+    state.close()

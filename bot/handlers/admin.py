@@ -1,10 +1,9 @@
-"""Reindexing (admins): /reindex, and the one reindex path that uploads and removals go through too."""
+"""Reindexing (admins): /reindex, and the progress and outcome of a reindex in chat, for uploads and removals too."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from telegram import (
     Message,
@@ -25,9 +24,9 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
-from bot.state import State
+from bot.reindexing import reserve
 from bot.texts import text
-from embeddings.knowledge import ReindexBusy, ReindexResult
+from embeddings.knowledge import ReindexResult
 
 logger = logging.getLogger(__name__)
 
@@ -41,34 +40,13 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await refused_to_non_admin(update, context, language):
         return
     knowledge = knowledge_of(context)
-    job = await reserve_reindex(state_of(context), knowledge.start_reindex)
+    job = await asyncio.to_thread(reserve, state_of(context), knowledge.start_reindex)
     if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
     result = await run_reindex(message, context, job, text(language, "reindex_started"), language)
     if result is not None:
         await message.reply_html(reindex_report(result, language))
-
-
-async def reserve_reindex(state: State, start, *args) -> Callable[[], ReindexResult] | None:
-    """``start(*args)``'s reindex job, reserved across replicas (the database's lease) and in this
-    process; None while another reindex holds either. The job gives the lease back when it ends."""
-    lease = await asyncio.to_thread(state.leases.take, "reindex")
-    if lease is None:
-        return None
-    try:
-        job = start(*args)
-    except ReindexBusy:
-        lease.release()
-        return None
-
-    def leased() -> ReindexResult:
-        try:
-            return job()
-        finally:
-            lease.release()
-
-    return leased
 
 
 async def run_reindex(

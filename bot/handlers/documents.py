@@ -19,7 +19,7 @@ from bot.formatting import (
     pages_note,
     shorten,
 )
-from bot.handlers.admin import reserve_reindex, run_reindex
+from bot.handlers.admin import run_reindex
 from bot.handlers.common import (
     is_admin,
     knowledge_of,
@@ -36,6 +36,7 @@ from bot.keyboards import (
     confirm_keyboard,
     document_list_keyboard,
 )
+from bot.reindexing import reserve
 from bot.texts import text
 from embeddings.documents.folder import safe_document_name
 
@@ -103,7 +104,7 @@ async def _add_document(
     """Save the document and reindex, through the one reindex path; then say what it added."""
     knowledge = knowledge_of(context)
     shown = escape(shorten(name, 200))
-    job = await reserve_reindex(state_of(context), knowledge.start_adding, name, data)
+    job = await asyncio.to_thread(reserve, state_of(context), knowledge.start_adding, name, data)
     if job is None:
         await message.reply_html(text(language, "reindex_busy"))
         return
@@ -214,7 +215,7 @@ async def answer_remove(
     if not target.confirm:
         await query.message.edit_text(text(language, "remove_cancelled", name=shown), parse_mode=ParseMode.HTML)
         return
-    job = await reserve_reindex(state_of(context), knowledge.start_removing, name)
+    job = await asyncio.to_thread(reserve, state_of(context), knowledge.start_removing, name)
     if job is None:
         await query.message.reply_html(text(language, "reindex_busy"))
         return
