@@ -194,10 +194,11 @@ def test_section_command(bot, command, expected):
 
 def test_admin_commands_refuse_non_admins_and_do_nothing(bot):
     before = bot.standin.calls[:]
-    for command in ("/reindex", "/stats"):
+    commands = ("/reindex", "/stats", "/unanswered", "/taught", "/teach Jawaban.")
+    for command in commands:
         refusal = bot.ask(command, user_id=7)["text"]
         assert refusal == "Sorry, only admins can use this command. (Your Telegram user id is <code>7</code>.)"
-    assert bot.actions_since(len(before)) == ["sendMessage", "sendMessage"]
+    assert bot.actions_since(len(before)) == ["sendMessage"] * len(commands)
     assert bot.application.bot_data["knowledge"].manifest.documents == 1
 
 

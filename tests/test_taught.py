@@ -169,11 +169,15 @@ def test_admins_teach_by_reply_and_from_unanswered_and_remove_through_taught(bot
     bot.ask("How do I bake sourdough bread at home?", user_id=1002)
     listed = bot.ask("/unanswered", user_id=ADMIN)
     assert "sourdough" in listed["text"] and PARKING not in listed["text"]  # taught: no longer unanswered
+    assert bot.press(listed, buttons(listed)["✍️ 1"], user_id=1001).params["text"] == "Only admins can do this."
     bot.press(listed, buttons(listed)["✍️ 1"], user_id=ADMIN)
     [prompt] = standin.wait_for(lambda c: c.method == "sendMessage" and c.params["text"].startswith("✍️ Reply"))
     assert prompt.params["reply_markup"]["force_reply"] is True
     prompt_message = next(m for m in standin.messages.values() if m.get("text") == prompt.params["text"])
     _wait_kept(bot, prompt_message)  # kept once sent (its id names it): an admin's reply cannot come sooner
+    # A non-admin's reply to the prompt (in a group it could happen) is a question, never taught.
+    reply = standin.reply_to(standin.send("Roti dipanggang saja.", user_id=1005, reply_to=prompt_message))
+    assert not reply["text"].startswith("✅")
     standin.reply_to(standin.send("Sourdough: mix, wait 12 h, bake at 230 °C.", user_id=ADMIN, reply_to=prompt_message))
     assert bot.ask("How do I bake sourdough bread at home?", user_id=1003)["text"].startswith("🧑‍🏫")
 

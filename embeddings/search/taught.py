@@ -45,9 +45,10 @@ class TaughtAnswers:
         self._replacing = threading.Lock()
         # Read without a lock: replaced whole, never changed in place.
         self._current: tuple[list[tuple[TaughtAnswer, str]], np.ndarray] = ([], np.zeros((0, encoder.dimension), np.float32))
+        self._count = 0  # taught answers (asked on every question: kept, not counted)
 
     def __len__(self) -> int:
-        return len({taught.id for taught, _ in self._current[0]})
+        return self._count
 
     def replace(self, answers: list[TaughtAnswer]) -> None:
         """Match against ``answers`` from now on (the questions not seen before are embedded first)."""
@@ -59,6 +60,7 @@ class TaughtAnswers:
             self._vectors = {question: self._vectors[question] for _, question in rows}
             matrix = np.stack([self._vectors[question] for _, question in rows]) if rows else self._current[1][:0]
             self._current = (rows, matrix.astype(np.float32, copy=False))
+            self._count = len(answers)
 
     def match(self, vector: np.ndarray) -> TaughtMatch | None:
         """The taught answer for a question of ``vector``, if one is close enough to be given or offered."""
