@@ -18,9 +18,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.delivery import RetryingRateLimiter
 from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
 from bot.state import State, open_state
+from bot.texts import FALLBACK, LANGUAGES, commands
 from bot.watcher import follow_folder
 from bot.webhook import run_webhook
 from config import Settings
@@ -28,25 +30,6 @@ from embeddings.knowledge import KnowledgeBase
 from embeddings.models.encoder import Encoder
 
 logger = logging.getLogger(__name__)
-
-COMMANDS = {
-    "en": [
-        BotCommand("help", "What I know and how to ask"),
-        BotCommand("sections", "Browse the documents' sections"),
-        BotCommand("section", "Read one section: /section 3 or /section words"),
-        BotCommand("documents", "List the documents"),
-        BotCommand("ask", "Ask a question (works in groups)"),
-        BotCommand("forget", "Delete my questions and votes from the bot's history"),
-    ],
-    "id": [
-        BotCommand("help", "Apa yang saya ketahui dan cara bertanya"),
-        BotCommand("sections", "Lihat bagian-bagian dokumen"),
-        BotCommand("section", "Baca satu bagian: /section 3 atau /section kata"),
-        BotCommand("documents", "Daftar dokumen"),
-        BotCommand("ask", "Ajukan pertanyaan (bisa di grup)"),
-        BotCommand("forget", "Hapus pertanyaan dan suara saya dari riwayat bot"),
-    ],
-}
 
 
 class RedactToken(logging.Filter):
@@ -94,18 +77,27 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         knowledge.watch()  # replicas sharing the store load each other's reindexes
         application.bot_data["knowledge"] = knowledge
         application.bot_data["state"].taught.follow(knowledge.taught.replace)  # taught through any replica
-        for language, commands in COMMANDS.items():
+        for language in LANGUAGES:
             try:
-                await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+                await application.bot.set_my_commands(
+                    [BotCommand(command, description) for command, description in commands(language)],
+                    language_code=None if language == FALLBACK else language,
+                )
             except TelegramError as error:
                 logger.warning("could not register the command list (%s); going on without it", error)
-        application.bot_data["state"].history.start()
+        state = application.bot_data["state"]
+        state.history.start()
+        metrics.follow(lambda: application.bot_data.get("knowledge"), lambda: state.history.waiting)
+        if settings.metrics_port is not None:
+            application.bot_data["metrics"] = metrics.start_http_server(settings.metrics_port, settings.metrics_listen)
         if settings.watch:
             stop = asyncio.Event()
             application.bot_data["watching"] = (stop, asyncio.create_task(follow_folder(application, stop)))
         logger.info("ready: @%s answers from %s", application.bot.username, settings.docs_dir.name)
 
     async def post_shutdown(application: Application) -> None:
+        if "metrics" in application.bot_data:
+            application.bot_data.pop("metrics").shutdown()
         if "watching" in application.bot_data:
             stop, watching = application.bot_data.pop("watching")
             stop.set()

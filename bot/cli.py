@@ -299,6 +299,25 @@ def command_report(settings: Settings, args: argparse.Namespace) -> int:
         with args.csv.open("w", encoding="utf-8", newline="") as out:
             rows = history.export(out, args.days)
         print(f"Wrote {rows} questions of the last {args.days} days to {args.csv}")
+    if args.plot:
+        return _plot(history, args.plot)
+    return 0
+
+
+def _plot(history, path: Path) -> int:
+    """``tanya report --plot``: /stats's chart, written to ``path`` whole or not at all."""
+    from bot.chart import CHART_DAYS, usage_chart
+    from bot.texts import FALLBACK
+    from embeddings.files import write_synced
+
+    days = history.by_day(CHART_DAYS)
+    if not any(day.questions for day in days):
+        print(f"No questions in the last {CHART_DAYS} days, so no chart was written.")
+        return 1
+    partial = path.with_name(f".{path.name}.partial")
+    write_synced(partial, usage_chart(days, FALLBACK))
+    partial.replace(path)
+    print(f"Wrote the chart of the last {CHART_DAYS} days to {path}")
     return 0
 
 
@@ -354,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=30, help="how far back unanswered questions and the CSV go (default 30)"
     )
     report.add_argument("--csv", type=Path, help="also write the questions of those days, with their votes, to this CSV")
+    report.add_argument("--plot", type=Path, help="also write /stats's chart of the last 30 days to this PNG")
     report.set_defaults(run=command_report)
 
     faq = commands.add_parser("faq", help="taught answers: import a CSV/XLSX FAQ, export it as CSV, or list them")

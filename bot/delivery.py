@@ -15,8 +15,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
+
+from bot.metrics import BOT_API_ERRORS, BOT_API_RETRIES
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +62,20 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        for retry in range(self._network_retries):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except NetworkError as error:
-                if not surely_not_carried_out(error):
-                    raise
-                pause = self._first_pause * 2**retry
-                logger.warning("%s failed before Telegram acted on it (%s); retrying in %.1f s", endpoint, error, pause)
-                await asyncio.sleep(pause)
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        try:
+            for retry in range(self._network_retries):
+                try:
+                    return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+                except NetworkError as error:
+                    if not surely_not_carried_out(error):
+                        raise
+                    pause = self._first_pause * 2**retry
+                    logger.warning(
+                        "%s failed before Telegram acted on it (%s); retrying in %.1f s", endpoint, error, pause
+                    )
+                    BOT_API_RETRIES.labels(endpoint).inc()
+                    await asyncio.sleep(pause)
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        except TelegramError:
+            BOT_API_ERRORS.labels(endpoint).inc()
+            raise

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from bot.metrics import REINDEX_PASSAGES, REINDEX_SECONDS, REINDEXES
 from bot.state import State
 from embeddings.knowledge import ReindexBusy, ReindexResult
 
@@ -31,9 +32,16 @@ def reserve(state: State, start: Callable[..., Callable[[], ReindexResult]], *ar
 
     def leased() -> ReindexResult:
         try:
-            return job()
+            result = job()
+        except BaseException:
+            REINDEXES.labels("failed").inc()
+            raise
         finally:
             lease.release()
+        REINDEXES.labels("succeeded").inc()
+        REINDEX_SECONDS.observe(result.seconds)
+        REINDEX_PASSAGES.inc(result.after.passages)
+        return result
 
     return leased
 

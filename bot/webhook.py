@@ -20,6 +20,7 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.metrics import MetricsHandler
 from bot.state import State
 
 logger = logging.getLogger(__name__)
@@ -110,12 +111,13 @@ async def _record_every(state: State, handled: list[int]) -> None:
 def web_app(
     application: Application, state: State, path: str, secret: str, handled: list[int]
 ) -> tornado.web.Application:
-    """The tornado app: the webhook at ``path``, readiness at /healthz; ``handled``: the updates handled
+    """The tornado app: the webhook at ``path``, readiness at /healthz, metrics at /metrics; ``handled``: the updates handled
     and not yet recorded."""
     handler = {"bot_app": application, "state": state, "secret": secret, "handled": handled}
     return tornado.web.Application([
         (f"/{path.strip('/')}", UpdateHandler, handler),
         (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
+        (r"/metrics", MetricsHandler),
     ])
 
 

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
     )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description=(
+            "Port for Prometheus metrics at /metrics, for polling mode (a webhook serves them on its own port "
+            "too); off when unset."
+        ),
+    )
+    metrics_listen: str = Field(default="127.0.0.1", description="Address the metrics server listens on.")
     backend: Literal[(AUTO_BACKEND, *BACKENDS)] = Field(
         default=DEFAULT_BACKEND,
         description=(

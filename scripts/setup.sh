@@ -18,6 +18,8 @@ quiet_pip() {
 # package's own "torch>=2.1", pip would fetch a multi-GB CUDA build.
 quiet_pip "torch==2.13.0"
 quiet_pip -e ".[test]"
+# The bot's words in its seven languages: the translations (bot/locale/*/LC_MESSAGES/tanya.po) compiled.
+.venv/bin/pybabel -q compile -d bot/locale -D tanya
 
 # OCR of scanned documents and photos: Tesseract 5 and the languages tanya answers in, from the
 # system's packages. Without it, scans are skipped with a message saying so.

@@ -10,7 +10,10 @@ dropped connections.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.client
+import io
 import itertools
 import json
 import threading
@@ -24,11 +27,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tests.telegram_html import telegram_html_problem
+from PIL import Image
+
+from tests.telegram_html import telegram_html_problem, visible_text
 
 _JSON_FIELDS = {
     "reply_markup", "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options", "results", "button",
 }
+CAPTION_LIMIT = 1024  # characters of a photo's caption, as Telegram counts them (the text, not the HTML)
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id", "cache_time"}
 BOT_USER = {
     "id": 7000001,
@@ -431,6 +437,8 @@ class BotApiStandIn:
             return 200, True
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "sendPhoto":
+            return self._send_photo(params)
         if method == "answerInlineQuery":
             return self._answer_inline_query(params)
         if method == "editMessageText":
@@ -473,6 +481,39 @@ class BotApiStandIn:
         with self._changed:
             if reply_to is not None and (chat_id, reply_to) in self.messages:
                 message["reply_to_message"] = self.messages[(chat_id, reply_to)]
+            self.messages[(chat_id, message["message_id"])] = message
+        return 200, message
+
+    def _send_photo(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """A photo uploaded with the request (multipart), checked like Telegram: an image, and a caption of
+        valid HTML within 1,024 characters."""
+        photo = params.get("photo")
+        if not isinstance(photo, bytes):
+            return 400, "Bad Request: there is no photo in the request"
+        try:
+            with Image.open(io.BytesIO(photo)) as image:
+                image.load()
+                width, height = image.size
+        except OSError:
+            return 400, "Bad Request: IMAGE_PROCESS_FAILED"
+        caption = params.get("caption", "")
+        problem = telegram_html_problem(caption) if params.get("parse_mode") == "HTML" else None
+        if problem:
+            return 400, f"Bad Request: can't parse entities: {problem}"
+        if len(visible_text(caption) if params.get("parse_mode") == "HTML" else caption) > CAPTION_LIMIT:
+            return 400, "Bad Request: message caption is too long"
+        chat_id = params["chat_id"]
+        file_id = f"photo-{next(self._message_ids)}"
+        self.files[file_id] = photo
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            "photo": [{"file_id": file_id, "file_unique_id": f"unique-{file_id}", "width": width, "height": height}],
+            "caption": caption,
+        }
+        with self._changed:
             self.messages[(chat_id, message["message_id"])] = message
         return 200, message
 
@@ -563,14 +604,26 @@ def _command_and_mention_entities(text: str) -> list[dict]:
 def _decode(content_type: str, body: bytes) -> dict[str, Any]:
     if "json" in content_type:
         return json.loads(body or b"{}")
-    params: dict[str, Any] = {}
-    for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
-        value: Any = values[-1]
-        if key in _JSON_FIELDS:
-            value = json.loads(value)
-        elif key in _INT_FIELDS:
-            value = int(value)
-        elif value in ("true", "false"):
-            value = value == "true"
-        params[key] = value
-    return params
+    if content_type.startswith("multipart/form-data"):  # a request that uploads a file: its parts
+        form = email.message_from_bytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body, policy=email.policy.HTTP
+        )
+        fields = {}
+        for part in form.iter_parts():
+            payload = part.get_payload(decode=True)
+            fields[part.get_param("name", header="content-disposition")] = (
+                payload if part.get_filename() else [payload.decode()]
+            )
+        return {key: value if isinstance(value, bytes) else _value(key, value[0]) for key, value in fields.items()}
+    return {key: _value(key, values[-1]) for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+
+
+def _value(key: str, value: str) -> Any:
+    """A form field's value as the Bot API reads it."""
+    if key in _JSON_FIELDS:
+        return json.loads(value)
+    if key in _INT_FIELDS:
+        return int(value)
+    if value in ("true", "false"):
+        return value == "true"
+    return value

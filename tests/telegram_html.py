@@ -56,3 +56,8 @@ def _text_problem(segment: str) -> str | None:
     if "&" in stripped:
         return f"unescaped & in {segment[:60]!r}"
     return None
+
+
+def visible_text(source: str) -> str:
+    """What a user reads of valid HTML ``source``: its text, tags dropped and entities decoded."""
+    return html.unescape(_TAG.sub("", source))

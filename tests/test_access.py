@@ -26,7 +26,7 @@ from tests.test_bot import ADMIN, buttons
 
 OUTSIDER = 5005
 QUESTION = "Kapan pertemuan virtual diadakan?"  # answered from section 1, paragraph 1
-ANSWERED = "section 1, paragraph 1"
+ANSWERED = "bagian 1, paragraf 1"  # in the question's language
 PRIVATE = text("en", "private")
 INVITE_LINK = re.compile(r"https://t\.me/tanya_test_bot\?start=([A-Za-z0-9_-]+)")
 

@@ -82,7 +82,7 @@ def test_the_bot_answers_while_its_database_is_down_and_its_history_catches_up(b
             bots[access] = (bot_factory(mode="webhook", webhook_port=port, database_url=database, access=access), port)
             bots[access][0].standin.deliver_to(f"http://127.0.0.1:{port}/hook", secret="s3cret-token")
         (bot, port), (private, private_port) = bots["open"], bots["members"]
-        question, answered = "Kapan pertemuan virtual diadakan?", "section 1, paragraph 1"
+        question, answered = "Kapan pertemuan virtual diadakan?", "bagian 1, paragraf 1"
         assert answered in bot.ask(question, user_id=3101)["text"]
         assert _healthz(port) == (200, {"ready": True, "index": bot.application.bot_data["knowledge"].index_id,
                                         "problems": [], "degraded": []})

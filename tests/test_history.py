@@ -64,7 +64,7 @@ def test_questions_are_stored_with_their_answer_and_users_only_as_a_salted_hash(
                         "length(vector) FROM questions ORDER BY asked_at")
     assert [row[:2] + row[3:8] for row in rows] == [
         ("private", "id", ANSWERED, "pertemuan-xi-putin.txt", 1, 1, 0),
-        ("private", "en", TRAIN_FARE, rows[1][4], rows[1][5], rows[1][6], 1),
+        ("private", "id", TRAIN_FARE, rows[1][4], rows[1][5], rows[1][6], 1),  # the answer's language
     ]
     assert all(0 < row[8] < 60 and row[9] == 384 * 4 for row in rows)
     [(salt,)] = _stored(bot, "SELECT value FROM secrets WHERE name = 'user-salt'")
@@ -139,8 +139,8 @@ def test_inline_queries_list_the_best_passages_to_send(bot):
     assert results[0]["title"] == best.section
     assert results[0]["description"] == best.text[start:end]
     message = results[0]["input_message_content"]
-    assert message["parse_mode"] == "HTML" and "section 1, paragraph 1" in message["message_text"]
-    assert "Answer 1 of" not in message["message_text"]  # a sent answer has no buttons to page
+    assert message["parse_mode"] == "HTML" and "bagian 1, paragraf 1" in message["message_text"]
+    assert "Jawaban 1 dari" not in message["message_text"]  # a sent answer has no buttons to page
     assert "all time 1" in bot.ask("/stats", user_id=ADMIN)["text"]
 
     empty = bot.standin.inline("   ")
@@ -168,10 +168,10 @@ def test_a_damaged_history_never_stops_the_answers(bot, caplog):
     for name in (path, path.with_name(path.name + "-wal")):
         if name.exists():
             name.write_bytes(b"this is not a database " * 400)
-    assert "section 1, paragraph 1" in bot.ask(ANSWERED)["text"]
+    assert "bagian 1, paragraf 1" in bot.ask(ANSWERED)["text"]
     assert bot.application.bot_data["state"].history.flush()
     assert list(path.parent.glob(f"{HISTORY_FILE}.damaged-*"))  # kept aside for the admin
-    assert "section 1, paragraph 1" in bot.ask(ANSWERED)["text"]
+    assert "bagian 1, paragraf 1" in bot.ask(ANSWERED)["text"]
     assert "all time 1" in bot.ask("/stats", user_id=ADMIN)["text"]  # a new database counts on
     assert "the database is damaged" in caplog.text
 
@@ -266,3 +266,53 @@ def test_rows_older_than_the_history_days_are_deleted_and_the_daily_counts_stay(
     with sqlite3.connect(tmp_path / HISTORY_FILE) as connection:
         assert connection.execute("SELECT question FROM questions").fetchall() == [("recent question",)]
     assert _history(tmp_path, 30).usage().all_time == 2
+
+
+def test_stats_sends_a_chart_of_30_days_with_its_numbers_in_the_admins_language(bot):
+    import io
+
+    from PIL import Image
+
+    bot.ask(ANSWERED)
+    bot.ask(TRAIN_FARE)
+    reply = bot.ask("/stats", user_id=ADMIN, language="de")
+    [photo] = [call for call in bot.standin.calls if call.method == "sendPhoto"]
+    assert photo.status == 200, photo.result
+    with Image.open(io.BytesIO(photo.params["photo"])) as chart:
+        assert chart.format == "PNG" and chart.size == (800, 600)
+    caption = photo.params["caption"]
+    assert caption.startswith("📊 Letzte 30 Tage: <b>2</b> Fragen, 50% mit „nicht sicher“"), caption
+    assert photo.at < next(c.at for c in bot.standin.calls if c.method == "sendMessage" and c.params["text"] == reply["text"])
+    assert "Dokumente" in reply["text"] or "Fragen" in reply["text"]  # the numbers follow the chart
+
+
+def test_stats_of_an_empty_history_says_so_instead_of_an_empty_chart(bot):
+    reply = bot.ask("/stats", user_id=ADMIN)
+    assert "No questions in the last 30 days, so there is no chart yet." in reply["text"]
+    assert "sendPhoto" not in [call.method for call in bot.standin.calls]
+
+
+def test_report_plot_writes_the_chart_or_says_there_is_nothing_to_draw(run_tanya, data_dir, tmp_path):
+    chart = tmp_path / "stats.png"
+    empty = run_tanya("report", "--plot", str(chart))
+    assert empty.returncode == 1 and "No history yet" in empty.stdout and not chart.exists()
+    history = _history(data_dir, 90).start()
+    history.record(Asked(
+        ref=new_ref(), asked_at=time.time() - 40 * 86400, chat_type="private", language="id", user="u",
+        question=ANSWERED, document="a.txt", section=1, paragraph=1, confidence=0.9, not_sure=False, seconds=0.01,
+        vector=None,
+    ))
+    history.close()
+    old = run_tanya("report", "--plot", str(chart))  # a history, but nothing in the last 30 days
+    assert old.returncode == 1 and "No questions in the last 30 days, so no chart was written." in old.stdout
+    assert not chart.exists()
+    history = _history(data_dir, 90).start()
+    history.record(Asked(
+        ref=new_ref(), asked_at=time.time(), chat_type="private", language="id", user="u", question=ANSWERED,
+        document="a.txt", section=1, paragraph=1, confidence=0.9, not_sure=False, seconds=0.01, vector=None,
+    ))
+    history.close()
+    drawn = run_tanya("report", "--plot", str(chart))
+    assert drawn.returncode == 0, drawn.stderr
+    assert f"Wrote the chart of the last 30 days to {chart}" in drawn.stdout
+    assert chart.read_bytes().startswith(b"\x89PNG") and not list(tmp_path.glob(".stats.png*"))

@@ -109,7 +109,7 @@ def test_an_admin_sends_a_photo_and_its_text_answers_saying_it_was_read_from_a_s
     assert added.params["text"].startswith("✅ Pengumuman-cuti.jpg is in:")
     assert (bot.docs_dir / "Pengumuman-cuti.jpg").exists()
     answer = bot.ask("Berapa hari cuti tahunan karyawan tetap setelah dua belas bulan?", language="en")["text"]
-    assert "📄 Pengumuman-cuti.jpg" in answer and "(read from a scan: check the wording)" in answer
+    assert "📄 Pengumuman-cuti.jpg" in answer and "(dibaca dari hasil pindaian: periksa kata-katanya)" in answer  # the question's language
     refused = bot.standin.send(None, user_id=1001, extra={"photo": photo})  # a user's photo is no question
     assert bot.standin.reply_to(refused)["text"] == "I can only read text questions. Please type your question."
     assert_all_messages_valid(bot)

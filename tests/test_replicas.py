@@ -117,7 +117,7 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
     pressed = standin.press(reply, buttons(reply)["More answers ▶"], user_id=501)
     standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == pressed)
     [edited] = standin.wait_for(lambda c: c.method == "editMessageText")
-    assert "Answer 2 of 5" in edited.params["text"]
+    assert "Jawaban 2 dari 5" in edited.params["text"]  # the question's language
     assert cluster.handled_by(pressed) != cluster.handled_by(question)  # the other replica turned the page
     votes = [standin.press(reply, buttons(reply)["👍"], user_id=501) for _ in range(2)]
     standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text") == "Thanks for the 👍",
@@ -161,7 +161,7 @@ def test_a_private_bot_over_two_replicas_shares_one_secret_and_a_revocation_hold
     standin.route = 1
     assert cluster.ask(f"/start {code}", user_id=member)["text"].startswith("✅ Welcome!")
     standin.route = 0
-    assert "section 1, paragraph 1" in cluster.ask(question, user_id=member)["text"]
+    assert "bagian 1, paragraf 1" in cluster.ask(question, user_id=member)["text"]
     assert cluster.ask(f"/revoke {member}", user_id=ADMIN)["text"].startswith(f"Removed <code>{member}</code>")
     standin.route = 1
     asked = standin.send(question, user_id=member)
@@ -174,10 +174,10 @@ def test_one_users_questions_over_both_replicas_meet_one_limit(cluster: Cluster)
     asked = [standin.send("Kapan pertemuan virtual diadakan?", user_id=601) for _ in range(7)]
     notice = standin.wait_for(lambda c: c.method == "sendMessage" and "faster than I can answer" in c.params["text"])
     assert len(notice) == 1
-    answers = standin.wait_for(lambda c: c.method == "sendMessage" and "section 1, paragraph 1" in c.params["text"],
+    answers = standin.wait_for(lambda c: c.method == "sendMessage" and "bagian 1, paragraf 1" in c.params["text"],
                                count=4)
     time.sleep(2)
-    assert len([c for c in standin.calls if c.method == "sendMessage" and "section 1" in c.params["text"]]) == 4
+    assert len([c for c in standin.calls if c.method == "sendMessage" and "bagian 1" in c.params["text"]]) == 4
     assert {cluster.handled_by(message) for message in asked} == {0, 1}
     assert len(answers) == 4
 
@@ -243,7 +243,7 @@ def test_an_answer_taught_through_one_replica_is_given_by_the_other_within_5_s(c
     standin.route = 1
     time.sleep(max(0.0, deadline - time.monotonic()))
     given = standin.send(question, user_id=801)
-    assert standin.reply_to(given, timeout=120)["text"].startswith("🧑‍🏫 <b>Answer from the admins</b>")
+    assert standin.reply_to(given, timeout=120)["text"].startswith("🧑‍🏫 <b>Jawaban dari admin</b>")
     assert cluster.handled_by(given) == 1
     listing = cluster.ask("/taught", user_id=ADMIN)  # removed through replica 1: replica 0 forgets it too
     removed = standin.press(listing, buttons(listing)["🗑 1"], user_id=ADMIN)

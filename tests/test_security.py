@@ -27,7 +27,7 @@ def test_the_token_never_appears_in_logs_or_replies_of_a_run_with_errors(data_di
         env = dict(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url)
         with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
             asked = standin.send("Kapan pertemuan virtual diadakan?")
-            assert "section 1, paragraph 1" in standin.reply_to(asked, 180)["text"]
+            assert "bagian 1, paragraf 1" in standin.reply_to(asked, 180)["text"]
             standin.inject("getUpdates", Fault.drop(), Fault.error(502))
             standin.inject("sendMessage", *[Fault.error(500)] * 6)  # more than the bot retries: its reply is lost
             apology = standin.reply_to(standin.send("What did the leaders agree on regarding regional security?"), 120)

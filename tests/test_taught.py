@@ -157,7 +157,7 @@ def test_admins_teach_by_reply_and_from_unanswered_and_remove_through_taught(bot
     assert done["text"].startswith("✅ Taught.") and PARKING in done["text"]
 
     given = bot.ask("di mana tempat parkir untuk tamu kantor?", user_id=1001)
-    assert given["text"].startswith("🧑‍🏫 <b>Answer from the admins</b>")
+    assert given["text"].startswith("🧑‍🏫 <b>Jawaban dari admin</b>")  # the question's language
     assert "basement B1 &lt;gedung &amp; lobi&gt;" in given["text"]
     standin_calls = len(standin.calls)
     bot.press(given, buttons(given)["📄 From the documents"])

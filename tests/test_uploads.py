@@ -30,7 +30,7 @@ def test_an_admin_adds_a_pdf_a_word_file_and_a_web_page_and_each_answers(bot, tm
         assert _said(bot, "is in:", count=number) == added
         assert (bot.docs_dir / path.name).read_bytes() == path.read_bytes()
     cuti = bot.ask("Berapa hari cuti tahunan karyawan tetap?", language="en")["text"]
-    assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pdf · section 1, paragraph 1, page 1" in cuti
+    assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pdf · bagian 1, paragraf 1, halaman 1" in cuti
     assert "Rp 2.000.000" in bot.ask("Berapa tunjangan per bulan untuk manajer?")["text"]
     assert "basement gedung B" in bot.ask("Di mana karyawan memarkir kendaraan?")["text"]
     section = bot.ask("/section Perjalanan Dinas")["text"]
@@ -44,7 +44,7 @@ def test_an_admin_adds_slides_an_opendocument_text_and_an_ebook(bot, tmp_path: P
     assert _upload(bot, write_pptx(tmp_path / "pedoman.pptx"))["text"].startswith("⏳ Adding")
     assert _said(bot, "is in:") == "✅ pedoman.pptx is in: 3 sections, 5 passages, 3 pages."
     cuti = bot.ask("Berapa hari cuti tahunan karyawan tetap?", language="en")["text"]
-    assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pptx · section 1, paragraph 1, page 1" in cuti
+    assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pptx · bagian 1, paragraf 1, halaman 1" in cuti
     for number, (path, added) in enumerate([
         (write_odt(tmp_path / "pedoman.odt"), "✅ pedoman.odt is in: 3 sections, 5 passages."),
         (write_epub(tmp_path / "pedoman.epub"), "✅ pedoman.epub is in: 3 sections, 4 passages."),

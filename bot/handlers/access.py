@@ -33,6 +33,7 @@ from bot.keyboards import (
     parse_callback,
     request_keyboard,
 )
+from bot.metrics import QUESTIONS, UPDATES
 from bot.state.members import Joined, Member
 from bot.texts import language_of, text
 
@@ -65,6 +66,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every other handler: with TANYA_ACCESS=members, an update from a non-member (in a
     group: from a group not allowed) goes no further. Its only ways in are an invite (``/start CODE``)
     and the button that asks the admins for access; everything else gets one short refusal."""
+    UPDATES.inc()  # every update passes here first
     if is_open(context) or is_admin(update, context):
         return
     chat, user = update.effective_chat, update.effective_user
@@ -103,6 +105,7 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) 
     """One short refusal, fit for the kind of update; nothing for updates no one sees (members joining…)."""
     language = user_language(update)
     if update.inline_query is not None:
+        QUESTIONS.labels("refused").inc()
         button = InlineQueryResultsButton(text(language, "private_inline"), start_parameter=ACCESS_PARAMETER)
         await update.inline_query.answer([], cache_time=0, is_personal=True, button=button)
     elif update.callback_query is not None:
@@ -110,6 +113,8 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) 
     elif (message := update.effective_message) is not None and (user := update.effective_user) is not None:
         if message.chat.type != ChatType.PRIVATE and not _addressed(message, context):
             return
+        if message.text and not message.text.startswith("/"):
+            QUESTIONS.labels("refused").inc()
         state = state_of(context)  # a flood of messages must not become a flood of refusals
         if not (await asyncio.to_thread(state.windows.admit, state.history.user(user.id))).admitted:
             return

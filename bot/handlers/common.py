@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.delivery import may_have_arrived
 from bot.state import State
 from bot.state.history import History
-from bot.texts import language_of, text
+from bot.texts import answer_language, language_of, text
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
 
@@ -66,7 +66,13 @@ async def show_page(
 
 
 def user_language(update: Update) -> str:
+    """The language of commands, buttons and menus: the user's Telegram language."""
     return language_of(update.effective_user.language_code if update.effective_user else None)
+
+
+def spoken_language(update: Update, question: str) -> str:
+    """The language of an answer to ``question``: the question's own, or the user's."""
+    return answer_language(question, update.effective_user.language_code if update.effective_user else None)
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

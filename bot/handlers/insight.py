@@ -9,8 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.chart import CHART_DAYS, caption, usage_chart
 from bot.formatting import (
     escape,
     shorten,
@@ -41,17 +43,26 @@ UNANSWERED_DAYS = 30  # /unanswered looks this far back (or as far as the histor
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): the index, and how the bot is used (from the history, so it survives restarts)."""
+    """/stats (admins): a chart of the last 30 days, then the index and how the bot is used (from the
+    history, so it survives restarts)."""
     language = user_language(update)
     if await refused_to_non_admin(update, context, language):
         return
     manifest = knowledge_of(context).manifest
+    history = history_of(context)
     try:
-        usage = await read_history(context, history_of(context).usage)
+        usage = await read_history(context, history.usage)
+        days = await asyncio.to_thread(history.by_day, CHART_DAYS)
     except SQLAlchemyError as error:
         logger.error("could not read the history for /stats: %s", error)
         await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
         return
+    if not any(day.questions for day in days):  # no chart of nothing: the numbers say so
+        empty = "\n\n" + text(language, "chart_empty", days=CHART_DAYS)
+        await update.effective_message.reply_html(stats_message(manifest, usage, language) + empty)
+        return
+    chart = await asyncio.to_thread(usage_chart, days, language)  # drawn off the event loop
+    await update.effective_message.reply_photo(chart, caption=caption(days, language), parse_mode=ParseMode.HTML)
     await update.effective_message.reply_html(stats_message(manifest, usage, language))
 
 

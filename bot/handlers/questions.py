@@ -27,6 +27,7 @@ from bot.handlers.common import (
     history_of,
     knowledge_of,
     settings_of,
+    spoken_language,
     state_of,
     user_language,
 )
@@ -36,6 +37,7 @@ from bot.keyboards import (
     answer_keyboard,
     taught_keyboard,
 )
+from bot.metrics import QUESTIONS, REPLY_SECONDS, SEARCH_SECONDS
 from bot.state.history import Asked, Vote, new_ref
 from bot.state.kept import KeptAnswer, new_id
 from bot.texts import text
@@ -97,6 +99,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str) -> None:
     """Reply with the best passage, its answering sentence in bold, and buttons for more."""
+    received = time.perf_counter()
     language = user_language(update)
     message = update.effective_message
     asked = " ".join(asked.split())
@@ -110,6 +113,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     state = state_of(context)
     verdict = await asyncio.to_thread(state.windows.admit, state.history.user(user.id if user else message.chat_id))
     if not verdict.admitted:
+        QUESTIONS.labels("rate_limited").inc()
         if verdict.tell:  # once per refusal streak: a flood of questions must not become a flood of replies
             limit = state.windows.per_minute
             await message.reply_html(
@@ -118,7 +122,8 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     knowledge = knowledge_of(context)
     index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
-    found, ref = await _find(update, context, asked, update.effective_chat.type, language)
+    spoken = spoken_language(update, asked)
+    found, ref = await _find(update, context, asked, update.effective_chat.type, spoken)
     given = found.taught is not None and found.taught.given
     if not found.hits and not given:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
@@ -130,18 +135,20 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     )
     if given:
         await message.reply_html(
-            format_taught(found, language), reply_markup=taught_keyboard(answer_id, bool(found.hits), language),
+            format_taught(found, spoken), reply_markup=taught_keyboard(answer_id, bool(found.hits), language),
             do_quote=True,
         )
+        REPLY_SECONDS.observe(time.perf_counter() - received)
         return
     section_number = found.hits[0].passage.section_number
     await message.reply_html(
-        format_answer(found, 0, language=language),
+        format_answer(found, 0, language=spoken),
         reply_markup=answer_keyboard(
             answer_id, 0, len(found.hits), index_id, section_number, language, found.taught is not None
         ),
         do_quote=True,
     )
+    REPLY_SECONDS.observe(time.perf_counter() - received)
 
 
 async def _find(
@@ -153,10 +160,13 @@ async def _find(
     started = time.perf_counter()
     found = await asyncio.to_thread(knowledge_of(context).ask, asked, settings_of(context).answers)
     seconds = time.perf_counter() - started
+    SEARCH_SECONDS.observe(seconds)
+    given = found.taught is not None and found.taught.given
+    QUESTIONS.labels("taught" if given else "answered" if found.hits and found.sure else "not_sure").inc()
     history = history_of(context)
     user = update.effective_user
     asked_by = history.user(user.id if user else 0)
-    if found.taught is not None and found.taught.given:  # the admins' answer, whatever the documents hold
+    if given:  # the admins' answer, whatever the documents hold
         history.record(Asked(
             ref=ref, asked_at=time.time(), chat_type=str(chat_type), language=language, user=asked_by,
             question=asked, document=None, section=None, paragraph=None, confidence=found.taught.similarity,
@@ -184,7 +194,7 @@ async def show_answer(
     await query.answer()
     section_number = found.hits[target.rank].passage.section_number
     await query.message.edit_text(
-        format_answer(found, target.rank, language=language),
+        format_answer(found, target.rank, language=spoken_language(update, kept.question)),
         parse_mode=ParseMode.HTML,
         reply_markup=answer_keyboard(
             target.answer_id, target.rank, len(found.hits), index_id, section_number, language, found.taught is not None
@@ -202,7 +212,7 @@ async def show_admins_answer(
         return
     await query.answer()
     await query.message.edit_text(
-        format_taught(kept.answer, language), parse_mode=ParseMode.HTML,
+        format_taught(kept.answer, spoken_language(update, kept.question)), parse_mode=ParseMode.HTML,
         reply_markup=taught_keyboard(answer_id, bool(kept.answer.hits), language),
     )
 
@@ -239,30 +249,32 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     state = state_of(context)
     verdict = await asyncio.to_thread(state.windows.admit, state.history.user(query.from_user.id))
     if not verdict.admitted:
+        QUESTIONS.labels("rate_limited").inc()
         wait = text(language, "inline_slow", seconds=math.ceil(verdict.wait))
         slow = InlineQueryResultsButton(wait, start_parameter=HELP_PARAMETER)
         await query.answer([], cache_time=0, is_personal=True, button=slow)
         return
-    found, ref = await _find(update, context, asked, "inline", language)
+    spoken = spoken_language(update, asked)
+    found, ref = await _find(update, context, asked, "inline", spoken)
     results = []
     if found.taught is not None and found.taught.given:
         results.append(InlineQueryResultArticle(
             id=f"{ref}-t",
-            title=text(language, "admins_answer"),
+            title=text(spoken, "admins_answer"),
             description=shorten(found.taught.taught.answer, INLINE_DESCRIPTION_LIMIT),
-            input_message_content=InputTextMessageContent(format_taught(found, language), parse_mode=ParseMode.HTML),
+            input_message_content=InputTextMessageContent(format_taught(found, spoken), parse_mode=ParseMode.HTML),
         ))
     for rank, hit in enumerate(found.hits):
         span = found.sentences[rank]
         sentence = hit.passage.text[span[0] : span[1]] if span else hit.passage.text
-        prefix = text(language, "inline_not_sure") if rank == 0 and not found.sure else ""
+        prefix = text(spoken, "inline_not_sure") if rank == 0 and not found.sure else ""
         results.append(
             InlineQueryResultArticle(
                 id=f"{ref}-{rank}",
                 title=shorten(hit.passage.section or hit.passage.document, INLINE_TITLE_LIMIT),
                 description=prefix + shorten(sentence, INLINE_DESCRIPTION_LIMIT),
                 input_message_content=InputTextMessageContent(
-                    format_answer(found, rank, language=language, position=False), parse_mode=ParseMode.HTML
+                    format_answer(found, rank, language=spoken, position=False), parse_mode=ParseMode.HTML
                 ),
             )
         )

@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from bot.metrics import DATABASE_ERRORS
 from config import SettingsError
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class Fallback:
             return call(*args)
         except SQLAlchemyError as error:
             self.count += 1
+            DATABASE_ERRORS.inc()
             logger.warning("state: %s skipped (%d in all), the database failed: %s", what, self.count, reason(error))
             return default
 

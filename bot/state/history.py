@@ -31,6 +31,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.metrics import DATABASE_ERRORS, DATABASE_RETRIES
 from bot.state.database import (
     daily,
     insert_for,
@@ -112,6 +113,17 @@ class Usage:
 
 
 @dataclasses.dataclass(frozen=True)
+class Day:
+    """One day's counts, for /stats's chart."""
+
+    day: date
+    questions: int
+    not_sure: int
+    helpful: int
+    unhelpful: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Unanswered:
     """A question asked (in near-identical words) ``count`` times that got "not sure" or 👎."""
 
@@ -153,6 +165,11 @@ class History:
     def start(self) -> History:
         self._writer.start()
         return self
+
+    @property
+    def waiting(self) -> int:
+        """Rows queued or being written, not yet in the database."""
+        return self._queue.unfinished_tasks
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (waiting up to ``timeout``) and stop the writer."""
@@ -235,7 +252,9 @@ class History:
         except SQLAlchemyError as error:
             if is_unavailable(error):
                 logger.warning("history: the database is out of reach (%s); %d rows wait", reason(error), len(entries))
+                DATABASE_RETRIES.inc()
                 return False
+            DATABASE_ERRORS.inc()
             if is_damaged(error):
                 logger.error("history: the database is damaged (%s); moving it aside and starting a new one", error)
                 self._set_aside()
@@ -336,6 +355,22 @@ class History:
                 median_seconds=statistics.median(seconds) if seconds else None,
                 by_document=[(document, int(total)) for document, total in by_document],
             )
+
+    def by_day(self, days: int = 30, now: float | None = None) -> list[Day]:
+        """Each of the last ``days`` days (today last), with zeros for days without questions."""
+        last = date.fromtimestamp(time.time() if now is None else now)
+        first = last - timedelta(days=days - 1)
+        with reading(self.engine) as connection:
+            rows = connection.execute(
+                select(daily.c.day, func.sum(daily.c.questions), func.sum(daily.c.not_sure),
+                       func.sum(daily.c.helpful), func.sum(daily.c.unhelpful))
+                .where(daily.c.day >= first.isoformat()).group_by(daily.c.day)
+            ).all()
+        counts = {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
+        return [
+            Day(day, *counts.get(day.isoformat(), (0, 0, 0, 0)))
+            for day in (first + timedelta(days=offset) for offset in range(days))
+        ]
 
     def unanswered(self, days: int = 30, now: float | None = None) -> list[Unanswered]:
         """The questions of the last ``days`` that got "not sure" or a 👎, near-duplicates grouped, most asked first."""
