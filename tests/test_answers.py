@@ -67,6 +67,15 @@ SAMPLE = {
     ],
 }
 ANSWERABLE = [(question, section, paragraph) for questions in SAMPLE.values() for question, section, paragraph in questions]
+SAMPLE_DOCUMENT = "pertemuan-xi-putin.txt"
+
+
+def citation(question: str, section: int, paragraph: int, user_language: str = "en") -> str:
+    """The bot's source line for an answer to ``question`` from the sample, in the answer's language."""
+    from bot.texts import answer_language, text
+
+    return text(answer_language(question, user_language), "source", document=SAMPLE_DOCUMENT, section=section,
+                paragraph=paragraph)
 
 # Questions whose answer is one sentence of its paragraph, and words of that sentence.
 ANSWER_WORDS = {

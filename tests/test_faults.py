@@ -6,7 +6,7 @@ import pytest
 
 from bot.texts import text
 from tests.botapi import BotApiStandIn, Fault
-from tests.test_answers import QUESTIONS
+from tests.test_answers import QUESTIONS, citation
 
 # Longer than python-telegram-bot's default read timeout (5 s; plus the 1 s long poll of getUpdates).
 LATE = 7.0
@@ -41,7 +41,7 @@ def test_every_question_is_answered_exactly_once_through_faults(bot, method: str
         for n, (question, section, paragraph) in enumerate(QUESTIONS[:4])
     ]
     for message, section, paragraph in asked:
-        assert f"section {section}, paragraph {paragraph}" in standin.reply_to(message, timeout=90)["text"]
+        assert citation(message["text"], section, paragraph) in standin.reply_to(message, timeout=90)["text"]
     assert standin.injected(method) == 0, "the faults were not hit"
     failed = [call.result for call in standin.calls if call.injected]
     assert failed == ([] if fault.kind == "slow" else [fault.kind] * 2)  # a late response is carried out, not failed

