@@ -47,7 +47,7 @@ def environment(data_dir: Path, checkout: Path = REPO, **settings: str) -> dict[
 def first_index(checkout: Path) -> tuple[float, float]:
     """Seconds and peak MiB of `tanya index` of the sample from an empty data folder, with ``checkout``'s code."""
     with tempfile.TemporaryDirectory() as data_dir:
-        return run_measured([sys.executable, "-m", "bot", "index"], environment(Path(data_dir), checkout))
+        return run_measured([sys.executable, "-m", "bot", "index"], environment(Path(data_dir), checkout), checkout)
 
 
 def index_of(paragraphs: list[str], models: Path) -> tuple[int, float]:

@@ -2,7 +2,7 @@
 here from Indonesian text, clean and as a phone would take them; and the sample's questions asked of a
 scanned copy of the sample.
 
-    .venv/bin/python benchmarks/ocr.py [--engine tesseract|rapidocr]
+    .venv/bin/python benchmarks/ocr.py [--engine tesseract|rapidocr] [--wikipedia 12]
 
 The pages: the bundled sample article, the handbook of ``tests/documents.py`` and 12 paragraphs of
 ``../shared/eval/tydiqa_id_valid.jsonl`` (Indonesian Wikipedia), typeset by fpdf2 (Helvetica, 11 pt,
@@ -146,12 +146,13 @@ def main() -> None:
             rate = sum(e for e, _ in errors) / sum(n for _, n in errors)
             worst = max(e / n for e, n in errors)
             print(f"{args.engine}, {label}: {len(images)} pages, character error rate {rate:.2%} (worst page "
-                  f"{worst:.2%}); {len(images) / seconds:.2f} pages/s on {len(os.sched_getaffinity(0))} cores")
+                  f"{worst:.2%}); {len(images) / seconds:.3f} pages/s on {len(os.sched_getaffinity(0))} cores")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS: this process {self_peak:.0f} MiB, largest OCR child process {children:.0f} MiB")
         if args.engine == "tesseract":
             _questions(Path(folder), pdf, clean)
+            _index_memory(Path(folder), clean)
 
 
 def _questions(folder: Path, pdf: Path, clean: list) -> None:
@@ -177,6 +178,50 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
         same += difflib.SequenceMatcher(None, expected, found).ratio() > 0.9 or expected in found
     print(f"the sample's {len(ANSWERABLE)} questions (tests/test_answers.py) asked of a scan of those pages: "
           f"the same best passage as from the sample's text for {same}")
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """The resident memory of process ``pid`` and all its descendants, summed (shared pages in each)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def _index_memory(folder: Path, clean: list) -> None:
+    """`tanya index` of the sample and a scan of the pages, from an empty index: its time, and the most
+    memory it, its reading process and the Tesseract processes held together (sampled every 0.1 s)."""
+    import subprocess
+
+    from config import SAMPLE_DOCS_DIR, load_settings
+
+    docs, data = folder / "docs", folder / "data"
+    docs.mkdir()
+    data.mkdir()
+    (data / "models").symlink_to(load_settings().model_cache_dir, target_is_directory=True)
+    (docs / "sampel.txt").write_bytes((SAMPLE_DOCS_DIR / "pertemuan-xi-putin.txt").read_bytes())
+    write_scanned_pdf(docs / "pindaian.pdf", clean)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env.update(TANYA_DOCS_DIR=str(docs), TANYA_DATA_DIR=str(data))
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "index"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss_mib(process.pid))
+        time.sleep(0.1)
+    seconds = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"tanya index failed ({process.returncode})")
+    print(f"`tanya index` of the sample and a scan of those {len(clean)} pages, from an empty index: {seconds:.1f} s, "
+          f"at most {peak:.0f} MiB resident for it and its child processes together")
 
 
 if __name__ == "__main__":

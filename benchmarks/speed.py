@@ -60,9 +60,10 @@ _LAUNCHER = (
 )
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds a process takes and its peak RSS in MiB."""
-    result = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], env=env, capture_output=True, text=True)
+def run_measured(command: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
+    """Seconds a process takes and its peak RSS in MiB (run in ``cwd``: ``python -m`` imports from there first)."""
+    result = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], env=env, capture_output=True, text=True,
+                            cwd=cwd)
     if result.returncode != 0:
         raise RuntimeError(f"{command} failed: {result.stderr}")
     seconds, peak_kib = result.stdout.split()[-2:]

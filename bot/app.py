@@ -22,7 +22,7 @@ from bot import metrics
 from bot.delivery import RetryingRateLimiter
 from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
 from bot.state import State, open_state
-from bot.texts import FALLBACK, LANGUAGES, commands
+from bot.texts import FALLBACK, LANGUAGES, commands, load_catalogs
 from bot.watcher import follow_folder
 from bot.webhook import run_webhook
 from config import Settings
@@ -71,6 +71,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     """The bot for ``settings``; ``encoder`` may be passed in when one is already loaded."""
     if settings.bot_token is None:
         raise ValueError("TANYA_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
+    load_catalogs()
 
     async def post_init(application: Application) -> None:
         knowledge = await asyncio.to_thread(KnowledgeBase.open, settings.knowledge_setup(), encoder)

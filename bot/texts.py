@@ -266,7 +266,19 @@ MESSAGES: dict[str, str] = {
 def _catalog(language: str) -> gettext.NullTranslations:
     if language == FALLBACK:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALES, languages=[LANGUAGES[language]])
+    try:
+        return gettext.translation(DOMAIN, LOCALES, languages=[LANGUAGES[language]])
+    except FileNotFoundError:
+        raise ValueError(
+            f"the bot's {language} texts are not compiled ({LOCALES / LANGUAGES[language]}/LC_MESSAGES/{DOMAIN}.mo): "
+            "run scripts/setup.sh"
+        ) from None
+
+
+def load_catalogs() -> None:
+    """Load every language's texts now, so that a missing one stops the bot at its start, in one line."""
+    for language in LANGUAGES:
+        _catalog(language)
 
 
 def language_of(language_code: str | None) -> str:

@@ -121,3 +121,15 @@ def test_a_german_question_is_answered_in_german_with_buttons_in_the_users_langu
 def test_not_sure_is_said_in_the_question_language(bot):
     reply = bot.ask("Comment faire du pain au levain à la maison ?", language="en")
     assert reply["text"].startswith(text("fr", "not_sure")), reply["text"][:120]
+
+
+def test_uncompiled_texts_stop_the_bot_at_its_start_with_what_to_run(tmp_path, monkeypatch):
+    from bot import texts
+
+    monkeypatch.setattr(texts, "LOCALES", tmp_path)  # a checkout whose catalogs were never compiled
+    texts._catalog.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"the bot's \w+ texts are not compiled .*: run scripts/setup.sh"):
+            texts.load_catalogs()
+    finally:
+        texts._catalog.cache_clear()
