@@ -8,7 +8,8 @@ indexed once; its scored questions are the test split where there is one, else a
 the same run:
 - plain BM25: bm25s over lower-cased word tokens, no stemming;
 - plain dense: multilingual-e5-small passage vectors, exact inner product;
-- tanya: the product's retrieval (`KnowledgeBase.ask`, as `tanya eval`, `tanya ask` and the bot use it).
+- tanya: the product's retrieval (`KnowledgeBase.ask`, as `tanya eval`, `tanya ask` and the bot use it),
+  with the reader unless `--no-reader`.
 Prints a Markdown table of Recall@1, Recall@5 and MRR@10 and, for tanya: the sentence hit rate
 (where the right passage is first, its chosen sentence holds the answer) and, at the default
 TANYA_MIN_CONFIDENCE, the share of the file's questions answered "not sure" (wrongly) and of
@@ -42,12 +43,15 @@ _WORD = re.compile(r"\w+")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_corpus_arguments(parser)
+    parser.add_argument("--no-reader", action="store_true", help="tanya without the reader (TANYA_READER=false)")
     args = parser.parse_args()
 
     setup = load_settings().knowledge_setup()
     encoder = setup.load_encoder()
+    reader = None if args.no_reader else setup.load_reader()
     files = load_eval_files(args.eval_dir)
-    print(f"model: {encoder.name}; {describe()}; default min_confidence {MIN_CONFIDENCE}")
+    print(f"model: {encoder.name}; {describe()}; default min_confidence {MIN_CONFIDENCE}; "
+          f"reader {'off' if reader is None else 'on'}")
     print()
     print("| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
           "| answerable 'not sure' | unanswerable 'not sure' |")
@@ -69,7 +73,7 @@ def main() -> None:
         _, dense_ids = index.search(encoder.encode_queries(questions), CANDIDATES)
         plain_dense = [[owners[i] for i in row if i >= 0] for row in dense_ids]
 
-        knowledge = KnowledgeBase(encoder, index)  # the default min_confidence
+        knowledge = KnowledgeBase(encoder, index, reader=reader)  # the default min_confidence
         answers = knowledge.ask_many(questions, k=CANDIDATES)
         tanya = [[hit.passage.document for hit in answer.hits] for answer in answers]
         sentence_hits = []

@@ -234,10 +234,10 @@ def command_sections(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from embeddings.evaluation import evaluate, read_eval_file
+    from embeddings.evaluation import evaluate, read_eval_file, read_questions
 
     eval_set = read_eval_file(args.file, split=args.split)
-    negatives = [question for question, _ in read_eval_file(args.negatives).queries] if args.negatives else None
+    negatives = read_questions(args.negatives) if args.negatives else None
     setup = settings.knowledge_setup()
     _quiet_libraries(setup.backend)
     result = evaluate(
@@ -246,6 +246,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
         min_confidence=setup.min_confidence,
         negatives=negatives,
         progress=not args.json and sys.stderr.isatty(),
+        reader=setup.load_reader(),
     )
     if args.json:
         print(json.dumps(result.as_json()))
@@ -260,6 +261,8 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
         ("sentence hit rate", result.sentence_hit_rate),
         (f"answerable answered 'not sure' (min confidence {settings.min_confidence})", result.abstained_answerable),
         ("unanswerable answered 'not sure'", result.abstained_unanswerable),
+        ("min confidence that answers 5% of unanswerable", result.suggested_confidence),
+        ("  answerable answered 'not sure' at it", result.abstained_answerable_suggested),
         ("one question alone, p50 (ms)", result.p50_ms),
         ("one question alone, p99 (ms)", result.p99_ms),
         ("seconds", result.seconds),
@@ -267,6 +270,10 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     for label, value in rows:
         if value is not None:
             print(f"  {label:<52} {value if isinstance(value, int) else f'{value:.3f}'}")
+    if result.suggested_confidence is not None:
+        print(f"To answer at most 5% of questions like those of {args.negatives.name}, set "
+              f"TANYA_MIN_CONFIDENCE={result.suggested_confidence:.3f}: "
+              f"{result.abstained_answerable_suggested:.1%} of {args.file.name}'s questions would then be 'not sure'.")
     return 0
 
 

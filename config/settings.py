@@ -114,6 +114,14 @@ class Settings(BaseSettings):
             "question's words; off: the sentence closest to the question by embedding."
         ),
     )
+    reader: bool = Field(
+        default=True,
+        description=(
+            "Read the best passages together with the question (the reader, a model trained for it) to tell "
+            "a passage that answers from one that only shares its words, and to put it first; "
+            "off: about 40 ms faster a question, and far more often wrongly sure."
+        ),
+    )
     max_document_mb: float = Field(
         default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
     )
@@ -272,6 +280,7 @@ class Settings(BaseSettings):
             exact_search_limit=self.exact_search_limit,
             min_confidence=self.min_confidence,
             sentence_picker=self.sentence_picker,
+            reader=self.reader,
             vector_store=self.vector_store,
             milvus_uri=self.milvus_uri,
             ocr_languages=self.ocr_languages,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from embeddings.documents.document import Document, Section
 from embeddings.documents.folder import DocumentSet
 from embeddings.knowledge import KnowledgeBase
 from embeddings.models.encoder import Encoder
+from embeddings.models.reader import Reader
 
 # Passages fetched per question: enough to find 10 distinct contexts when long ones were split.
 _CANDIDATES = 50
@@ -51,6 +53,8 @@ class EvalResult:
     abstained_unanswerable: float | None = None  # share of the negatives' questions answered "not sure"
     p50_ms: float | None = None  # one question asked alone (encode and search), after a warm-up
     p99_ms: float | None = None
+    suggested_confidence: float | None = None  # the lowest threshold at which at most 5 % of the negatives are answered
+    abstained_answerable_suggested: float | None = None  # share of the file's questions "not sure" at that threshold
 
     def as_json(self) -> dict[str, float | int]:
         """The figures under the keys ``tanya eval --json`` prints."""
@@ -61,7 +65,8 @@ class EvalResult:
             "recall@5": round(self.recall_at_5, 4),
             "mrr@10": round(self.mrr_at_10, 4),
         }
-        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable", "p50_ms", "p99_ms"):
+        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable", "p50_ms", "p99_ms",
+                    "suggested_confidence", "abstained_answerable_suggested"):
             if getattr(self, key) is not None:
                 figures[key] = round(getattr(self, key), 4)
         return figures
@@ -95,6 +100,26 @@ def read_eval_file(path: Path, split: str | None = None) -> EvalSet:
     )
 
 
+def read_questions(path: Path) -> list[str]:
+    """The distinct questions of a JSONL file, one object with a ``question`` per line (other fields
+    are ignored: a file of unanswerable questions needs no passages)."""
+    questions: dict[str, None] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                question = json.loads(line)["question"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a JSON object with a question ({error})") from None
+            if not isinstance(question, str) or not question.strip():
+                raise ValueError(f"{path}:{number}: the question is empty")
+            questions[question] = None
+    if not questions:
+        raise ValueError(f"{path}: no questions")
+    return list(questions)
+
+
 def evaluate(
     eval_set: EvalSet,
     encoder: Encoder,
@@ -102,16 +127,21 @@ def evaluate(
     min_confidence: float = MIN_CONFIDENCE,
     negatives: list[str] | None = None,
     progress: bool = False,
+    reader: Reader | None = None,
 ) -> EvalResult:
     """Index the set's contexts in memory and measure how well the product's retrieval finds them.
 
     Also measured: each question's time asked alone, how often the chosen sentence holds the
     answer, and how often a question is answered "not sure" (answer confidence below
     ``min_confidence``), for the set's own questions and, when given, for ``negatives``:
-    questions that the set's passages do not answer.
+    questions that the set's passages do not answer. With negatives, also the lowest confidence
+    threshold at which at most ``NEGATIVES_ANSWERED`` of them would be answered, and the share of the
+    set's own questions that would be "not sure" at it (``suggest_threshold``). ``reader``: read the
+    best passages as the bot does (``embeddings.models.reader``).
     """
     started = time.perf_counter()
-    knowledge = KnowledgeBase.in_memory(eval_documents(eval_set), encoder, min_confidence, progress=progress)
+    knowledge = KnowledgeBase.in_memory(eval_documents(eval_set), encoder, min_confidence, progress=progress,
+                                        reader=reader)
     answers = knowledge.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
     rankings = [[hit.passage.document for hit in answer.hits] for answer in answers]
     result = score_rankings(eval_set, rankings, time.perf_counter() - started)
@@ -125,10 +155,12 @@ def evaluate(
             sentence_trials += 1
             sentence_hits += any(span in sentence for span in spans)
     abstained = [not answer.sure for answer in answers]
-    unanswerable = None
+    unanswerable = suggested = cost = None
     if negatives:
-        refused = [not answer.sure for answer in knowledge.ask_many(negatives, k=1)]
+        negative_answers = knowledge.ask_many(negatives, k=1)
+        refused = [not answer.sure for answer in negative_answers]
         unanswerable = sum(refused) / len(refused)
+        suggested, cost = suggest_threshold([a.confidence for a in answers], [a.confidence for a in negative_answers])
     questions = [question for question, _ in eval_set.queries]
     knowledge.ask(questions[0], k=_CANDIDATES)  # warm-up
     milliseconds = []
@@ -143,8 +175,33 @@ def evaluate(
         sentence_hit_rate=sentence_hits / sentence_trials if sentence_trials else None,
         abstained_answerable=sum(abstained) / len(abstained),
         abstained_unanswerable=unanswerable,
+        suggested_confidence=suggested,
+        abstained_answerable_suggested=cost,
         seconds=time.perf_counter() - started,
     )
+
+
+NEGATIVES_ANSWERED = 0.05  # the share of unanswerable questions a suggested threshold lets through
+
+
+def suggest_threshold(answerable: list[float], unanswerable: list[float]) -> tuple[float, float]:
+    """The lowest confidence threshold at which at most ``NEGATIVES_ANSWERED`` of the ``unanswerable``
+    questions' confidences reach it, and the share of the ``answerable`` ones below it (answered "not sure").
+
+    Args:
+        answerable: the confidences of questions the documents answer.
+        unanswerable: the confidences of questions they do not.
+
+    Returns:
+        The threshold (to 3 decimals, just above the highest confidence kept out), and the share of
+        answerable questions it turns to "not sure".
+    """
+    ranked = sorted(unanswerable, reverse=True)
+    allowed = int(NEGATIVES_ANSWERED * len(ranked))  # this many may reach the threshold
+    highest_kept_out = ranked[allowed] if allowed < len(ranked) else 0.0
+    threshold = min(1.0, math.floor(highest_kept_out * 1000) / 1000 + 0.001)
+    cost = sum(confidence < threshold for confidence in answerable) / len(answerable) if answerable else 0.0
+    return threshold, cost
 
 
 def eval_documents(eval_set: EvalSet) -> DocumentSet:

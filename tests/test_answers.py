@@ -99,9 +99,8 @@ ANSWER_WORDS = {
 # Questions whose paragraph the embedded model ranks second (to a neighbour on the same topic):
 # a known limit of passage ranking (README, Performance). Strict: the day one passes, it leaves this list.
 SECOND_BEST = {
-    "What is the conclusion of the meeting between Xi Jinping and Vladimir Putin?",
     "Sektor manakah yang diliputi oleh perjanjian ekonomi China dan Rusia?",
-    "Welche Sektoren umfasst das Wirtschaftsabkommen zwischen China und Russland?",
+    "¿Qué sectores abarca el acuerdo económico entre China y Rusia?",
 }
 # With int8 weights (the automatic backend's choice on processors with an int8 dot product), also:
 if preferred_backend() == "onnx-int8":

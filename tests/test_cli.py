@@ -34,7 +34,7 @@ def test_ask_json_is_one_object_a_program_can_read(run_tanya):
     assert answer.returncode == 0, answer.stderr
     [line] = answer.stdout.splitlines()
     found = json.loads(line)
-    assert found["source"] == "documents" and found["not_sure"] is False and found["confidence"] > 0.5
+    assert found["source"] == "documents" and found["not_sure"] is False and found["confidence"] >= MIN_CONFIDENCE
     assert (found["document"], found["section"], found["section_number"], found["paragraph"], found["page"]) == (
         "pertemuan-xi-putin.txt", "Kerja Sama Ekonomi yang Solid", 4, 1, None)
     assert found["text"] == found["passage"] and found["sentence"] in found["passage"]
@@ -154,6 +154,9 @@ def test_eval_json(run_tanya, tmp_path: Path):
     unanswerable = figures.pop("abstained_unanswerable")
     p50, p99 = figures.pop("p50_ms"), figures.pop("p99_ms")
     assert 0 < p50 <= p99
+    # With two negatives, 5 % of them is none: the threshold is just above the more confident one.
+    suggested, cost = figures.pop("suggested_confidence"), figures.pop("abstained_answerable_suggested")
+    assert 0 < suggested <= 1 and cost in (0.0, 0.3333, 0.6667, 1.0)
     assert unanswerable in (0.5, 1.0)
     assert figures == {
         "queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0, "abstained_answerable": 0.0,
@@ -162,8 +165,10 @@ def test_eval_json(run_tanya, tmp_path: Path):
     test_only = json.loads(run_tanya("eval", str(eval_file), "--split", "test", "--json").stdout)
     assert (test_only["queries"], test_only["passages"]) == (2, 3)
 
-    table = run_tanya("eval", str(eval_file))
+    table = run_tanya("eval", str(eval_file), "--negatives", str(negatives))
     assert re.search(r"Recall@1 +1\.000", table.stdout) and re.search(r"sentence hit rate +[01]\.\d{3}", table.stdout)
+    assert f"set TANYA_MIN_CONFIDENCE={suggested:.3f}: {cost:.1%} of qa.jsonl's questions would then be 'not sure'" in (
+        " ".join(table.stdout.split()))
 
     eval_file.write_text('{"question": "no context"}\n', encoding="utf-8")
     broken = run_tanya("eval", str(eval_file))

@@ -14,6 +14,7 @@ class Section:
     title: str
     paragraphs: tuple[str, ...]
     pages: tuple[int, ...] = ()  # 1-based, one per paragraph; empty for formats without pages
+    faq: bool = False  # the title is a question (of a FAQ) that the paragraphs answer
 
     def page_of(self, paragraph: int) -> int | None:
         """The page paragraph ``paragraph`` (0-based) starts on, if the document has pages."""

@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 
 from embeddings.documents.archive import archive_kind
 from embeddings.documents.document import Document, Line
+from embeddings.documents.faq import questions_and_answers
 from embeddings.documents.ocr import IMAGE_SUFFIXES, Ocr, ocr_missing
 from embeddings.documents.text import read_text_document
 from embeddings.files import write_synced
@@ -188,7 +189,11 @@ class DocumentReader:
         self._stop(kill=False)
 
     def read(self, name: str, data: bytes) -> Document:
-        """The document in a file's bytes, or a ValueError that says why it can't be read."""
+        """The document in a file's bytes, its FAQ's questions and answers as sections of their own
+        (``embeddings.documents.faq``), or a ValueError that says why it can't be read."""
+        return questions_and_answers(self._read(name, data))
+
+    def _read(self, name: str, data: bytes) -> Document:
         reader = reader_for(name, data)
         if reader is read_text_document:
             return reader(name, data)

@@ -29,6 +29,7 @@ class Passage:
     text: str
     page: int | None = None  # 1-based page its paragraph starts on, in formats with pages (PDF)
     scanned: bool = False  # read by OCR from an image of its page
+    question: str = ""  # in a FAQ, the question this passage answers (its section's title)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -108,6 +109,6 @@ def make_passages(
                 for part, text in enumerate(fit_to_limit(paragraph, count_tokens, max_tokens), start=1):
                     passages.append(
                         Passage(document.name, section.title, section_number, paragraph_number, part, text, page,
-                                page in document.scanned_pages)
+                                page in document.scanned_pages, section.title if section.faq else "")
                     )
     return passages

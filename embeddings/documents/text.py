@@ -25,7 +25,9 @@ def is_plain_text_heading(block: str) -> bool:
         return False
     if len(line.split()) > MAX_HEADING_WORDS:
         return False
-    return not line.endswith(_CLOSING_PUNCTUATION)
+    if line.endswith(")") and "(" in line:  # "Tunjangan Hari Raya (THR)": a bracket closes, not a sentence
+        line = line[: line.rindex("(")].rstrip()
+    return bool(line) and not line.endswith(_CLOSING_PUNCTUATION)
 
 
 def _blocks(text: str) -> list[str]:

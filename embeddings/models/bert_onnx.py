@@ -31,10 +31,15 @@ def is_bert(model_dir: Path) -> bool:
     return config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
 
 
-def write_bert_graph(model_dir: Path, graph_file: Path, embeddings_file: Path) -> None:
+def write_bert_graph(
+    model_dir: Path, graph_file: Path, embeddings_file: Path, overrides: dict[str, np.ndarray] | None = None
+) -> None:
     """Write the ONNX graph of ``model_dir``'s BERT (``config.json`` and ``model.safetensors``) to
     ``graph_file``, its token embeddings to ``embeddings_file`` (float32 rows, referenced by the
-    graph as external data)."""
+    graph as external data; a file there already, from the same weights, is used as it is).
+    ``overrides``: weights, by their name in the weights file, to use instead of the file's (the
+    reader's fine-tuned layers)."""
+    overrides = overrides or {}
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     from safetensors import safe_open
@@ -56,7 +61,7 @@ def write_bert_graph(model_dir: Path, graph_file: Path, embeddings_file: Path) -
     with safe_open(str(model_dir / "model.safetensors"), framework="np") as weights:
 
         def weight(name: str, transposed: bool = False) -> str:
-            array = weights.get_tensor(name)
+            array = overrides[name].astype(np.float32) if name in overrides else weights.get_tensor(name)
             initializers.append(numpy_helper.from_array(np.ascontiguousarray(array.T if transposed else array),
                                                         f"model.{name}"))
             return f"model.{name}"
@@ -70,7 +75,10 @@ def write_bert_graph(model_dir: Path, graph_file: Path, embeddings_file: Path) -
             return node("Add", f"{name}/Add", [weight(f"{prefix}.bias"), product])
 
         # Embeddings: words + token types, + positions 0..tokens-1, normalised.
-        rows, _ = _copy_tensor(model_dir / "model.safetensors", "embeddings.word_embeddings.weight", embeddings_file)
+        if embeddings_file.exists():
+            rows = weights.get_slice("embeddings.word_embeddings.weight").get_shape()[0]
+        else:
+            rows, _ = _copy_tensor(model_dir / "model.safetensors", "embeddings.word_embeddings.weight", embeddings_file)
         table = TensorProto(name=WORD_EMBEDDINGS, data_type=TensorProto.FLOAT, dims=[rows, hidden],
                             data_location=TensorProto.EXTERNAL)
         for key, value in (("location", embeddings_file.name), ("offset", "0"), ("length", str(rows * hidden * 4))):

@@ -24,6 +24,10 @@ COEFFICIENTS = (
     2.2969, 2.9611, 2.0587, 1.7837, 1.4702,
 )
 INTERCEPT = -52.8875
+# With the reader (embeddings.models.reader): fitted by `python benchmarks/helpdesk.py --fit` on the
+# fitting half of the help-desk set and on training questions; the features are reader_features().
+READER_COEFFICIENTS = (0.1877, -0.0304, 0.2535, 0.4729)
+READER_INTERCEPT = -1.1005
 # The languages other than Indonesian (and Malay) of the questions the model is fitted on: the
 # same question embeds a little differently in each, so each gets its own offset.
 OTHER_LANGUAGES = ("en", "zh", "de", "fr", "es")
@@ -39,6 +43,9 @@ class Evidence:
     support: float  # IDF-weighted share of those words found in the passage's best sentence for them
     language: str  # the question's language (embeddings.search.language)
     same_language: bool  # the question is in the passage's language
+    reading: float | None = None  # the reader's logit that the passage answers (None: not read)
+    read_margin: float = 0.0  # the reader's best answer span's score less "no answer"'s
+    read_gap: float = 0.0  # the reading logit less the best of the other passages the reader read
 
     def features(self) -> tuple[float, ...]:
         """The model's inputs: the evidence and how similarity and support weigh with coverage,
@@ -57,7 +64,23 @@ class Evidence:
         return (same, *(same * x for x in evidence), *((1 - same) * x for x in evidence), *languages)
 
 
+def retrieval_logit(evidence: Evidence) -> float:
+    """The retrieval's evidence alone, weighed by the model above (the log-odds that the passage answers)."""
+    return INTERCEPT + sum(w * x for w, x in zip(COEFFICIENTS, evidence.features(), strict=True))
+
+
+def reader_features(evidence: Evidence) -> tuple[float, ...]:
+    """The inputs of the model with the reader: its verdict, its answer span's margin over "no answer",
+    its gap to the other passages read, and the retrieval's log-odds (bounded: far from the
+    threshold it says nothing more)."""
+    retrieval = max(-10.0, min(10.0, retrieval_logit(evidence)))
+    return (evidence.reading, evidence.read_margin, evidence.read_gap, retrieval)
+
+
 def answer_confidence(evidence: Evidence) -> float:
     """The chance, from 0 to 1, that the documents answer the question with this passage's evidence."""
-    z = INTERCEPT + sum(w * x for w, x in zip(COEFFICIENTS, evidence.features(), strict=True))
-    return 1.0 / (1.0 + math.exp(-z))
+    if evidence.reading is None:
+        z = retrieval_logit(evidence)
+    else:
+        z = READER_INTERCEPT + sum(w * x for w, x in zip(READER_COEFFICIENTS, reader_features(evidence), strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
