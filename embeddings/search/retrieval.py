@@ -21,10 +21,10 @@ from embeddings.search.taught import TaughtMatch
 CANDIDATES = 50  # passages taken from each of the dense and the lexical rankings
 SENTENCE_WEIGHT = 0.5  # dense evidence: passage similarity and best-sentence similarity, half each
 LEXICAL_WEIGHT = 0.4  # at most, for a question whose words all occur in the corpus
-# The reader (embeddings.models.reader) reads the first READ candidates (2: as good as 3 on the fit half, a
-# third faster); it moves one of them first
-# when its verdict (a logit) beats the first's by more than RANK_WEIGHT times their difference in the
-# retrieval's combined score (0 to 1). Chosen by benchmarks/helpdesk.py on the fitting half.
+# The reader (embeddings.models.reader) reads the first READ candidates (2: as good as 3 on the help-desk
+# set's fit half, and a third faster); it moves the second first when its verdict (a logit) beats the
+# first's by more than RANK_WEIGHT times their difference in the retrieval's combined score (0 to 1).
+# Both chosen by benchmarks/helpdesk.py on the fit half.
 READ = 2
 RANK_WEIGHT = 8.0
 
@@ -86,8 +86,9 @@ class Retriever:
     share of the question's words found in the corpus: full for a question in the documents'
     language, next to nothing for one asked in another language, where word overlap misleads.
 
-    Each passage's answering sentence is picked by ``embeddings.search.sentences`` or, with
-    ``sentence_picker`` off, is the closest by cosine. An answer is sure when its confidence is
+    With a ``reader``, the first ``READ`` passages are read with the question, which may reorder
+    them and weighs in their confidence. Each passage's answering sentence is picked by
+    ``embeddings.search.sentences`` or, with ``sentence_picker`` off, is the closest by cosine. An answer is sure when its confidence is
     at least ``min_confidence``; this is the one place that decides it.
     """
 
