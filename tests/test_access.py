@@ -73,7 +73,7 @@ def test_a_non_member_gets_one_short_refusal_and_an_invite_makes_a_member(privat
     assert bot.ask("/invite", user_id=OUTSIDER + 3)["text"].startswith("Sorry, only admins")
 
 
-def test_a_flood_from_a_non_member_gets_no_more_refusals_than_the_per_user_limit(bot_factory):
+def test_a_flood_of_refusals_invite_guesses_and_requests_for_access_keeps_to_the_limits(bot_factory):
     bot = bot_factory(access="members", questions_per_minute=5)
     for n in range(12):
         bot.standin.send(f"{QUESTION} {n}", user_id=OUTSIDER)
@@ -82,6 +82,19 @@ def test_a_flood_from_a_non_member_gets_no_more_refusals_than_the_per_user_limit
     time.sleep(2)  # room for more, were more to come
     refusals = [call for call in bot.standin.calls if refused(call)]
     assert len(refusals) == 5 and all(call.params["text"] == PRIVATE for call in refusals)
+    guesser = OUTSIDER + 1
+    for n in range(12):  # guessing invite codes
+        bot.standin.send(f"/start wrong-code-{n}", user_id=guesser)
+    time.sleep(3)
+    guesses = [c for c in bot.standin.calls if c.method == "sendMessage" and c.params["chat_id"] == guesser]
+    assert len(guesses) == 5 and all(c.params["text"] == text("en", "join_unknown") for c in guesses)
+    strangers = range(OUTSIDER + 10, OUTSIDER + 22)  # twelve strangers ask for access in one minute
+    pressed = [bot.standin.press(refusals[0].result, "r", user_id=stranger) for stranger in strangers]
+    answers = bot.standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"]
+                                   in pressed, count=len(pressed))
+    assert sorted(c.params["text"] for c in answers) == sorted([text("en", "request_sent")] * 5
+                                                               + [text("en", "request_no_admin")] * 7)
+    assert len([c for c in bot.standin.calls if c.method == "sendMessage" and c.params["chat_id"] == ADMIN]) == 5
 
 
 def test_a_request_for_access_reaches_every_admin_once_a_day_and_the_user_is_told(bot_factory):
@@ -340,3 +353,26 @@ def test_a_member_who_is_no_admin_cannot_manage_members(private_bot):
     assert [m.id for m in bot.application.bot_data["state"].members.listing()] == [OUTSIDER]
     assert bot.ask(f"/start {code}", user_id=OUTSIDER + 1)["text"].startswith(text("en", "joined"))  # not revoked
     assert bot.actions_since(before).count("editMessageText") == 0
+
+
+def test_the_gate_judges_the_chat_a_reply_goes_to_business_chats_and_groups_not_allowed(private_bot):
+    bot, customer, group = private_bot, 7007, -100888
+    start = len(bot.standin.calls)
+    for sender in (ADMIN, customer):  # the admin writing to a customer through Telegram Business; the customer
+        for kind in ("business_message", "edited_business_message"):
+            body = {"message_id": 5000 + sender % 100 + len(kind), "date": int(time.time()), "from": bot.standin.user(sender),
+                    "chat": {"id": customer, "type": "private", "first_name": "Customer"}, "text": QUESTION,
+                    "business_connection_id": "owner-connection"}
+            bot.standin.push({kind: {**body, **({"edit_date": int(time.time())} if kind.startswith("edited") else {})}})
+    bot.standin.push({"business_connection": {"id": "owner-connection", "user": bot.standin.user(ADMIN),
+                                              "user_chat_id": ADMIN, "date": int(time.time()), "is_enabled": True,
+                                              "can_reply": True}})
+    in_group = dict(chat_id=group, chat_type="supergroup")
+    assert bot.ask(f"/ask {QUESTION}", user_id=ADMIN, **in_group)["text"] == text("en", "private_group")
+    assert ANSWERED in bot.ask(QUESTION, user_id=ADMIN)["text"]  # the admin in private: answered
+    time.sleep(3)  # the business updates were handled by now (or never will be)
+    calls = bot.standin.calls[start:]
+    assert not [c for c in calls if c.params.get("chat_id") == customer or "business_connection_id" in c.params]
+    assert not [c for c in calls if c.params.get("chat_id") == group and ANSWERED in c.params.get("text", "")]
+    assert bot.ask("/allowgroup", user_id=ADMIN, **in_group)["text"] == text("en", "group_allowed")
+    assert ANSWERED in bot.ask(f"/ask {QUESTION}", user_id=ADMIN, **in_group)["text"]

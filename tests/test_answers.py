@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.models.encoder import preferred_backend
-
 # (question, section number, paragraph number in that section): Indonesian, English, Indonesian, …
 QUESTIONS = [
     ("Kapan pertemuan virtual Xi Jinping dan Putin diadakan?", 1, 1),
@@ -100,11 +98,8 @@ ANSWER_WORDS = {
 # a known limit of passage ranking (README, Performance). Strict: the day one passes, it leaves this list.
 SECOND_BEST = {
     "Sektor manakah yang diliputi oleh perjanjian ekonomi China dan Rusia?",
-    "¿Qué sectores abarca el acuerdo económico entre China y Rusia?",
+    "What is the conclusion of the meeting between Xi Jinping and Vladimir Putin?",
 }
-# With int8 weights (the automatic backend's choice on processors with an int8 dot product), also:
-if preferred_backend() == "onnx-int8":
-    SECOND_BEST.add("Bei welchen globalen Fragen nehmen China und Russland ähnliche Positionen ein?")
 
 
 # Questions whose paragraph is first on some processors and second on others: its lead over the

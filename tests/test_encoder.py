@@ -12,7 +12,7 @@ import pytest
 from config import SAMPLE_DOCS_DIR
 from embeddings.defaults import AUTO_BACKEND, DEFAULT_MODEL
 from embeddings.knowledge import KnowledgeBase, KnowledgeSetup
-from embeddings.models.encoder import encoder_name, load_encoder, preferred_backend
+from embeddings.models.encoder import encoder_name, load_encoder, preferred_backend, resolve_backend
 from embeddings.models.onnx_model import default_smoothing
 
 TEXTS = [
@@ -155,13 +155,24 @@ def test_the_automatic_backend_follows_the_processors_int8_instructions(flags, e
     assert preferred_backend(frozenset(flags)) == expected
 
 
+def test_the_automatic_backend_is_decided_in_one_place_pytorch_for_a_model_onnx_cannot_run(model_cache, tmp_path):
+    here = preferred_backend()
+    assert resolve_backend(DEFAULT_MODEL, model_cache, AUTO_BACKEND) == here
+    assert resolve_backend("intfloat/multilingual-e5-base", model_cache, AUTO_BACKEND) == "torch"  # a hub id
+    assert resolve_backend("intfloat/multilingual-e5-base", model_cache, "onnx") == "onnx"  # asked for: as asked
+    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, model="intfloat/multilingual-e5-base",
+                           backend=AUTO_BACKEND)
+    assert setup.encoder_backend() == "torch"  # was onnx-int8, refused as "needs a local model folder"
+    assert KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, backend=AUTO_BACKEND).encoder_backend() == here
+
+
 def test_the_automatic_backend_keeps_the_kind_of_vectors_the_published_index_holds(model_cache, tmp_path, caplog):
     here = preferred_backend()
     other = "onnx" if here == "onnx-int8" else "onnx-int8"
     setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, backend=AUTO_BACKEND)
     assert setup.load_encoder().name == encoder_name(DEFAULT_MODEL, here)  # no index yet: this processor's best
     KnowledgeBase.build(dataclasses.replace(setup, backend=other))  # built by a replica on another processor
-    with caplog.at_level(logging.INFO, logger="embeddings.knowledge"):
+    with caplog.at_level(logging.INFO, logger="embeddings.models.encoder"):
         knowledge = KnowledgeBase.open(setup)
     assert knowledge.encoder.name == encoder_name(DEFAULT_MODEL, other) == knowledge.manifest.model  # not rebuilt
     [line] = [record.getMessage() for record in caplog.records if "TANYA_BACKEND=auto" in record.getMessage()]

@@ -14,6 +14,7 @@ import pytest
 from bot.keyboards import AnswerButton, parse_callback
 from bot.state import State
 from bot.state.database import SCHEMA_VERSION, DatabaseError, default_url, open_database
+from bot.state.deliveries import CLAIM_SECONDS, Claim
 from bot.state.history import Asked, new_ref
 from bot.state.kept import ANSWERS_KEPT, KeptAnswer, new_id
 from bot.state.leases import LEASE_SECONDS
@@ -120,6 +121,20 @@ def test_a_handled_update_is_known_to_every_process(database_url, tmp_path):
     assert other.deliveries.handled(123456789012) and other.deliveries.handled(5) and not other.deliveries.handled(6)
 
 
+def test_an_update_is_claimed_by_one_process_and_a_dead_ones_claim_is_taken_over(database_url, tmp_path):
+    now = [1000.0]
+    one, other = (_state(database_url, tmp_path, clock=lambda: now[0]) for _ in range(2))
+    assert one.deliveries.claim(7) is Claim.MINE
+    assert other.deliveries.claim(7) is Claim.BUSY  # a copy delivered while the first is handled
+    one.deliveries.mark_handled([7])
+    assert other.deliveries.claim(7) is Claim.DONE and one.deliveries.claim(7) is Claim.DONE
+    assert one.deliveries.claim(8) is Claim.MINE  # and then its process dies
+    now[0] += CLAIM_SECONDS - 1
+    assert other.deliveries.claim(8) is Claim.BUSY
+    now[0] += 2
+    assert other.deliveries.claim(8) is Claim.MINE and one.deliveries.claim(8) is Claim.BUSY  # taken over once
+
+
 def test_every_process_hashes_users_alike(database_url, tmp_path):
     one, other = _state(database_url, tmp_path / "a"), _state(database_url, tmp_path / "b")
     assert one.history.user(42) == other.history.user(42) != one.history.user(43)
@@ -132,7 +147,7 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
     with engine.begin() as connection:  # what the first tanya wrote: schema 1 and user_version, no schema_version
         connection.exec_driver_sql("DROP TABLE schema_version")
         for table in ("secrets", "kept", "windows", "leases", "deliveries", "members", "invites", "access_requests",
-                      "taught_questions", "taught_answers"):
+                      "taught_questions", "taught_answers", "taught_revision"):
             connection.exec_driver_sql(f"DROP TABLE {table}")
         connection.execute(questions.insert().values(
             ref="r1", asked_at=1.0, chat_type="private", language="id", user="h", question="q",

@@ -65,12 +65,23 @@ def test_the_store_teaches_moves_and_removes_and_its_version_changes_each_time(d
     assert [entry.id for entry in taught.listing()] == [second] and len(seen) == 4
 
 
+def test_a_re_import_that_swaps_two_answers_questions_changes_the_version_and_every_follower_sees_it(database_url):
+    taught = State(open_database(database_url), 90, 20).taught
+    taught.teach_many([([PARKING], PARKING_ANSWER), ([HOURS], "Senin–Jumat 08.00–16.30.")], by=0)
+    before = taught.version()
+    taught.teach_many([([HOURS], PARKING_ANSWER), ([PARKING], "Senin–Jumat 08.00–16.30.")], by=0)  # swapped
+    assert taught.version() != before  # same count, same ids: only a revision tells
+    assert {entry.answer: entry.questions for entry in taught.listing()} == {
+        PARKING_ANSWER: (HOURS,), "Senin–Jumat 08.00–16.30.": (PARKING,)}
+
+
 def test_a_schema_3_database_is_migrated_with_its_history_kept(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = open_database(url)
     with engine.begin() as connection:  # back to schema 3, with a question asked then
-        for table in ("taught_questions", "taught_answers"):
+        for table in ("taught_questions", "taught_answers", "taught_revision"):
             connection.execute(text(f"DROP TABLE {table}"))
+        connection.execute(text("ALTER TABLE deliveries DROP COLUMN done"))
         connection.execute(text("ALTER TABLE questions DROP COLUMN source"))
         connection.execute(text("ALTER TABLE daily DROP COLUMN taught"))
         connection.execute(text("UPDATE schema_version SET version = 3"))

@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 INVITE_USES, INVITE_DAYS = 1, 7  # an invite's defaults
 MAX_INVITE_USES, MAX_INVITE_DAYS = 1000, 365
 ACCESS_PARAMETER = "access"  # the start parameter of the inline button that opens the bot to ask for access
+BUSINESS_UPDATES = ("business_connection", "business_message", "edited_business_message", "deleted_business_messages")
+ALL_REQUESTS = "access requests"  # the per-minute window that all requests for access share, whoever sends them
 ID_DIGITS = 18  # a Telegram user or chat id has fewer digits; a longer number is no id
 NAME_LIMIT = 64  # characters of a member's name kept and shown
 JOIN_REPLIES = {
@@ -63,14 +65,24 @@ def _name(user: User) -> str:
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every other handler: with TANYA_ACCESS=members, an update from a non-member (in a
-    group: from a group not allowed) goes no further. Its only ways in are an invite (``/start CODE``)
-    and the button that asks the admins for access; everything else gets one short refusal."""
+    """Runs before every other handler. It judges the chat a reply would go to, not only the sender:
+
+    - Business updates (the bot connected to a person's Telegram Business account) go no further in
+      any mode: a reply there would be sent in that person's name, into their customer's chat.
+    - With TANYA_ACCESS=members, an update from a non-member, or from a group not allowed (an
+      admin's too, but for /allowgroup), goes no further. Its only ways in are an invite
+      (``/start CODE``) and the button that asks the admins for access; everything else gets one
+      short refusal.
+    """
     UPDATES.inc()  # every update passes here first
-    if is_open(context) or is_admin(update, context):
+    if any(getattr(update, kind) is not None for kind in BUSINESS_UPDATES):
+        raise ApplicationHandlerStop
+    if is_open(context):
         return
     chat, user = update.effective_chat, update.effective_user
     in_group = chat is not None and chat.type != ChatType.PRIVATE
+    if is_admin(update, context) and (not in_group or _command(update.effective_message) == "/allowgroup"):
+        return
     member_id = chat.id if in_group else (user.id if user is not None else None)
     try:
         admitted = member_id is not None and await asyncio.to_thread(state_of(context).members.admits, member_id)
@@ -90,6 +102,13 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         await _refuse(update, context, "private_group" if in_group else "private")
     raise ApplicationHandlerStop
+
+
+def _command(message) -> str | None:
+    """The command a message starts with (``/allowgroup@tanya_bot`` → ``/allowgroup``), else None."""
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    return message.text.split()[0].split("@")[0].lower()
 
 
 def _invite_code(message_text: str) -> str | None:
@@ -131,7 +150,9 @@ def _addressed(message, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
-    user = update.effective_user
+    user, state = update.effective_user, state_of(context)
+    if not (await asyncio.to_thread(state.windows.admit, state.history.user(user.id))).admitted:
+        return  # guessing codes: past the per-user limit, no reply at all
     joined = await asyncio.to_thread(state_of(context).members.join, code, user.id, _name(user))
     if joined in (Joined.JOINED, Joined.ALREADY):
         welcome = text(user_language(update), "joined") + "\n\n" + help_text(update, context)
@@ -148,9 +169,11 @@ async def ask_for_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if is_open(context) or await asyncio.to_thread(state_of(context).members.admits, user.id):
         await query.answer(text(language, "request_member"), show_alert=True)
         return
-    requested = await asyncio.to_thread(
-        state_of(context).members.request, user.id, _name(user), user.language_code or ""
-    )
+    state = state_of(context)
+    if not (await asyncio.to_thread(state.windows.admit, ALL_REQUESTS)).admitted:  # many strangers at once
+        await query.answer(text(language, "request_no_admin"), show_alert=True)
+        return
+    requested = await asyncio.to_thread(state.members.request, user.id, _name(user), user.language_code or "")
     if not requested:
         await query.answer(text(language, "request_again"), show_alert=True)
         return

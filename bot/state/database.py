@@ -133,7 +133,8 @@ deliveries = Table(  # webhook updates already handled, so that one re-delivered
     "deliveries",
     metadata,
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("handled_at", Float, nullable=False),
+    Column("handled_at", Float, nullable=False),  # when claimed, then when handled
+    Column("done", Integer, nullable=False, server_default="1"),  # schema 5: 0 while claimed, 1 once handled
 )
 
 # Schema 3: who may read the documents (TANYA_ACCESS=members).
@@ -182,6 +183,13 @@ taught_questions = Table(
     Column("taught_id", Integer, ForeignKey("taught_answers.id", ondelete="CASCADE"), primary_key=True),
     Column("question", Text, primary_key=True),
 )
+# Schema 5: claims on webhook updates (deliveries.done), and the taught answers' revision.
+taught_revision = Table(  # one row, bumped in the transaction of every change to taught answers
+    "taught_revision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("revision", BigInteger, nullable=False),
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each entry migrates the schema from its position's version to the next: tables to create, and
@@ -191,6 +199,7 @@ _MIGRATIONS: list[tuple[Table | Column, ...]] = [
     (secrets_table, kept, windows, leases, deliveries),
     (members, invites, access_requests),
     (questions.c.source, daily.c.taught, taught_answers, taught_questions),
+    (deliveries.c.done, taught_revision),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

@@ -14,7 +14,6 @@ Daily counters (questions, "not sure", votes, by document) are kept however long
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import logging
@@ -32,6 +31,7 @@ from sqlalchemy import Connection, Engine, delete, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.metrics import DATABASE_ERRORS, DATABASE_RETRIES
+from bot.spreadsheets import CsvWriter
 from bot.state.database import (
     daily,
     insert_for,
@@ -417,7 +417,7 @@ class History:
             rows = connection.execute(
                 select(*columns, helpful, unhelpful).where(questions.c.asked_at >= since).order_by(questions.c.asked_at)
             )
-            writer = csv.writer(out)
+            writer = CsvWriter(out)
             writer.writerow(["asked_at", "chat_type", "language", "user", "question", "source", "document", "section",
                              "paragraph", "confidence", "not_sure", "milliseconds", "helpful", "unhelpful"])
             count = 0

@@ -9,12 +9,19 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from bot.state.database import reading, reason, taught_answers, taught_questions
+from bot.state.database import insert_for, reading, reason, taught_answers, taught_questions, taught_revision
 from embeddings.search.taught import TaughtAnswer
 
 logger = logging.getLogger(__name__)
 
 FOLLOW_SECONDS = 2.0  # how often a replica looks for answers taught or removed through another
+
+
+def _revised(connection) -> None:
+    """Bump the revision, within the caller's transaction."""
+    statement = insert_for(connection)(taught_revision).values(id=1, revision=1)
+    connection.execute(statement.on_conflict_do_update(index_elements=["id"],
+                                                       set_={"revision": taught_revision.c.revision + 1}))
 
 
 class Taught:
@@ -51,13 +58,16 @@ class Taught:
                 ids.append(int(taught_id))
             asked = select(taught_questions.c.taught_id).distinct()
             connection.execute(delete(taught_answers).where(taught_answers.c.id.not_in(asked)))
+            _revised(connection)
         return ids
 
     def remove(self, taught_id: int) -> bool:
         """Forget the taught answer ``taught_id``; False when there was none."""
         with self.engine.begin() as connection:
             connection.execute(delete(taught_questions).where(taught_questions.c.taught_id == taught_id))
-            return connection.execute(delete(taught_answers).where(taught_answers.c.id == taught_id)).rowcount > 0
+            removed = connection.execute(delete(taught_answers).where(taught_answers.c.id == taught_id)).rowcount > 0
+            _revised(connection)
+            return removed
 
     def listing(self) -> list[TaughtAnswer]:
         """Every taught answer, oldest first, its questions in alphabetical order."""
@@ -72,13 +82,11 @@ class Taught:
                 questions.setdefault(taught_id, []).append(question)
         return [TaughtAnswer(row.id, row.answer, row.taught_at, tuple(questions.get(row.id, ()))) for row in answers]
 
-    def version(self) -> tuple[int, int]:
-        """Changes whenever an answer is taught, gains a question, or is removed (ids are never reused)."""
+    def version(self) -> int:
+        """The revision: it changes in the transaction of every change (an answer taught, a question moved
+        between answers, an answer removed), so no change goes unseen."""
         with reading(self.engine) as connection:
-            return tuple(connection.execute(
-                select(func.count(), func.coalesce(func.max(taught_questions.c.taught_id), 0),
-                       func.coalesce(func.sum(taught_questions.c.taught_id), 0))
-            ).one())
+            return connection.execute(select(func.coalesce(func.max(taught_revision.c.revision), 0))).scalar_one()
 
     def follow(self, changed: Callable[[list[TaughtAnswer]], None], every: float = FOLLOW_SECONDS) -> None:
         """Call ``changed`` with the taught answers now, and again whenever they change (from a thread,

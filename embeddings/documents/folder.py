@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,16 +34,46 @@ class DocumentSet:
     fingerprint: str = ""  # see folder_fingerprint; "" for documents that come from no folder
 
 
-def document_paths(folder: Path) -> list[Path]:
-    """The files under ``folder`` that a reader knows (hidden files and folders skipped), sorted."""
-    paths = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.suffix.lower() in SUFFIXES and path.is_file():
-            paths.append(path)
-    return sorted(paths)
+def document_paths(folder: Path) -> list[tuple[str, Path | None, str]]:
+    """The files under ``folder`` that a reader knows (hidden files and folders skipped), sorted by name:
+    each file's name relative to the folder, and either its real path or None and why it is skipped.
+
+    Only regular files whose real path lies inside the folder are read: a link to a file inside is
+    followed, a link out of the folder (``/etc/passwd``, ``../.env``), a link to a folder, a pipe or a
+    device is skipped, and so is a name that isn't valid UTF-8 (it could not be shown or stored).
+    """
+    root = folder.resolve()
+    found = []
+    for parent, folders, files in os.walk(folder):  # links to folders are listed, not followed
+        here = Path(parent)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        linked = [name for name in folders if (here / name).is_symlink()]
+        for name in files + linked:
+            path = here / name
+            if name.startswith(".") or (name in files and path.suffix.lower() not in SUFFIXES):
+                continue
+            relative = path.relative_to(folder)
+            shown = os.fsencode(relative).decode("utf-8", "backslashreplace")
+            if shown != str(relative):  # undecodable bytes were kept as surrogates
+                found.append((shown, None, "its name is not valid UTF-8; rename it"))
+            elif name not in files:
+                found.append((relative.as_posix(), None, "is a link to a folder, not followed"))
+            else:
+                found.append((relative.as_posix(), *_real_file(path, root)))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _real_file(path: Path, root: Path) -> tuple[Path | None, str]:
+    """``path``'s real path when it is a regular file inside ``root``, else None and why not."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a loop of links
+        return None, "is a link to nothing"
+    if not real.is_relative_to(root):
+        return None, "is a link out of the documents folder"
+    if not stat.S_ISREG(real.stat().st_mode):
+        return None, "is not a regular file"
+    return real, ""
 
 
 def too_large(size: int, max_bytes: int) -> str:
@@ -64,15 +95,29 @@ class _Fingerprint:
         return self._digest.hexdigest()
 
 
-def _read(path: Path, max_bytes: int) -> tuple[bytes | None, str]:
-    """The file's bytes, or None and why it was not read (too large, unreadable)."""
+def _read(path: Path | None, skipped: str, max_bytes: int) -> tuple[bytes | None, str]:
+    """The bytes of the real file ``path`` (see ``document_paths``), or None and why it was not read
+    (skipped, too large, unreadable).
+
+    The file is opened without following a link, so one swapped in since ``document_paths`` looked is
+    not read, and its size and kind are taken from what was opened.
+    """
+    if path is None:
+        return None, skipped
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return None, too_large(size, max_bytes)
-        return path.read_bytes(), ""
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         return None, error.strerror or str(error)
+    with os.fdopen(handle, "rb") as file:
+        try:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None, "is not a regular file"
+            if info.st_size > max_bytes:
+                return None, too_large(info.st_size, max_bytes)
+            return file.read(max_bytes + 1)[:max_bytes], ""
+        except OSError as error:
+            return None, error.strerror or str(error)
 
 
 def read_documents(
@@ -87,9 +132,8 @@ def read_documents(
     documents, problems = [], []
     fingerprint = _Fingerprint()
     with DocumentReader(ocr=ocr, progress=progress) as reader:
-        for path in document_paths(folder):
-            name = path.relative_to(folder).as_posix()
-            data, problem = _read(path, max_bytes)
+        for name, path, skipped in document_paths(folder):
+            data, problem = _read(path, skipped, max_bytes)
             fingerprint.add(name, data, problem)
             try:
                 if data is None:
@@ -109,8 +153,8 @@ def folder_fingerprint(folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str
     """A hash of every document's relative path and bytes (only the size of one over ``max_bytes``):
     it changes when any document does, and equals the fingerprint of ``read_documents``."""
     fingerprint = _Fingerprint()
-    for path in document_paths(folder):
-        fingerprint.add(path.relative_to(folder).as_posix(), *_read(path, max_bytes))
+    for name, path, skipped in document_paths(folder):
+        fingerprint.add(name, *_read(path, skipped, max_bytes))
     return fingerprint.hexdigest()
 
 

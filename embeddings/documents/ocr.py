@@ -139,7 +139,8 @@ def pdf_page_lines(data: bytes, numbers: list[int], ocr: Ocr) -> list[list[Line]
     """The lines OCR reads on pages ``numbers`` (1-based) of a PDF file's bytes, a page per core at once."""
     from embeddings.documents.pdf import render_page
 
-    images = [render_page(data, number, RESOLUTION) for number in numbers]
+    images = [render_page(data, number, RESOLUTION, lambda w, h, n=number: _check_pixels(w, h, f"page {n}"))
+              for number in numbers]
     return _read_all(images, numbers, ocr)
 
 
@@ -165,8 +166,16 @@ def image_page_lines(data: bytes, numbers: list[int], ocr: Ocr) -> list[list[Lin
         frames = []
         for number in numbers:
             image.seek(number - 1)
+            _check_pixels(image.width, image.height, f"page {number}")  # each frame has a size of its own
             frames.append(image.copy())
     return _read_all(frames, numbers, ocr)
+
+
+def _check_pixels(width: float, height: float, what: str) -> None:
+    """A ValueError when an image of ``width`` × ``height`` pixels is over ``MAX_IMAGE_PIXELS``."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValueError(f"{what} is too large an image ({round(width)} × {round(height)} pixels, over "
+                         f"{MAX_IMAGE_PIXELS // 1_000_000} million)")
 
 
 def _opened(data: bytes):

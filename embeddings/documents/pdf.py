@@ -14,6 +14,7 @@ import ctypes
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -138,11 +139,15 @@ def read_pdf_pages(data: bytes) -> PdfPages:
         pdf.close()
 
 
-def render_page(data: bytes, number: int, resolution: int):
-    """Page ``number`` (1-based) of a PDF file's bytes as a grey PIL image of ``resolution`` dots per inch."""
+def render_page(data: bytes, number: int, resolution: int, check: Callable[[float, float], None]):
+    """Page ``number`` (1-based) of a PDF file's bytes as a grey PIL image of ``resolution`` dots per inch;
+    ``check`` is given its size in pixels first, from the page box, and may refuse it (a ValueError)."""
     pdf = _open(data)
     try:
-        return pdf[number - 1].render(scale=resolution / 72, grayscale=True).to_pil()
+        page = pdf[number - 1]
+        width, height = page.get_size()  # points: a 553-byte PDF can hold a 200-inch page
+        check(width * resolution / 72, height * resolution / 72)
+        return page.render(scale=resolution / 72, grayscale=True).to_pil()
     except pdfium.PdfiumError as error:
         raise ValueError(f"is a damaged PDF ({error})") from None
     finally:

@@ -196,6 +196,34 @@ def encoder_name(model: str, backend: str) -> str:
     return model
 
 
+def resolve_backend(model: str, cache_dir: Path, backend: str, published: str | None = None) -> str:
+    """The backend that ``backend`` means for ``model``: itself, unless it is "auto".
+
+    Args:
+        model: the embedded default, a hub id or a local sentence-transformers folder.
+        cache_dir: where the embedded default is converted to a folder (see ``resolve_model_path``).
+        backend: "auto" or one of ``BACKENDS``.
+        published: the model name the published index records (``encoder_name``), if any.
+
+    Returns:
+        For "auto": "torch" for a model ONNX Runtime is not given here (a hub id, a model that is
+        not BERT); else the ONNX backend that built the published index, so that replicas on
+        processors of other kinds never mix vectors; else the faster one here (``preferred_backend``).
+    """
+    if backend != AUTO_BACKEND:
+        return backend
+    path = Path(resolve_model_path(model, cache_dir))
+    if not (path.is_dir() and is_bert(path)):
+        return "torch"
+    here = preferred_backend()
+    built = [kind for kind in ("onnx-int8", "onnx") if published is not None and encoder_name(model, kind) == published]
+    if built and built[0] != here:
+        logger.info("TANYA_BACKEND=auto: the index holds %s vectors, so they are used here too, although %s runs "
+                    "faster on this processor (a reindex with TANYA_BACKEND=%s would switch)", built[0], here, here)
+        return built[0]
+    return here
+
+
 def load_encoder(model: str, cache_dir: Path, backend: str = DEFAULT_BACKEND) -> Encoder:
     """Load ``model`` (the embedded default, a hub id or a local path) on the CPU.
 
@@ -206,11 +234,9 @@ def load_encoder(model: str, cache_dir: Path, backend: str = DEFAULT_BACKEND) ->
     model name says so (``encoder_name``) and the index is rebuilt when the backend changes
     between the two.
     """
+    backend = resolve_backend(model, cache_dir, backend)
     path = resolve_model_path(model, cache_dir)
     local = Path(path).is_dir()
-    if backend == AUTO_BACKEND:
-        # ONNX Runtime runs BERT models, the embedded default among them; PyTorch runs the rest.
-        backend = preferred_backend() if local and is_bert(Path(path)) else "torch"
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: choose one of {AUTO_BACKEND}, {', '.join(BACKENDS)}")
     if backend != "torch":

@@ -240,7 +240,9 @@ class OnnxModel:
         one core, for callers that run several texts at once."""
         with self._tokenizer_lock:
             self.tokenizer.enable_truncation(self.max_tokens)
-            ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+            # Cut first: the tokenizer reads the whole text before truncating, and a 400-million-character
+            # text (a spreadsheet bomb's cell) would take gigabytes. No token is longer than this.
+            ids = np.array([self.tokenizer.encode(text[: self.max_tokens * MAX_TOKEN_CHARS]).ids], dtype=np.int64)
         session = self._one_core if one_core else self._spread
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         pooled = session.run(None, feed)[0][0].mean(axis=0)
@@ -251,6 +253,9 @@ class OnnxModel:
         with self._tokenizer_lock:
             self.tokenizer.no_truncation()
             return len(self.tokenizer.encode(text).ids)
+
+
+MAX_TOKEN_CHARS = 64  # characters of text read per token the model reads, at most (see OnnxModel.embed)
 
 
 def _session(path: Path, threads: int):

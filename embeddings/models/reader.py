@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,7 @@ def load_reader(model_dir: Path, cache_dir: Path) -> Reader:
                 overrides = {name: value for name, value in weights.items() if not name.startswith("reader.")}
                 float_file, int8_file = folder / ".reader.onnx", folder / f".{GRAPH_FILE}"
                 try:
+                    _unlinked(folder / EMBEDDINGS_FILE)
                     write_bert_graph(model_dir, float_file, folder / EMBEDDINGS_FILE, overrides)
                     quantize(float_file, int8_file)
                     os.replace(int8_file, folder / GRAPH_FILE)
@@ -134,6 +136,15 @@ def load_reader(model_dir: Path, cache_dir: Path) -> Reader:
                 (folder / _MARKER).write_text(json.dumps({"weights": source}), encoding="utf-8")
     heads = {name: value for name, value in weights.items() if name.startswith("reader.")}
     return Reader(folder, heads)
+
+
+def _unlinked(path: Path) -> None:
+    """Make ``path`` a file of its own when it has other hard links (a data folder copied with ``cp -al``):
+    ONNX's checker refuses a graph whose external data has several, as a possible hard-link attack."""
+    if path.exists() and path.stat().st_nlink > 1:
+        copy = path.with_name(f".{path.name}.copy")
+        shutil.copy2(path, copy)
+        os.replace(copy, path)
 
 
 def _is_written(folder: Path, source: str) -> bool:

@@ -39,7 +39,7 @@ def encode_pair(tokenizer, question: str, passage: str, focus: int = 0, max_toke
         The pair's token ids and the passage tokens' character offsets.
     """
     cls, sep = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
-    asked = tokenizer.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+    asked = tokenizer.encode(question[: MAX_QUESTION_TOKENS * 64], add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
     read = tokenizer.encode(passage, add_special_tokens=False)
     room = max_tokens - len(asked) - _SPECIAL
     ids, offsets = read.ids, read.offsets
