@@ -34,8 +34,14 @@ def run_eval(checkout: Path, data_dir: Path, eval_file: Path) -> dict:
     """``tanya eval`` of ``checkout`` (its own code first on the path), as one JSON object."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
     env.update(TANYA_DATA_DIR=str(data_dir), PYTHONPATH=str(checkout))
-    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(eval_file), "--json"], cwd=checkout, env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", str(eval_file), "--json"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -56,9 +62,13 @@ def main() -> None:
         for number in range(args.rounds):
             for side in sorted(checkouts, reverse=number % 2 == 1):
                 figures[side].append(run_eval(checkouts[side], data[side], args.eval))
-            print(f"round {number + 1}: " + ", ".join(
-                f"{side} p50 {figures[side][-1]['p50_ms']:.2f} ms, p99 {figures[side][-1]['p99_ms']:.2f} ms"
-                for side in checkouts))
+            print(
+                f"round {number + 1}: "
+                + ", ".join(
+                    f"{side} p50 {figures[side][-1]['p50_ms']:.2f} ms, p99 {figures[side][-1]['p99_ms']:.2f} ms"
+                    for side in checkouts
+                )
+            )
     print(f"`tanya eval {args.eval.name}`, {args.rounds} rounds, order alternated:")
     print("| checkout | median p50 ms | p50 range | median p99 ms | R@1 |")
     print("|---|---|---|---|---|")
@@ -67,8 +77,10 @@ def main() -> None:
         p50s = [figure["p50_ms"] for figure in figures[side]]
         medians[side] = statistics.median(p50s)
         p99 = statistics.median(figure["p99_ms"] for figure in figures[side])
-        print(f"| {side} ({checkout.name}) | {medians[side]:.2f} | {min(p50s):.2f}–{max(p50s):.2f} | {p99:.2f} | "
-              f"{figures[side][0]['recall@1']:.4f} |")
+        print(
+            f"| {side} ({checkout.name}) | {medians[side]:.2f} | {min(p50s):.2f}–{max(p50s):.2f} | {p99:.2f} | "
+            f"{figures[side][0]['recall@1']:.4f} |"
+        )
     print(f"new / old, median p50: {medians['new'] / medians['old']:.2f}×")
 
 

@@ -69,8 +69,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         alone = check_alone(Path(scratch), args.members)
     print(describe())
-    print(f"member check alone (SQLite, {args.members} members, {len(alone)} calls in a worker thread): "
-          f"p50 {percentile(alone, 50):.3f} ms, p99 {percentile(alone, 99):.3f} ms")
+    print(
+        f"member check alone (SQLite, {args.members} members, {len(alone)} calls in a worker thread): "
+        f"p50 {percentile(alone, 50):.3f} ms, p99 {percentile(alone, 99):.3f} ms"
+    )
 
     bots = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -81,14 +83,24 @@ def main() -> None:
                 os.symlink(settings.model_cache_dir, data_dir / "models")
                 standin = BotApiStandIn().start()
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-                env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=str(data_dir),
-                           TANYA_ACCESS=access, TANYA_QUESTIONS_PER_MINUTE="0", TANYA_ADMIN_IDS="42")
+                env.update(
+                    TANYA_BOT_TOKEN=standin.token,
+                    TANYA_BASE_URL=standin.base_url,
+                    TANYA_DATA_DIR=str(data_dir),
+                    TANYA_ACCESS=access,
+                    TANYA_QUESTIONS_PER_MINUTE="0",
+                    TANYA_ADMIN_IDS="42",
+                )
                 subprocess.run([sys.executable, "-m", "bot", "index"], env=env, check=True, capture_output=True)
                 members = Members(open_database(default_url(data_dir)))
                 for asker in ASKERS:
                     members.add(asker, "user", f"Asker {asker}", "invite", 42)
-                process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bot", "serve"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 bots[access] = (standin, process)
                 standin.reply_to(standin.send(QUESTIONS[0], user_id=ASKERS[0]), timeout=300)  # warm
             p50s: dict[str, list[float]] = {access: [] for access in bots}
@@ -102,8 +114,12 @@ def main() -> None:
                         sent_at = time.monotonic()
                         message = standin.send(QUESTIONS[n % len(QUESTIONS)], user_id=ASKERS[n % len(ASKERS)])
                         [call] = standin.wait_for(
-                            lambda c, quoted=message["message_id"]: c.method == "sendMessage"
-                            and (c.params.get("reply_parameters") or {}).get("message_id") == quoted, timeout=120)
+                            lambda c, quoted=message["message_id"]: (
+                                c.method == "sendMessage"
+                                and (c.params.get("reply_parameters") or {}).get("message_id") == quoted
+                            ),
+                            timeout=120,
+                        )
                         assert "🔒" not in call.params["text"], "a member was refused"
                         timings[access].append((call.at - sent_at) * 1000)
                 for access in bots:
@@ -119,8 +135,10 @@ def main() -> None:
     for access, values in p50s.items():
         print(f"| {access} | {statistics.median(values):.1f} | {min(values):.1f}–{max(values):.1f} |")
     differences = [m - o for m, o in zip(p50s["members"], p50s["open"], strict=True)]
-    print(f"members − open, per round: {', '.join(f'{d:+.1f}' for d in differences)} ms; "
-          f"median {statistics.median(differences):+.1f} ms")
+    print(
+        f"members − open, per round: {', '.join(f'{d:+.1f}' for d in differences)} ms; "
+        f"median {statistics.median(differences):+.1f} ms"
+    )
 
 
 if __name__ == "__main__":

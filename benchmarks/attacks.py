@@ -41,8 +41,14 @@ _LAUNCHER = (
 
 def measured(args: list[str], env: dict[str, str]) -> tuple[int, float, float]:
     """Exit status, seconds and peak MiB (of the largest process) of ``tanya args``."""
-    result = subprocess.run([sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "bot", *args], env=env,
-                            capture_output=True, text=True, check=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     status, seconds, peak_kib = result.stdout.split()[-3:]
     return int(status), float(seconds), int(peak_kib) / 1024
 
@@ -75,8 +81,10 @@ def main() -> None:
 
         bomb = _bomb(root / "bomb.xlsx", 400 * 2**20)
         status, seconds, peak = measured(["faq", "import", str(bomb)], env)
-        print(f"faq import of a {bomb.stat().st_size / 1024:.0f} KB workbook unzipping to 400 MiB: exit {status}, "
-              f"{seconds:.1f} s, peak {peak:.0f} MiB")
+        print(
+            f"faq import of a {bomb.stat().st_size / 1024:.0f} KB workbook unzipping to 400 MiB: exit {status}, "
+            f"{seconds:.1f} s, peak {peak:.0f} MiB"
+        )
 
         import pypdfium2 as pdfium
 
@@ -84,8 +92,10 @@ def main() -> None:
         pdf.new_page(14_400, 14_400)
         pdf.save(str(docs / "poster.pdf"))
         status, seconds, peak = measured(["index"], env)
-        print(f"tanya index with a {(docs / 'poster.pdf').stat().st_size}-byte PDF of one 200-inch page: exit {status}, "
-              f"{seconds:.1f} s, peak {peak:.0f} MiB")
+        print(
+            f"tanya index with a {(docs / 'poster.pdf').stat().st_size}-byte PDF of one 200-inch page: exit {status}, "
+            f"{seconds:.1f} s, peak {peak:.0f} MiB"
+        )
         (docs / "poster.pdf").unlink()
 
         with socket.socket() as probe:
@@ -93,11 +103,19 @@ def main() -> None:
             port = probe.getsockname()[1]
         standin = BotApiStandIn().start()
         log = root / "serve.log"
-        serve_env = {**env, "TANYA_BOT_TOKEN": standin.token, "TANYA_BASE_URL": standin.base_url, "TANYA_WATCH": "false",
-                     "TANYA_WEBHOOK_URL": "https://bot.example/hook", "TANYA_WEBHOOK_PORT": str(port),
-                     "TANYA_WEBHOOK_SECRET": "s3cret-token"}
+        serve_env = {
+            **env,
+            "TANYA_BOT_TOKEN": standin.token,
+            "TANYA_BASE_URL": standin.base_url,
+            "TANYA_WATCH": "false",
+            "TANYA_WEBHOOK_URL": "https://bot.example/hook",
+            "TANYA_WEBHOOK_PORT": str(port),
+            "TANYA_WEBHOOK_SECRET": "s3cret-token",
+        }
         with log.open("wb") as output:
-            process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=serve_env, stdout=output, stderr=output)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve"], env=serve_env, stdout=output, stderr=output
+            )
         try:
             while "webhook listening" not in log.read_text(errors="replace"):
                 assert process.poll() is None, log.read_text()
@@ -113,8 +131,10 @@ def main() -> None:
                 post.join()
             time.sleep(1)
             after = peak_rss_mib(process.pid)
-            print(f"webhook, three 99 MiB bodies at once without the secret: peak {before:.0f} → {after:.0f} MiB "
-                  f"(+{after - before:.0f} MiB)")
+            print(
+                f"webhook, three 99 MiB bodies at once without the secret: peak {before:.0f} → {after:.0f} MiB "
+                f"(+{after - before:.0f} MiB)"
+            )
         finally:
             process.terminate()
             process.wait(timeout=60)

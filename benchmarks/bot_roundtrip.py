@@ -41,9 +41,7 @@ def peak_rss_mib(pid: int) -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
 
 
-def round_trips(
-    standin: BotApiStandIn, batches: list[list[tuple[int, str]]], flood: list[str] = ()
-) -> list[float]:
+def round_trips(standin: BotApiStandIn, batches: list[list[tuple[int, str]]], flood: list[str] = ()) -> list[float]:
     """Send each batch of (user, question) at once, after ``flood`` from one other user;
     wait for every reply to the batch; return milliseconds each."""
     timings = []
@@ -53,8 +51,9 @@ def round_trips(
         sent = [(standin.send(question, user_id=user), time.monotonic()) for user, question in batch]
         for message, sent_at in sent:
             [call] = standin.wait_for(
-                lambda c, quoted=message["message_id"]: c.method == "sendMessage"
-                and (c.params.get("reply_parameters") or {}).get("message_id") == quoted,
+                lambda c, quoted=message["message_id"]: (
+                    c.method == "sendMessage" and (c.params.get("reply_parameters") or {}).get("message_id") == quoted
+                ),
                 timeout=300,
             )
             timings.append((call.at - sent_at) * 1000)
@@ -80,7 +79,9 @@ def main() -> None:
             os.symlink(settings.model_cache_dir, Path(data_dir) / "models")
             env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
             env.update(
-                TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=data_dir,
+                TANYA_BOT_TOKEN=standin.token,
+                TANYA_BASE_URL=standin.base_url,
+                TANYA_DATA_DIR=data_dir,
                 TANYA_QUESTIONS_PER_MINUTE=limit,
             )
             subprocess.run([sys.executable, "-m", "bot", "index"], env=env, check=True, capture_output=True)
@@ -92,33 +93,43 @@ def main() -> None:
                 standin.send(questions[-1], user_id=1)  # waiting in Telegram as the bot starts
                 [answered] = standin.wait_for(lambda c: c.method == "sendMessage", timeout=300)
                 cold_starts.append(answered.at - launched)
-                crowd = [[(100 + user, questions[(user + n) % len(questions)]) for user in range(args.users)]
-                         for n in range(args.questions)]
+                crowd = [
+                    [(100 + user, questions[(user + n) % len(questions)]) for user in range(args.users)]
+                    for n in range(args.questions)
+                ]
                 if limit != "0":
                     # from users taking turns: one user asking this fast would meet the per-user limit
                     one = round_trips(standin, [[(10 + n % 10, q)] for n, q in enumerate(questions[: args.sequential])])
                     rows.append(("one question at a time", one, args.sequential, None))
                     crowded = round_trips(standin, crowd)
                     rows.append((f"{args.users} users at once, {args.questions} rounds", crowded, len(crowded), None))
-                    chats = [[(1000 + chat, questions[(chat * 10 + n) % len(questions)])
-                              for chat in range(50) for n in range(10)]]
+                    chats = [
+                        [
+                            (1000 + chat, questions[(chat * 10 + n) % len(questions)])
+                            for chat in range(50)
+                            for n in range(10)
+                        ]
+                    ]
                     started = time.monotonic()
                     many = round_trips(standin, chats)
                     rows.append(("50 chats × 10 questions, all at once", many, 500, 500 / (time.monotonic() - started)))
                 flooded = round_trips(standin, crowd[:1], flood=questions[:100])
                 limited = f"limit {limit} a minute" if limit != "0" else "no limit"
-                rows.append((f"{args.users} users while one floods 100 questions, {limited}", flooded, args.users, None))
+                rows.append(
+                    (f"{args.users} users while one floods 100 questions, {limited}", flooded, args.users, None)
+                )
                 peaks.append(peak_rss_mib(process.pid))
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)
                 standin.stop()
 
-    print(f"{describe()}; "
-          f"`tanya serve` (polling) against the local Bot API stand-in; model {settings.model}")
+    print(f"{describe()}; `tanya serve` (polling) against the local Bot API stand-in; model {settings.model}")
     print()
-    print(f"`tanya serve` cold start, launch to the first answer: {', '.join(f'{c:.2f} s' for c in cold_starts)}; "
-          f"peak RSS while serving: {', '.join(f'{p:.0f} MiB' for p in peaks)} (one per run)")
+    print(
+        f"`tanya serve` cold start, launch to the first answer: {', '.join(f'{c:.2f} s' for c in cold_starts)}; "
+        f"peak RSS while serving: {', '.join(f'{p:.0f} MiB' for p in peaks)} (one per run)"
+    )
     print()
     print("| load | questions | answered | p50 ms | p99 ms | max ms | answers/s |")
     print("|---|---|---|---|---|---|---|")

@@ -54,7 +54,11 @@ def _tanya_index(sample: Path, text: str, model_cache: Path, folder: Path) -> tu
     environment = {**os.environ, "TANYA_DOCS_DIR": str(docs), "TANYA_DATA_DIR": str(data)}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "bot", "index"], env=environment, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "bot", "index"],
+        env=environment,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - started
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -110,18 +114,21 @@ def main() -> None:
         running.clear()
         asker.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{describe()}; sample + "
-          f"{len(paragraphs)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
+    print(f"{describe()}; sample + {len(paragraphs)} TyDi QA train paragraphs ({mean_chars:.0f} characters on average)")
     print()
     print("| `tanya index` from nothing (s) | its peak RSS (MiB) |")
     print("|---|---|")
     print(f"| {index_seconds:.1f} | {index_peak:.0f} |")
     print()
-    print("| reindex (s) | passages after | questions during it | p50 (ms) | p99 (ms) | max (ms) "
-          "| p50 with no reindex (ms) | peak RSS (MiB) |")
+    print(
+        "| reindex (s) | passages after | questions during it | p50 (ms) | p99 (ms) | max (ms) "
+        "| p50 with no reindex (ms) | peak RSS (MiB) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| {reindex_seconds:.1f} | {result.after.passages} | {len(busy)} | {_percentile(busy, 50) * 1000:.0f} | "
-          f"{_percentile(busy, 99) * 1000:.0f} | {max(busy) * 1000:.0f} | {_percentile(idle, 50) * 1000:.0f} | {peak:.0f} |")
+    print(
+        f"| {reindex_seconds:.1f} | {result.after.passages} | {len(busy)} | {_percentile(busy, 50) * 1000:.0f} | "
+        f"{_percentile(busy, 99) * 1000:.0f} | {max(busy) * 1000:.0f} | {_percentile(idle, 50) * 1000:.0f} | {peak:.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -63,11 +63,23 @@ def fill(history, knowledge: KnowledgeBase, seed: int = 7) -> int:
             answer = knowledge.ask(question, 3)
             best = answer.hits[0].passage
             ref, user = new_ref(), history.user(rng.randint(1, 40))
-            history.record(Asked(
-                ref=ref, asked_at=moment, chat_type="private", language="", user=user, question=question,
-                document=best.document, section=best.section_number, paragraph=best.paragraph,
-                confidence=answer.confidence, not_sure=not answer.sure, seconds=0.01, vector=None,
-            ))
+            history.record(
+                Asked(
+                    ref=ref,
+                    asked_at=moment,
+                    chat_type="private",
+                    language="",
+                    user=user,
+                    question=question,
+                    document=best.document,
+                    section=best.section_number,
+                    paragraph=best.paragraph,
+                    confidence=answer.confidence,
+                    not_sure=not answer.sure,
+                    seconds=0.01,
+                    vector=None,
+                )
+            )
             if rng.random() < 0.3:
                 helpful = answer.sure and rng.random() < 0.85
                 history.record(Vote(ref, user, 1 if helpful else -1, None, best.document, moment))
@@ -90,8 +102,9 @@ def main() -> None:
         print(f"history: {count} questions over {CHART_DAYS} days")
         cold = []
         for _ in range(args.runs):
-            run = subprocess.run([sys.executable, "-c", COLD.format(data=folder)], capture_output=True, text=True,
-                                 cwd=REPO, check=True)
+            run = subprocess.run(
+                [sys.executable, "-c", COLD.format(data=folder)], capture_output=True, text=True, cwd=REPO, check=True
+            )
             cold.append(float(run.stdout.strip()))
         reading, warm = [], []
         for _ in range(args.runs):
@@ -101,10 +114,14 @@ def main() -> None:
             started = time.perf_counter()
             png = usage_chart(days, "en")
             warm.append(time.perf_counter() - started)
-        print(f"first chart of a process (matplotlib imported, reading, drawing): median {statistics.median(cold):.2f} s, "
-              f"max {max(cold):.2f} s of {args.runs}")
-        print(f"a later chart: median {statistics.median(warm):.2f} s, max {max(warm):.2f} s; "
-              f"reading the {CHART_DAYS} days: median {statistics.median(reading) * 1000:.1f} ms")
+        print(
+            f"first chart of a process (matplotlib imported, reading, drawing): median {statistics.median(cold):.2f} s, "
+            f"max {max(cold):.2f} s of {args.runs}"
+        )
+        print(
+            f"a later chart: median {statistics.median(warm):.2f} s, max {max(warm):.2f} s; "
+            f"reading the {CHART_DAYS} days: median {statistics.median(reading) * 1000:.1f} ms"
+        )
         history.close()
         if args.write:
             args.write.parent.mkdir(parents=True, exist_ok=True)

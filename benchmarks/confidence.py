@@ -95,12 +95,16 @@ def main() -> None:
         row = json.loads(line)
         context_of[row["id"]] = row["context_id"]
     translated = [
-        (row["question"], context_of[row["id"]]) for path in TRANSLATIONS for row in map(json.loads, path.open(encoding="utf-8"))
+        (row["question"], context_of[row["id"]])
+        for path in TRANSLATIONS
+        for row in map(json.loads, path.open(encoding="utf-8"))
     ]
     sizes = (*PIECES, len(contexts) // 2, len(contexts))
-    print(f"fitting on {len(answerable)} TyDi QA train questions, {len(translated)} translated ones and "
-          f"{len(unanswerable)} unanswerable ones, against the {len(contexts)} train passages and pieces of "
-          f"{', '.join(map(str, sizes[:-1]))}")
+    print(
+        f"fitting on {len(answerable)} TyDi QA train questions, {len(translated)} translated ones and "
+        f"{len(unanswerable)} unanswerable ones, against the {len(contexts)} train passages and pieces of "
+        f"{', '.join(map(str, sizes[:-1]))}"
+    )
 
     known = known_vectors(file_index(tydi_valid, encoder, args.index_cache), encoder)
 
@@ -120,7 +124,9 @@ def main() -> None:
     # only a few of them from answerable ones (see the table), so they are measured, not fitted.
     fitted = {key: evidence for key, evidence in groups.items() if key[1] != "unanswerable"}
     features = np.array([e.features() for evidence in fitted.values() for e in evidence])
-    labels = np.concatenate([np.full(len(evidence), kind.startswith("answerable")) for (_, kind), evidence in fitted.items()])
+    labels = np.concatenate(
+        [np.full(len(evidence), kind.startswith("answerable")) for (_, kind), evidence in fitted.items()]
+    )
     weights = np.concatenate([np.full(len(evidence), len(features) / len(evidence)) for evidence in fitted.values()])
     model = LogisticRegression(C=100.0, max_iter=10_000).fit(features, labels, sample_weight=weights)
 
@@ -129,13 +135,18 @@ def main() -> None:
 
     validation = {
         "TyDi QA valid, against train + valid passages": (
-            file_index(tydi_valid, encoder, args.index_cache), tydi_valid.whole
+            file_index(tydi_valid, encoder, args.index_cache),
+            tydi_valid.whole,
         ),
-        "FacQA valid": (file_index(facqa, encoder, args.index_cache),
-                        read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="valid")),
+        "FacQA valid": (
+            file_index(facqa, encoder, args.index_cache),
+            read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="valid"),
+        ),
     }
     valid = {
-        name: confidences([a.evidence for a in KnowledgeBase(encoder, index).ask_many([q for q, _ in eval_set.queries])])
+        name: confidences(
+            [a.evidence for a in KnowledgeBase(encoder, index).ask_many([q for q, _ in eval_set.queries])]
+        )
         for name, (index, eval_set) in validation.items()
     }
     by_language: dict[str, list[str]] = {}
@@ -149,10 +160,16 @@ def main() -> None:
     print()
     print(f"COEFFICIENTS = ({', '.join(f'{w:.4f}' for w in model.coef_[0])})")
     print(f"INTERCEPT = {model.intercept_[0]:.4f}")
-    print(f"default min_confidence: {default} (the highest with at most {MAX_WRONGLY_ABSTAINED:.0%} of every "
-          f"validation set's answerable questions answered 'not sure')")
+    print(
+        f"default min_confidence: {default} (the highest with at most {MAX_WRONGLY_ABSTAINED:.0%} of every "
+        f"validation set's answerable questions answered 'not sure')"
+    )
     print()
-    print("| questions answered 'not sure' | " + " | ".join(f"{t:.2f}" for t in (default - 0.05, default, default + 0.05)) + " |")
+    print(
+        "| questions answered 'not sure' | "
+        + " | ".join(f"{t:.2f}" for t in (default - 0.05, default, default + 0.05))
+        + " |"
+    )
     print("|---|---|---|---|")
     for (size, label), evidence in groups.items():
         scores = confidences(evidence)

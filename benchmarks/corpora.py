@@ -26,7 +26,10 @@ from embeddings.models.encoder import Encoder
 from embeddings.search.index import IndexUnavailable, PassageIndex, load_index, save_index
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-TRAINING_FILES = ("tydiqa_id_train.jsonl", "unanswerable_id_train.jsonl")  # training data only (../shared/eval/README.md)
+TRAINING_FILES = (
+    "tydiqa_id_train.jsonl",
+    "unanswerable_id_train.jsonl",
+)  # training data only (../shared/eval/README.md)
 NEGATIVES = 1000  # at most, sampled with seed 0
 
 
@@ -97,7 +100,9 @@ def _load(path: Path) -> EvalFile:
     return EvalFile(path.stem, whole, scored, label, questions)
 
 
-def negatives(file: EvalFile, files: list[EvalFile], limit: int | None = NEGATIVES, same_language: bool = True) -> list[str]:
+def negatives(
+    file: EvalFile, files: list[EvalFile], limit: int | None = NEGATIVES, same_language: bool = True
+) -> list[str]:
     """Questions of the other files about none of ``file``'s articles, at most ``limit``.
 
     With ``same_language``, only those in the language of the file's own questions when there are any.

@@ -28,7 +28,9 @@ from benchmarks.machine import describe  # noqa: E402
 from tests.documents import PDF_SECTIONS, write_docx, write_html, write_pdf  # noqa: E402
 
 # Each section of the handbook fills about a page: 8 paragraphs of some 40 words, 45 lines of text.
-FULL_PAGE_SECTIONS = [(title, marked, paragraphs * (8 // len(paragraphs))) for title, marked, paragraphs in PDF_SECTIONS]
+FULL_PAGE_SECTIONS = [
+    (title, marked, paragraphs * (8 // len(paragraphs))) for title, marked, paragraphs in PDF_SECTIONS
+]
 
 
 def _files(folder: Path, pages: int, files: int) -> Path:
@@ -91,17 +93,22 @@ def main() -> None:
 
         size = (folder / "handbook.pdf").stat().st_size / 2**20
         pages = len(pypdfium2.PdfDocument(folder / "handbook.pdf"))
-        print(f"{describe()}; "
-              f"handbook.pdf: {pages} pages, {size:.1f} MiB; mixed: {args.files} files "
-              "(a quarter each PDF of 9 pages, Word, web page, Markdown)")
+        print(
+            f"{describe()}; "
+            f"handbook.pdf: {pages} pages, {size:.1f} MiB; mixed: {args.files} files "
+            "(a quarter each PDF of 9 pages, Word, web page, Markdown)"
+        )
         print()
         print("| case | documents | sections | paragraphs | seconds | peak RSS (MiB) |")
         print("|---|---|---|---|---|---|")
         for case in ("pdf, in process", "pdf, reading process", "100 mixed files, read_documents"):
             command = [sys.executable, __file__, "--case", case, "--folder", str(folder)]
             figures = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-            print(f"| {case} | {figures['documents']} | {figures['sections']} | {figures['paragraphs']} | "
-                  f"{figures['seconds']:.2f} | {figures['peak_mib']:.0f} |", flush=True)
+            print(
+                f"| {case} | {figures['documents']} | {figures['sections']} | {figures['paragraphs']} | "
+                f"{figures['seconds']:.2f} | {figures['peak_mib']:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,15 @@ def main() -> None:
     encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
     taught = TaughtAnswers(encoder)
     taught.replace([TaughtAnswer(n, record["answer"], 0.0, (record["question"],)) for n, record in enumerate(records)])
-    asked = [(n, language, text, True) for n, record in enumerate(records)
-             for language, texts in record["paraphrases"].items() for text in texts]
-    asked += [(n, miss["language"], miss["text"], False) for n, record in enumerate(records) for miss in record["near_misses"]]
+    asked = [
+        (n, language, text, True)
+        for n, record in enumerate(records)
+        for language, texts in record["paraphrases"].items()
+        for text in texts
+    ]
+    asked += [
+        (n, miss["language"], miss["text"], False) for n, record in enumerate(records) for miss in record["near_misses"]
+    ]
     vectors = encoder.encode_queries([text for _, _, text, _ in asked])
     matches = [taught.match(vector) for vector in vectors]
     taught.offered_at = -1.0  # every question's closest taught question and its cosine, whatever the thresholds
@@ -63,12 +69,16 @@ def main() -> None:
     given_at = next(float(t) for t in misses if np.mean(misses >= t) <= NEAR_MISS_GOAL)
     offered_at = float(np.quantile(cosine[fit & paraphrase & own], 1 - OFFERED_GOAL))
     print(describe())
-    print(f"{len(records)} taught questions. Chosen on 'fit': given from cosine {given_at:.4f} (at most "
-          f"{NEAR_MISS_GOAL:.0%} of its near misses given), offered from {offered_at:.4f} ({OFFERED_GOAL:.0%} of its "
-          f"paraphrases matched to their own reach it). In use (embeddings.defaults): given from "
-          f"{TAUGHT_SIMILARITY}, offered from {TAUGHT_OFFERED}.")
-    print("| split | language | paraphrases given the taught answer | paraphrases given or offered it "
-          "| near misses given a taught answer | near misses offered one |")
+    print(
+        f"{len(records)} taught questions. Chosen on 'fit': given from cosine {given_at:.4f} (at most "
+        f"{NEAR_MISS_GOAL:.0%} of its near misses given), offered from {offered_at:.4f} ({OFFERED_GOAL:.0%} of its "
+        f"paraphrases matched to their own reach it). In use (embeddings.defaults): given from "
+        f"{TAUGHT_SIMILARITY}, offered from {TAUGHT_OFFERED}."
+    )
+    print(
+        "| split | language | paraphrases given the taught answer | paraphrases given or offered it "
+        "| near misses given a taught answer | near misses offered one |"
+    )
     print("|---|---|---|---|---|---|")
     for part in ("fit", "held_out"):
         rows = defaultdict(lambda: defaultdict(list))
@@ -86,10 +96,12 @@ def main() -> None:
         for language in sorted(rows, key=lambda key: (key == "all", key)):
             cells = [_share(rows[language][key]) for key in ("given", "offered", "miss_given", "miss_offered")]
             print(f"| {part} | {language} | " + " | ".join(cells) + " |")
-    print(f"closest taught question is the paraphrase's own, whatever the cosine: {own[paraphrase].mean():.2f}; "
-          f"cosine of paraphrases p10/p50 {np.percentile(cosine[paraphrase], 10):.3f}/"
-          f"{np.percentile(cosine[paraphrase], 50):.3f}, of near misses p50/p90 "
-          f"{np.percentile(cosine[~paraphrase], 50):.3f}/{np.percentile(cosine[~paraphrase], 90):.3f}")
+    print(
+        f"closest taught question is the paraphrase's own, whatever the cosine: {own[paraphrase].mean():.2f}; "
+        f"cosine of paraphrases p10/p50 {np.percentile(cosine[paraphrase], 10):.3f}/"
+        f"{np.percentile(cosine[paraphrase], 50):.3f}, of near misses p50/p90 "
+        f"{np.percentile(cosine[~paraphrase], 50):.3f}/{np.percentile(cosine[~paraphrase], 90):.3f}"
+    )
 
 
 def _share(values: list[bool]) -> str:

@@ -54,8 +54,11 @@ def normal(text: str) -> str:
 
 def ask_organisation(org: str, settings, encoder, reader) -> list[dict]:
     """Every question of ``org``, asked of its documents indexed alone: one record each."""
-    questions = [json.loads(line) for line in (DATA / org / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    questions = [
+        json.loads(line)
+        for line in (DATA / org / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     documents = read_documents(DATA / org / "docs")
     if documents.problems:
         raise SystemExit(f"{org}: {documents.problems}")
@@ -68,17 +71,22 @@ def ask_organisation(org: str, settings, encoder, reader) -> list[dict]:
         wanted = normal(question["answer"]) if question["answer"] else None
         right = bool(wanted and first and wanted in normal(first.text))
         ranks = [n for n, hit in enumerate(answer.hits, start=1) if wanted and wanted in normal(hit.passage.text)]
-        records.append({
-            **question,
-            "right_passage": right,
-            "rank": ranks[0] if ranks else None,
-            "right_sentence": bool(right and sentence and (wanted in normal(sentence) or normal(sentence) in wanted)),
-            "sure": answer.sure,
-            "confidence": answer.confidence,
-            "features": list(reader_features(answer.evidence)) if answer.evidence and answer.evidence.reading is not None
-            else None,
-            "got": f"{first.document} § {first.section}: {sentence[:100]}" if first else None,
-        })
+        records.append(
+            {
+                **question,
+                "right_passage": right,
+                "rank": ranks[0] if ranks else None,
+                "right_sentence": bool(
+                    right and sentence and (wanted in normal(sentence) or normal(sentence) in wanted)
+                ),
+                "sure": answer.sure,
+                "confidence": answer.confidence,
+                "features": list(reader_features(answer.evidence))
+                if answer.evidence and answer.evidence.reading is not None
+                else None,
+                "got": f"{first.document} § {first.section}: {sentence[:100]}" if first else None,
+            }
+        )
     return records
 
 
@@ -89,16 +97,21 @@ def wrong_and_sure(record: dict) -> bool:
 
 def table(records: list[dict]) -> list[str]:
     """The figures of the issue, per kind and language."""
-    lines = ["| questions | n | right passage | right sentence | \"not sure\" | wrong, sure, ≥ 0.7 |", "|---|---|---|---|---|---|"]
+    lines = [
+        '| questions | n | right passage | right sentence | "not sure" | wrong, sure, ≥ 0.7 |',
+        "|---|---|---|---|---|---|",
+    ]
 
     def row(label: str, chosen: list[dict]) -> None:
         if not chosen:
             return
         answerable = [r for r in chosen if r["kind"] == "answerable"]
         share = lambda values: f"{np.mean(values):.3f}" if values else ""  # noqa: E731
-        lines.append(f"| {label} | {len(chosen)} | {share([r['right_passage'] for r in answerable])} | "
-                     f"{share([r['right_sentence'] for r in answerable])} | {share([not r['sure'] for r in chosen])} | "
-                     f"{share([wrong_and_sure(r) for r in chosen])} |")
+        lines.append(
+            f"| {label} | {len(chosen)} | {share([r['right_passage'] for r in answerable])} | "
+            f"{share([r['right_sentence'] for r in answerable])} | {share([not r['sure'] for r in chosen])} | "
+            f"{share([wrong_and_sure(r) for r in chosen])} |"
+        )
 
     for kind in KINDS:
         row(kind, [r for r in records if r["kind"] == kind])
@@ -149,8 +162,10 @@ def main() -> None:
     reader = None if args.no_reader else setup.load_reader()
     half = "fit" if args.fit else args.half
     orgs = {"held-out": HELD_OUT, "fit": FIT, "all": FIT + HELD_OUT}[half]
-    print(f"{describe()}; {half} half ({', '.join(orgs)}); reader {'off' if reader is None else 'on'}; "
-          f"min confidence {settings.min_confidence}")
+    print(
+        f"{describe()}; {half} half ({', '.join(orgs)}); reader {'off' if reader is None else 'on'}; "
+        f"min confidence {settings.min_confidence}"
+    )
     if args.rank_weights:
         from embeddings.search import retrieval
 
@@ -158,8 +173,10 @@ def main() -> None:
             retrieval.RANK_WEIGHT = weight
             chosen = [r for org in orgs for r in ask_organisation(org, settings, encoder, reader)]
             answerable = [r for r in chosen if r["kind"] == "answerable"]
-            print(f"RANK_WEIGHT {weight:g}: right passage {np.mean([r['right_passage'] for r in answerable]):.3f}, "
-                  f"right sentence {np.mean([r['right_sentence'] for r in answerable]):.3f}")
+            print(
+                f"RANK_WEIGHT {weight:g}: right passage {np.mean([r['right_passage'] for r in answerable]):.3f}, "
+                f"right sentence {np.mean([r['right_sentence'] for r in answerable]):.3f}"
+            )
         return
     started = time.perf_counter()
     records = [record for org in orgs for record in ask_organisation(org, settings, encoder, reader)]
@@ -169,12 +186,16 @@ def main() -> None:
         args.records.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     if args.fit:
         coefficients, intercept = fit_confidence(records)
-        print(f"\nREADER_COEFFICIENTS = ({', '.join(f'{c:.4f}' for c in coefficients)})\nREADER_INTERCEPT = {intercept:.4f}")
+        print(
+            f"\nREADER_COEFFICIENTS = ({', '.join(f'{c:.4f}' for c in coefficients)})\nREADER_INTERCEPT = {intercept:.4f}"
+        )
     misses = defaultdict(list)
     for record in records:
         if wrong_and_sure(record):
-            misses[record["kind"]].append(f"  {record['id']} [{record['lang']}] {record['question']!r} → {record['got']!r} "
-                                          f"({record['confidence']:.2f})")
+            misses[record["kind"]].append(
+                f"  {record['id']} [{record['lang']}] {record['question']!r} → {record['got']!r} "
+                f"({record['confidence']:.2f})"
+            )
     for kind, lines in misses.items():
         print(f"\nwrong and sure, {kind}:")
         print("\n".join(lines[:15]))

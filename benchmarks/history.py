@@ -43,8 +43,11 @@ def run(days: int, questions: list[str], model_cache: Path) -> tuple[list[float]
         os.symlink(model_cache, Path(data_dir) / "models")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
         env.update(
-            TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=data_dir,
-            TANYA_QUESTIONS_PER_MINUTE="0", TANYA_HISTORY_DAYS=str(days),
+            TANYA_BOT_TOKEN=standin.token,
+            TANYA_BASE_URL=standin.base_url,
+            TANYA_DATA_DIR=data_dir,
+            TANYA_QUESTIONS_PER_MINUTE="0",
+            TANYA_HISTORY_DAYS=str(days),
         )
         subprocess.run([sys.executable, "-m", "bot", "index"], env=env, check=True, capture_output=True)
         process = subprocess.Popen(
@@ -84,9 +87,11 @@ def main() -> None:
             if days:
                 size, stored = run_size, run_stored
 
-    print(f"{describe()}; "
-          f"`tanya serve` against the local Bot API stand-in, {args.questions} questions one at a time, "
-          f"{args.runs} runs each (median)")
+    print(
+        f"{describe()}; "
+        f"`tanya serve` against the local Bot API stand-in, {args.questions} questions one at a time, "
+        f"{args.runs} runs each (median)"
+    )
     print()
     print("| TANYA_HISTORY_DAYS | stored | p50 ms | p99 ms |")
     print("|---|---|---|---|")

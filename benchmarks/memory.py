@@ -73,10 +73,16 @@ def serving(models: Path, questions: list[str]) -> tuple[float, float]:
         subprocess.run([sys.executable, "-m", "bot", "index"], env=environment(data), check=True, capture_output=True)
         _, ask = run_measured([sys.executable, "-m", "bot", "ask", questions[0]], environment(data))
         standin = BotApiStandIn().start()
-        env = environment(data, TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url,
-                          TANYA_QUESTIONS_PER_MINUTE="0", TANYA_WATCH="false")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        env = environment(
+            data,
+            TANYA_BOT_TOKEN=standin.token,
+            TANYA_BASE_URL=standin.base_url,
+            TANYA_QUESTIONS_PER_MINUTE="0",
+            TANYA_WATCH="false",
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             round_trips(standin, [[(10 + n % 10, question)] for n, question in enumerate(questions)])
             serve = peak_rss_mib(process.pid)
@@ -105,13 +111,16 @@ def main() -> None:
                 print(f"set-up, {name}: {setups[name][-1][0]:.1f} s, {setups[name][-1][1]:.0f} MiB", flush=True)
     for name, runs in setups.items():
         if runs:
-            print(f"set-up ({name}): median {statistics.median(s for s, _ in runs):.1f} s, "
-                  f"peak {max(p for _, p in runs):.0f} MiB (`tanya index` from an empty data folder)")
+            print(
+                f"set-up ({name}): median {statistics.median(s for s, _ in runs):.1f} s, "
+                f"peak {max(p for _, p in runs):.0f} MiB (`tanya index` from an empty data folder)"
+            )
 
     with tempfile.TemporaryDirectory() as folder:  # one converted model for the rest
         models = Path(folder) / "models"
-        subprocess.run([sys.executable, "-m", "bot", "index"], env=environment(Path(folder)), check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "bot", "index"], env=environment(Path(folder)), check=True, capture_output=True
+        )
         paragraphs = wikipedia_paragraphs(args.eval_dir, max(args.paragraphs))
         sizes = []
         for count in args.paragraphs:
@@ -125,8 +134,10 @@ def main() -> None:
         xquad = read_eval_file(args.eval_dir / "xquad_en_dev.jsonl").queries
         questions = [question for question, _ in facqa[:100] + xquad[:100]]
         ask, serve = serving(models, questions)
-        print(f"serving: `tanya ask` peak {ask:.0f} MiB; `tanya serve` after {len(questions)} questions "
-              f"peak {serve:.0f} MiB")
+        print(
+            f"serving: `tanya ask` peak {ask:.0f} MiB; `tanya serve` after {len(questions)} questions "
+            f"peak {serve:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ def _typeset(path: Path, wikipedia: int) -> Path:
 
     from config import SAMPLE_DOCS_DIR
 
-    blocks = [(block.strip(), len(block.split()) <= 8 and not block.strip().endswith("."))
-              for block in (SAMPLE_DOCS_DIR / "pertemuan-xi-putin.txt").read_text(encoding="utf-8").split("\n\n")]
+    blocks = [
+        (block.strip(), len(block.split()) <= 8 and not block.strip().endswith("."))
+        for block in (SAMPLE_DOCS_DIR / "pertemuan-xi-putin.txt").read_text(encoding="utf-8").split("\n\n")
+    ]
     for title, _, paragraphs in PDF_SECTIONS:
         blocks += [(title, True)] + [(paragraph, False) for paragraph in paragraphs]
     rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines()]
@@ -141,12 +143,16 @@ def main() -> None:
             started = time.perf_counter()
             texts = read(images)
             seconds = time.perf_counter() - started
-            errors = [(_distance(" ".join(text.split()), reference), len(reference))
-                      for text, reference in zip(texts, references, strict=True)]
+            errors = [
+                (_distance(" ".join(text.split()), reference), len(reference))
+                for text, reference in zip(texts, references, strict=True)
+            ]
             rate = sum(e for e, _ in errors) / sum(n for _, n in errors)
             worst = max(e / n for e, n in errors)
-            print(f"{args.engine}, {label}: {len(images)} pages, character error rate {rate:.2%} (worst page "
-                  f"{worst:.2%}); {len(images) / seconds:.3f} pages/s on {len(os.sched_getaffinity(0))} cores")
+            print(
+                f"{args.engine}, {label}: {len(images)} pages, character error rate {rate:.2%} (worst page "
+                f"{worst:.2%}); {len(images) / seconds:.3f} pages/s on {len(os.sched_getaffinity(0))} cores"
+            )
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS: this process {self_peak:.0f} MiB, largest OCR child process {children:.0f} MiB")
@@ -176,8 +182,10 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
     for question, _, _ in ANSWERABLE:
         expected, found = text.ask(question).hits[0].passage.text, scan.ask(question).hits[0].passage.text
         same += difflib.SequenceMatcher(None, expected, found).ratio() > 0.9 or expected in found
-    print(f"the sample's {len(ANSWERABLE)} questions (tests/test_answers.py) asked of a scan of those pages: "
-          f"the same best passage as from the sample's text for {same}")
+    print(
+        f"the sample's {len(ANSWERABLE)} questions (tests/test_answers.py) asked of a scan of those pages: "
+        f"the same best passage as from the sample's text for {same}"
+    )
 
 
 def _tree_rss_mib(pid: int) -> float:
@@ -211,8 +219,9 @@ def _index_memory(folder: Path, clean: list) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
     env.update(TANYA_DOCS_DIR=str(docs), TANYA_DATA_DIR=str(data))
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "index"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     peak = 0.0
     while process.poll() is None:
         peak = max(peak, _tree_rss_mib(process.pid))
@@ -220,8 +229,10 @@ def _index_memory(folder: Path, clean: list) -> None:
     seconds = time.perf_counter() - started
     if process.returncode:
         raise RuntimeError(f"tanya index failed ({process.returncode})")
-    print(f"`tanya index` of the sample and a scan of those {len(clean)} pages, from an empty index: {seconds:.1f} s, "
-          f"at most {peak:.0f} MiB resident for it and its child processes together")
+    print(
+        f"`tanya index` of the sample and a scan of those {len(clean)} pages, from an empty index: {seconds:.1f} s, "
+        f"at most {peak:.0f} MiB resident for it and its child processes together"
+    )
 
 
 if __name__ == "__main__":

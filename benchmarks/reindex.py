@@ -48,12 +48,13 @@ def main() -> None:
         edited = docs / "berita-07.txt"
         text = edited.read_text(encoding="utf-8")
         first_paragraph = text.split("\n\n")[0]
-        edited.write_text(text.replace(first_paragraph, first_paragraph + " Laporan ini diperbarui.", 1), encoding="utf-8")
+        edited.write_text(
+            text.replace(first_paragraph, first_paragraph + " Laporan ini diperbarui.", 1), encoding="utf-8"
+        )
         (docs / "berita-12.txt").unlink()
         _, incremental = KnowledgeBase.build(setup, encoder)
 
-    print(f"{describe()}; "
-          f"{DOCUMENTS} documents of {args.paragraphs} FacQA paragraphs, {full.passages} passages")
+    print(f"{describe()}; {DOCUMENTS} documents of {args.paragraphs} FacQA paragraphs, {full.passages} passages")
     print()
     print("| reindex | documents | texts embedded | seconds | share of the full reindex's time |")
     print("|---|---|---|---|---|")
@@ -62,8 +63,10 @@ def main() -> None:
         ("nothing changed", unchanged),
         ("1 document edited, 1 deleted", incremental),
     ):
-        print(f"| {label} | {report.documents} | {report.embedded} | {report.seconds:.2f} | "
-              f"{report.seconds / full.seconds:.1%} |")
+        print(
+            f"| {label} | {report.documents} | {report.embedded} | {report.seconds:.2f} | "
+            f"{report.seconds / full.seconds:.1%} |"
+        )
 
 
 if __name__ == "__main__":

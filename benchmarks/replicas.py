@@ -78,10 +78,18 @@ def run_setup(label, database, store, replicas, questions, args, postgres, model
         standin = BotApiStandIn().start()
         milvus = MilvusLiteServer(Path(tmp) / "milvus").start() if store == "milvus" else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-        env.update(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATA_DIR=str(data_dir),
-                   TANYA_QUESTIONS_PER_MINUTE="0", TANYA_WEBHOOK_SECRET="bench", TANYA_VECTOR_STORE=store)
+        env.update(
+            TANYA_BOT_TOKEN=standin.token,
+            TANYA_BASE_URL=standin.base_url,
+            TANYA_DATA_DIR=str(data_dir),
+            TANYA_QUESTIONS_PER_MINUTE="0",
+            TANYA_WEBHOOK_SECRET="bench",
+            TANYA_VECTOR_STORE=store,
+        )
         if database == "postgresql":
-            env["TANYA_DATABASE_URL"] = postgres.new_database(f"bench_{store}_{replicas}_{os.getpid()}_{time.monotonic_ns()}")
+            env["TANYA_DATABASE_URL"] = postgres.new_database(
+                f"bench_{store}_{replicas}_{os.getpid()}_{time.monotonic_ns()}"
+            )
         if milvus is not None:
             env["TANYA_MILVUS_URI"] = milvus.uri
         subprocess.run([sys.executable, "-m", "bot", "index"], env=env, check=True, capture_output=True, cwd=code)
@@ -90,18 +98,23 @@ def run_setup(label, database, store, replicas, questions, args, postgres, model
             for _ in range(replicas):
                 port = free_port()
                 hook = f"http://127.0.0.1:{port}/hook"
-                processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "bot", "serve"], env={**env, "TANYA_WEBHOOK_URL": hook,
-                                                                 "TANYA_WEBHOOK_PORT": str(port)},
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=code,
-                ))
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "bot", "serve"],
+                        env={**env, "TANYA_WEBHOOK_URL": hook, "TANYA_WEBHOOK_PORT": str(port)},
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        cwd=code,
+                    )
+                )
                 ports.append(port)
                 _ready(port, processes[-1])
             standin.deliver_to(*[f"http://127.0.0.1:{port}/hook" for port in ports], secret="bench")
             round_trips(standin, [[(1, questions[0])]])  # warm-up
             one = round_trips(standin, [[(10 + n % 10, q)] for n, q in enumerate(questions[: args.sequential])])
-            crowd = [[(100 + user, questions[(user + n) % len(questions)]) for user in range(args.users)]
-                     for n in range(3)]
+            crowd = [
+                [(100 + user, questions[(user + n) % len(questions)]) for user in range(args.users)] for n in range(3)
+            ]
             started = time.monotonic()
             crowded = round_trips(standin, crowd)
             throughput = len(crowded) / (time.monotonic() - started)
@@ -112,8 +125,14 @@ def run_setup(label, database, store, replicas, questions, args, postgres, model
             standin.stop()
             if milvus is not None:
                 milvus.stop()
-    return [label, percentile(one, 50), percentile(one, 99), percentile(crowded, 50), percentile(crowded, 99),
-            throughput]
+    return [
+        label,
+        percentile(one, 50),
+        percentile(one, 99),
+        percentile(crowded, 50),
+        percentile(crowded, 99),
+        throughput,
+    ]
 
 
 def main() -> None:
@@ -133,8 +152,11 @@ def main() -> None:
     postgres = PostgresServer(bin_dir, durable=True).start()
     settings = load_settings()
     before = Path(tempfile.mkdtemp()) / "before"
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
+        check=True,
+        capture_output=True,
+    )
     runs: list[list[list]] = [[] for _ in SETUPS]  # per set-up, one row per round
     try:
         for _ in range(args.rounds):
@@ -144,19 +166,25 @@ def main() -> None:
     finally:
         postgres.stop()
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], check=True)
-    print(f"{describe()}; "
-          f"`tanya serve` on webhooks fed by the local Bot API stand-in; no per-user limit; before: {args.before}; "
-          f"medians of {args.rounds} rounds")
+    print(
+        f"{describe()}; "
+        f"`tanya serve` on webhooks fed by the local Bot API stand-in; no per-user limit; before: {args.before}; "
+        f"medians of {args.rounds} rounds"
+    )
     print()
-    print(f"| set-up | one at a time p50 ms (range) | Δ p50 vs before | p99 ms | {args.users} users at once p50 ms "
-          "| p99 ms | questions/s |")
+    print(
+        f"| set-up | one at a time p50 ms (range) | Δ p50 vs before | p99 ms | {args.users} users at once p50 ms "
+        "| p99 ms | questions/s |"
+    )
     print("|---|---|---|---|---|---|---|")
     baseline = statistics.median(row[1] for row in runs[0])
     for rows in runs:
         p50s = [row[1] for row in rows]
         p50, p99, crowd50, crowd99, throughput = (statistics.median(row[n] for row in rows) for n in range(1, 6))
-        print(f"| {rows[0][0]} | {p50:.1f} ({min(p50s):.1f}–{max(p50s):.1f}) | {p50 - baseline:+.1f} | {p99:.1f} "
-              f"| {crowd50:.0f} | {crowd99:.0f} | {throughput:.1f} |")
+        print(
+            f"| {rows[0][0]} | {p50:.1f} ({min(p50s):.1f}–{max(p50s):.1f}) | {p50 - baseline:+.1f} | {p99:.1f} "
+            f"| {crowd50:.0f} | {crowd99:.0f} | {throughput:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -50,11 +50,15 @@ def main() -> None:
     encoder = setup.load_encoder()
     reader = None if args.no_reader else setup.load_reader()
     files = load_eval_files(args.eval_dir)
-    print(f"model: {encoder.name}; {describe()}; default min_confidence {MIN_CONFIDENCE}; "
-          f"reader {'off' if reader is None else 'on'}")
+    print(
+        f"model: {encoder.name}; {describe()}; default min_confidence {MIN_CONFIDENCE}; "
+        f"reader {'off' if reader is None else 'on'}"
+    )
     print()
-    print("| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
-          "| answerable 'not sure' | unanswerable 'not sure' |")
+    print(
+        "| file | questions | passages | system | Recall@1 | Recall@5 | MRR@10 | sentence hit "
+        "| answerable 'not sure' | unanswerable 'not sure' |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for file in files:
         eval_set = file.scored

@@ -66,15 +66,19 @@ def measure(index_file: Path, queries_file: Path) -> None:
         latencies.append((time.perf_counter() - started) * 1000)
         found.append(ids[0][:10].tolist())
     after = memory_mib()
-    print(json.dumps({
-        "load_seconds": load_seconds,
-        "anon_loaded": loaded["RssAnon"] - before["RssAnon"],
-        "file_after": after["RssFile"] - before["RssFile"],
-        "anon_after": after["RssAnon"] - before["RssAnon"],
-        "p50": percentile(latencies, 50),
-        "p99": percentile(latencies, 99),
-        "found": found,
-    }))
+    print(
+        json.dumps(
+            {
+                "load_seconds": load_seconds,
+                "anon_loaded": loaded["RssAnon"] - before["RssAnon"],
+                "file_after": after["RssFile"] - before["RssFile"],
+                "anon_after": after["RssAnon"] - before["RssAnon"],
+                "p50": percentile(latencies, 50),
+                "p99": percentile(latencies, 99),
+                "found": found,
+            }
+        )
+    )
 
 
 def replicate(base: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,31 +136,45 @@ def main() -> None:
                 index_file = Path(tmp) / f"{method}-{size}.faiss"
                 faiss.write_index(index, str(index_file))
                 del index
-                measured = json.loads(subprocess.run(
-                    [sys.executable, __file__, "--measure", str(index_file), str(queries_file)],
-                    check=True, capture_output=True, text=True,
-                ).stdout)
-                recall = np.mean([len(set(found) & set(exact)) / 10 for found, exact in zip(measured["found"], truth)])
+                measured = json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--measure", str(index_file), str(queries_file)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                )
+                recall = np.mean(
+                    [len(set(found) & set(exact)) / 10 for found, exact in zip(measured["found"], truth, strict=True)]
+                )
                 file_size = index_file.stat().st_size
                 rows.append((size, method, build_seconds, file_size, measured, recall))
                 index_file.unlink()
                 print(f"measured {size} {method}", file=sys.stderr)
 
-    print(f"{describe()}, "
-          f"faiss {faiss.__version__}; {len(base)} distinct real vectors ({settings.backend}) replicated with noise; "
-          f"{len(queries)} real questions searched one at a time for {CANDIDATES} candidates")
+    print(
+        f"{describe()}, "
+        f"faiss {faiss.__version__}; {len(base)} distinct real vectors ({settings.backend}) replicated with noise; "
+        f"{len(queries)} real questions searched one at a time for {CANDIDATES} candidates"
+    )
     print()
-    print("| passages | search | build (s) | file (MiB) | bytes per passage | load (s) | search p50 (ms) "
-          "| search p99 (ms) | recall@10 | private memory after load (MiB) | file pages mapped after the queries (MiB) |")
+    print(
+        "| passages | search | build (s) | file (MiB) | bytes per passage | load (s) | search p50 (ms) "
+        "| search p99 (ms) | recall@10 | private memory after load (MiB) | file pages mapped after the queries (MiB) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size, method, build_seconds, file_size, measured, recall in rows:
-        print(f"| {size:,} | {method} | {build_seconds:.1f} | {file_size / 2**20:.0f} | {file_size / size:.0f} "
-              f"| {measured['load_seconds']:.2f} | {measured['p50']:.2f} | {measured['p99']:.2f} | {recall:.3f} "
-              f"| {measured['anon_loaded']:.0f} | {measured['file_after']:.0f} |")
+        print(
+            f"| {size:,} | {method} | {build_seconds:.1f} | {file_size / 2**20:.0f} | {file_size / size:.0f} "
+            f"| {measured['load_seconds']:.2f} | {measured['p50']:.2f} | {measured['p99']:.2f} | {recall:.3f} "
+            f"| {measured['anon_loaded']:.0f} | {measured['file_after']:.0f} |"
+        )
     if passages and index_bytes:
         print()
-        print(f"A whole tanya index (passage and sentence vectors, passage text, BM25) of the evaluation corpora: "
-              f"{index_bytes / passages:,.0f} bytes per passage ({passages:,} passages).")
+        print(
+            f"A whole tanya index (passage and sentence vectors, passage text, BM25) of the evaluation corpora: "
+            f"{index_bytes / passages:,.0f} bytes per passage ({passages:,} passages)."
+        )
 
 
 if __name__ == "__main__":

@@ -88,7 +88,9 @@ def main() -> None:
         knowledge = KnowledgeBase.open(setup, encoder)
         sample = EvalSet({}, [], {question: frozenset([words]) for question, words in ANSWER_WORDS.items()})
         gold = {passage.document for passage in knowledge.index.passages}
-        sets["sample questions"] = cases(knowledge, EvalSet({}, [(q, frozenset(gold)) for q in ANSWER_WORDS], sample.answers))
+        sets["sample questions"] = cases(
+            knowledge, EvalSet({}, [(q, frozenset(gold)) for q in ANSWER_WORDS], sample.answers)
+        )
 
     def rates(pick) -> list[float]:
         return [float(np.mean([case.hit(pick(case)) for case in found])) for found in sets.values()]
@@ -97,11 +99,15 @@ def main() -> None:
     for choices, weight in product((2, 3, 4), (0.0, 0.04, 0.08, 0.15)):
         shipped = " (shipped)" if (choices, weight) == (CHOICES, WORD_WEIGHT) else ""
         rows[f"picker: {choices} choices, word weight {weight}{shipped}"] = rates(
-            lambda case, c=choices, w=weight: answering_sentence(case.question, case.sentences, case.similarity,
-                                                                 case.shares, c, w)
+            lambda case, c=choices, w=weight: answering_sentence(
+                case.question, case.sentences, case.similarity, case.shares, c, w
+            )
         )
-    print("| sentence picked by | " + " | ".join(f"{name} ({len(found)})" for name, found in sets.items())
-          + " | choose: TyDi + FacQA valid |")
+    print(
+        "| sentence picked by | "
+        + " | ".join(f"{name} ({len(found)})" for name, found in sets.items())
+        + " | choose: TyDi + FacQA valid |"
+    )
     print("|---|" + "---|" * (len(sets) + 1))
     for name, values in rows.items():
         print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + f" | {values[0] + values[1]:.3f} |")

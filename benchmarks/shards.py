@@ -35,8 +35,10 @@ DOCUMENTS = 8
 def _run(commands: list[list[str]], env: dict[str, str]) -> tuple[float, list[str]]:
     """Run ``commands`` at once; wall seconds and their outputs."""
     started = time.perf_counter()
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for command in commands]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for command in commands
+    ]
     outputs = [process.communicate()[0] for process in processes]
     if any(process.returncode for process in processes):
         raise RuntimeError("\n".join(outputs))
@@ -51,8 +53,11 @@ def main() -> None:
     paragraphs = wikipedia_paragraphs(args.eval_dir, args.paragraphs)
     settings = load_settings()
     tanya = [sys.executable, "-m", "bot", "index"]
-    runs = [("whole (`tanya index`)", [tanya]), ("1 shard (`--shard 1/1`)", [[*tanya, "--shard", "1/1"]]),
-            ("2 shard processes at once", [[*tanya, "--shard", "1/2"], [*tanya, "--shard", "2/2"]])]
+    runs = [
+        ("whole (`tanya index`)", [tanya]),
+        ("1 shard (`--shard 1/1`)", [[*tanya, "--shard", "1/1"]]),
+        ("2 shard processes at once", [[*tanya, "--shard", "1/2"], [*tanya, "--shard", "2/2"]]),
+    ]
     rows = []
     for label, commands in runs:
         with tempfile.TemporaryDirectory() as tmp:
@@ -70,22 +75,28 @@ def main() -> None:
             embedded = [int(n) for n in re.findall(r"(\d+) new texts embedded", text)]
             shard_seconds = [float(s) for s in re.findall(r"new texts embedded in ([\d.]+) s", text)]
             rows.append((label, seconds, sum(embedded), shard_seconds, text))
-    print(f"{describe()}; "
-          f"the sample + {len(paragraphs)} TyDi QA train paragraphs in {DOCUMENTS} documents; model {settings.model}")
+    print(
+        f"{describe()}; "
+        f"the sample + {len(paragraphs)} TyDi QA train paragraphs in {DOCUMENTS} documents; model {settings.model}"
+    )
     print()
     print("| run | wall s | texts embedded | texts/s | texts/s per core | each shard's embedding s |")
     print("|---|---|---|---|---|---|")
     cores = os.cpu_count() or 1
     for label, seconds, embedded, shard_seconds, _ in rows:
         shards = ", ".join(f"{s:.1f}" for s in shard_seconds) or "—"
-        print(f"| {label} | {seconds:.1f} | {embedded} | {embedded / seconds:.0f} | {embedded / seconds / cores:.0f} "
-              f"| {shards} |")
+        print(
+            f"| {label} | {seconds:.1f} | {embedded} | {embedded / seconds:.0f} | {embedded / seconds / cores:.0f} "
+            f"| {shards} |"
+        )
     one_shard = rows[1]
     embed = one_shard[3][0]
     publish = one_shard[1] - embed
     print()
-    print(f"Projection (from the 1-shard run: {embed:.1f} s embedding, {publish:.1f} s the rest: start-up, reading, "
-          "publishing): N machines of this kind, one shard each, take about embedding / N + the rest:")
+    print(
+        f"Projection (from the 1-shard run: {embed:.1f} s embedding, {publish:.1f} s the rest: start-up, reading, "
+        "publishing): N machines of this kind, one shard each, take about embedding / N + the rest:"
+    )
     for machines in (1, 2, 4, 8, 16):
         print(f"  {machines:>2} machines: {embed / machines + publish:.1f} s")
 

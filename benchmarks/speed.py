@@ -62,8 +62,9 @@ _LAUNCHER = (
 
 def run_measured(command: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
     """Seconds a process takes and its peak RSS in MiB (run in ``cwd``: ``python -m`` imports from there first)."""
-    result = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], env=env, capture_output=True, text=True,
-                            cwd=cwd)
+    result = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], env=env, capture_output=True, text=True, cwd=cwd
+    )
     if result.returncode != 0:
         raise RuntimeError(f"{command} failed: {result.stderr}")
     seconds, peak_kib = result.stdout.split()[-2:]
@@ -122,26 +123,40 @@ def main() -> None:
             tanya = [sys.executable, "-m", "bot"]
             run_measured([*tanya, "index"], env)
             colds = [run_measured([*tanya, "ask", "Apa fokus kerja sama ekonomi?"], env) for _ in range(3)]
-        rows.append((
-            backend, percentile(latencies, 50), percentile(latencies, 99),
-            len(large.passages), percentile(large_latencies, 50), percentile(large_latencies, 99),
-            passages_per_second, load_seconds,
-            statistics.median(seconds for seconds, _ in colds), max(peak for _, peak in colds),
-        ))
+        rows.append(
+            (
+                backend,
+                percentile(latencies, 50),
+                percentile(latencies, 99),
+                len(large.passages),
+                percentile(large_latencies, 50),
+                percentile(large_latencies, 99),
+                passages_per_second,
+                load_seconds,
+                statistics.median(seconds for seconds, _ in colds),
+                max(peak for _, peak in colds),
+            )
+        )
         del encoder, large
 
     mean_chars = statistics.mean(len(t) for t in texts)
-    print(f"{describe()}, "
-          f"model {settings.model}; {len(questions)} questions timed one at a time on the sample after a warm-up; "
-          f"indexing: {len(texts)} FacQA paragraphs of {mean_chars:.0f} characters (passages, sentences, BM25)")
+    print(
+        f"{describe()}, "
+        f"model {settings.model}; {len(questions)} questions timed one at a time on the sample after a warm-up; "
+        f"indexing: {len(texts)} FacQA paragraphs of {mean_chars:.0f} characters (passages, sentences, BM25)"
+    )
     print()
-    print("| backend | question p50, sample (ms) | p99, sample (ms) | large corpus (passages) | question p50, large (ms) "
-          "| p99, large (ms) | indexing (passages/s) | model load (s) | cold start `tanya ask`, median of 3 (s) "
-          "| peak RSS of `tanya ask` (MiB) |")
+    print(
+        "| backend | question p50, sample (ms) | p99, sample (ms) | large corpus (passages) | question p50, large (ms) "
+        "| p99, large (ms) | indexing (passages/s) | model load (s) | cold start `tanya ask`, median of 3 (s) "
+        "| peak RSS of `tanya ask` (MiB) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for backend, p50, p99, large, large_p50, large_p99, throughput, load, cold, peak in rows:
-        print(f"| {backend} | {p50:.1f} | {p99:.1f} | {large:,} | {large_p50:.1f} | {large_p99:.1f} | {throughput:.1f} "
-              f"| {load:.2f} | {cold:.2f} | {peak:.0f} |")
+        print(
+            f"| {backend} | {p50:.1f} | {p99:.1f} | {large:,} | {large_p50:.1f} | {large_p99:.1f} | {throughput:.1f} "
+            f"| {load:.2f} | {cold:.2f} | {peak:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -61,13 +61,17 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     encoder = settings.knowledge_setup().load_encoder()
-    print("| file | questions | passages | store | R@1 | sentence hit | not sure | answers differing | "
-          "publish s | load s |")
+    print(
+        "| file | questions | passages | store | R@1 | sentence hit | not sure | answers differing | "
+        "publish s | load s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for file in load_eval_files(args.eval_dir):
             index = file_index(file, encoder, args.index_cache)
-            store = MilvusStore(args.milvus_uri or str(Path(tmp) / f"{file.name}.db"), alias=f"bench_{file.name.replace('-', '_')}")
+            store = MilvusStore(
+                args.milvus_uri or str(Path(tmp) / f"{file.name}.db"), alias=f"bench_{file.name.replace('-', '_')}"
+            )
             started = time.perf_counter()
             store.save(index)
             published = time.perf_counter() - started
@@ -79,8 +83,10 @@ def main() -> None:
             differing = sum(not same(a, b) for a, b in zip(folder_answers, milvus_answers, strict=True))
             size = f"| {file.name} | {len(file.scored.queries)} | {len(index.passages)} "
             print(size + f"| folder (FAISS) | {folder[0]:.3f} | {folder[1]:.3f} | {folder[2]:.3f} | — | — | — |")
-            print(size + f"| Milvus | {milvus[0]:.3f} | {milvus[1]:.3f} | {milvus[2]:.3f} | {differing} | "
-                  f"{published:.1f} | {load_seconds:.1f} |")
+            print(
+                size + f"| Milvus | {milvus[0]:.3f} | {milvus[1]:.3f} | {milvus[2]:.3f} | {differing} | "
+                f"{published:.1f} | {load_seconds:.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,11 @@ def main() -> None:
     print("| questions said 'not sure' | lowest confidence | " + " | ".join(f"{t:.2f}" for t in thresholds) + " |")
     print("|---|---|" + "---|" * len(thresholds))
     for name, values in groups.items():
-        print(f"| {name} ({len(values)}) | {values.min():.3f} | "
-              + " | ".join(f"{(values < t).mean():.2f}" for t in thresholds) + " |")
+        print(
+            f"| {name} ({len(values)}) | {values.min():.3f} | "
+            + " | ".join(f"{(values < t).mean():.2f}" for t in thresholds)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

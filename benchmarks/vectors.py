@@ -70,11 +70,15 @@ def main() -> None:
     settings = load_settings()
     valid = read_eval_file(args.eval_dir / "tydiqa_id_valid.jsonl")
     texts = [" ".join(text.split()) for text in list(valid.contexts.values())[: args.texts]]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{len(texts)} TyDi QA valid paragraphs")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"{len(texts)} TyDi QA valid paragraphs"
+    )
     print()
-    print("| backend | among short texts | beside a 500-token text | as a question is run "
-          "| in padded batches of 16 (before) |")
+    print(
+        "| backend | among short texts | beside a 500-token text | as a question is run "
+        "| in padded batches of 16 (before) |"
+    )
     print("|---|---|---|---|---|")
     for backend in BACKENDS:
         encoder = dataclasses.replace(settings.knowledge_setup(), backend=backend).load_encoder()
@@ -107,8 +111,11 @@ def main() -> None:
         vectors = dict(zip(paragraphs, encoder.encode_documents(paragraphs), strict=True))
         first = first or vectors
         difference = max(float(np.abs(vector - first[text]).max()) for text, vector in vectors.items())
-        print(f"| {order + 1} | {result.recall_at_1:.3f} | {result.sentence_hit_rate:.3f} | "
-              f"{result.abstained_answerable:.3f} | {difference:.1e} |", flush=True)
+        print(
+            f"| {order + 1} | {result.recall_at_1:.3f} | {result.sentence_hit_rate:.3f} | "
+            f"{result.abstained_answerable:.3f} | {difference:.1e} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

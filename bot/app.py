@@ -78,17 +78,24 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         knowledge.watch()  # replicas sharing the store load each other's reindexes
         application.bot_data["knowledge"] = knowledge
         application.bot_data["state"].taught.follow(knowledge.taught.replace)  # taught through any replica
-        registered = await asyncio.gather(*(  # at once: each may be retried for 15 s when Telegram fails
-            application.bot.set_my_commands(
-                [BotCommand(command, description) for command, description in commands(language)],
-                language_code=None if language == FALLBACK else language,
-            )
-            for language in LANGUAGES
-        ), return_exceptions=True)
+        registered = await asyncio.gather(
+            *(  # at once: each may be retried for 15 s when Telegram fails
+                application.bot.set_my_commands(
+                    [BotCommand(command, description) for command, description in commands(language)],
+                    language_code=None if language == FALLBACK else language,
+                )
+                for language in LANGUAGES
+            ),
+            return_exceptions=True,
+        )
         failed = [error for error in registered if isinstance(error, TelegramError)]
         if failed:
-            logger.warning("could not register the command list in %d of %d languages (%s); going on without it",
-                           len(failed), len(LANGUAGES), failed[0])
+            logger.warning(
+                "could not register the command list in %d of %d languages (%s); going on without it",
+                len(failed),
+                len(LANGUAGES),
+                failed[0],
+            )
         for error in registered:
             if isinstance(error, BaseException) and not isinstance(error, TelegramError):
                 raise error

@@ -17,9 +17,13 @@ def caption(days: Sequence[Day], language: str) -> str:
     questions = sum(day.questions for day in days)
     not_sure = sum(day.not_sure for day in days)
     return text(
-        language, "chart_caption", days=len(days), questions=questions,
+        language,
+        "chart_caption",
+        days=len(days),
+        questions=questions,
         not_sure=f"{not_sure / questions:.0%}" if questions else "—",
-        helpful=sum(day.helpful for day in days), unhelpful=sum(day.unhelpful for day in days),
+        helpful=sum(day.helpful for day in days),
+        unhelpful=sum(day.unhelpful for day in days),
     )
 
 

@@ -81,10 +81,20 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
     setup = settings.knowledge_setup()
     encoder, store = setup.load_encoder(), setup.index_store()
     limits = setup.limits()
-    report = index_shard(setup.docs_dir, store, encoder, shard - 1, shards,
-                         max_document_bytes=limits["max_document_bytes"], ocr=limits["ocr"], progress=True)
-    print(f"Shard {report.shard}: {report.documents} documents, {report.embedded} new texts embedded in "
-          f"{report.seconds:.1f} s; {report.shards_in} of {shards} shards in")
+    report = index_shard(
+        setup.docs_dir,
+        store,
+        encoder,
+        shard - 1,
+        shards,
+        max_document_bytes=limits["max_document_bytes"],
+        ocr=limits["ocr"],
+        progress=True,
+    )
+    print(
+        f"Shard {report.shard}: {report.documents} documents, {report.embedded} new texts embedded in "
+        f"{report.seconds:.1f} s; {report.shards_in} of {shards} shards in"
+    )
     if not report.complete:
         print("The last shard to finish publishes the index.")
         return 0
@@ -125,15 +135,20 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(_taught_json(answer), ensure_ascii=False))
             return 0
-        print(f"Taught answer (the admins', {_date(taught.taught.taught_at)}; taught for “{taught.question}”, "
-              f"similarity {taught.similarity:.3f}):")
+        print(
+            f"Taught answer (the admins', {_date(taught.taught.taught_at)}; taught for “{taught.question}”, "
+            f"similarity {taught.similarity:.3f}):"
+        )
         print(textwrap.fill(taught.taught.answer, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
         print()
     if not answer.hits:
         if answer.taught is not None and answer.taught.given:
             return 0
-        print("No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
-              "and run `tanya index`.", file=sys.stderr if args.json else sys.stdout)
+        print(
+            "No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
+            "and run `tanya index`.",
+            file=sys.stderr if args.json else sys.stdout,
+        )
         return 1
     if args.json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False))
@@ -154,7 +169,11 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{label}: {passage.section}  ({where}; {rating})")
         if rank == 1 and answer.sentence:
             start, end = answer.sentence
-            print(textwrap.fill(passage.text[start:end].strip(), width=_WIDTH, initial_indent="  » ", subsequent_indent="    "))
+            print(
+                textwrap.fill(
+                    passage.text[start:end].strip(), width=_WIDTH, initial_indent="  » ", subsequent_indent="    "
+                )
+            )
         print(textwrap.fill(passage.text, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
         print()
     return 0
@@ -165,10 +184,17 @@ def _answer_json(answer: Answer) -> dict:
     passage = answer.hits[0].passage
     sentence = passage.text[answer.sentence[0] : answer.sentence[1]].strip() if answer.sentence else None
     return {
-        "source": "documents", "text": passage.text, "confidence": round(answer.confidence, 4),
-        "not_sure": not answer.sure, "document": passage.document, "section": passage.section,
-        "section_number": passage.section_number, "paragraph": passage.paragraph, "page": passage.page,
-        "passage": passage.text, "sentence": sentence,
+        "source": "documents",
+        "text": passage.text,
+        "confidence": round(answer.confidence, 4),
+        "not_sure": not answer.sure,
+        "document": passage.document,
+        "section": passage.section,
+        "section_number": passage.section_number,
+        "paragraph": passage.paragraph,
+        "page": passage.page,
+        "passage": passage.text,
+        "sentence": sentence,
     }
 
 
@@ -176,8 +202,12 @@ def _taught_json(answer: Answer) -> dict:
     """A taught answer as ``tanya ask --json`` prints it."""
     taught = answer.taught
     return {
-        "source": "faq", "text": taught.taught.answer, "confidence": round(taught.similarity, 4), "not_sure": False,
-        "question": taught.question, "taught_at": _date(taught.taught.taught_at),
+        "source": "faq",
+        "text": taught.taught.answer,
+        "confidence": round(taught.similarity, 4),
+        "not_sure": False,
+        "question": taught.question,
+        "taught_at": _date(taught.taught.taught_at),
     }
 
 
@@ -197,8 +227,10 @@ def command_faq(settings: Settings, args: argparse.Namespace) -> int:
         state = open_state(settings)
         state.taught.teach_many(taught, by=0)
         questions = sum(len(entry[0]) for entry in taught)
-        print(f"Imported {len(taught)} answers with {questions} questions from {args.file}; "
-              f"{len(state.taught.listing())} answers are taught now. Running bots use them within seconds.")
+        print(
+            f"Imported {len(taught)} answers with {questions} questions from {args.file}; "
+            f"{len(state.taught.listing())} answers are taught now. Running bots use them within seconds."
+        )
         state.close()
         return 0
     if not _has_database(settings):
@@ -271,9 +303,11 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
         if value is not None:
             print(f"  {label:<52} {value if isinstance(value, int) else f'{value:.3f}'}")
     if result.suggested_confidence is not None:
-        print(f"To answer at most 5% of questions like those of {args.negatives.name}, set "
-              f"TANYA_MIN_CONFIDENCE={result.suggested_confidence:.3f}: "
-              f"{result.abstained_answerable_suggested:.1%} of {args.file.name}'s questions would then be 'not sure'.")
+        print(
+            f"To answer at most 5% of questions like those of {args.negatives.name}, set "
+            f"TANYA_MIN_CONFIDENCE={result.suggested_confidence:.3f}: "
+            f"{result.abstained_answerable_suggested:.1%} of {args.file.name}'s questions would then be 'not sure'."
+        )
     return 0
 
 
@@ -352,7 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index of TANYA_DOCS_DIR")
     index.add_argument(
-        "--shard", type=_shard, metavar="I/N",
+        "--shard",
+        type=_shard,
+        metavar="I/N",
         help="embed only share I of N of the documents (one per machine); the last shard in publishes the index",
     )
     index.set_defaults(run=command_index)
@@ -379,17 +415,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--days", type=_positive, default=30, help="how far back unanswered questions and the CSV go (default 30)"
     )
-    report.add_argument("--csv", type=Path, help="also write the questions of those days, with their votes, to this CSV")
+    report.add_argument(
+        "--csv", type=Path, help="also write the questions of those days, with their votes, to this CSV"
+    )
     report.add_argument("--plot", type=Path, help="also write /stats's chart of the last 30 days to this PNG")
     report.set_defaults(run=command_report)
 
     faq = commands.add_parser("faq", help="taught answers: import a CSV/XLSX FAQ, export it as CSV, or list them")
     faq.add_argument("action", choices=("import", "export", "list"))
-    faq.add_argument("file", type=Path, nargs="?", help="import: a .csv or .xlsx with columns question, answer; "
-                     "export: the .csv to write")
+    faq.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="import: a .csv or .xlsx with columns question, answer; export: the .csv to write",
+    )
     faq.set_defaults(run=command_faq)
 
-    serve = commands.add_parser("serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)")
+    serve = commands.add_parser(
+        "serve", help="run the Telegram bot (polling, or a webhook if TANYA_WEBHOOK_URL is set)"
+    )
     serve.set_defaults(run=command_serve)
     return parser
 

@@ -28,8 +28,11 @@ class FaqFileError(ValueError):
     """A FAQ file that cannot be imported; ``problems`` names each bad line (1-based, the header is line 1)."""
 
     def __init__(self, file: Path, problems: list[str]) -> None:
-        super().__init__(f"{file}: nothing imported, " + "; ".join(problems[:20])
-                         + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
+        super().__init__(
+            f"{file}: nothing imported, "
+            + "; ".join(problems[:20])
+            + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+        )
         self.problems = problems
 
 
@@ -43,8 +46,9 @@ def read_faq(file: Path) -> list[tuple[list[str], str]]:
     names = [str(cell or "").strip().lower() for cell in header or ()]
     missing = [name for name in COLUMNS if name not in names]
     if missing:
-        raise FaqFileError(file, [f"line 1: no column named {' or '.join(missing)} (the header must name "
-                                  f"{' and '.join(COLUMNS)})"])
+        raise FaqFileError(
+            file, [f"line 1: no column named {' or '.join(missing)} (the header must name {' and '.join(COLUMNS)})"]
+        )
     question_at, answer_at = names.index("question"), names.index("answer")
     taught: dict[str, list[str]] = {}
     asked: dict[str, tuple[int, str]] = {}  # a question, folded, → its first line and answer
@@ -60,10 +64,14 @@ def read_faq(file: Path) -> list[tuple[list[str], str]]:
         elif not answer:
             problems.append(f"line {line}: the answer is empty")
         elif len(question) > MAX_QUESTION_CHARS:
-            problems.append(f"line {line}: the question is {len(question)} characters long (at most {MAX_QUESTION_CHARS})")
+            problems.append(
+                f"line {line}: the question is {len(question)} characters long (at most {MAX_QUESTION_CHARS})"
+            )
         elif escaped_length(answer) > TAUGHT_ANSWER_LIMIT:
-            problems.append(f"line {line}: the answer is {escaped_length(answer)} characters long (at most "
-                            f"{TAUGHT_ANSWER_LIMIT} fit a Telegram message)")
+            problems.append(
+                f"line {line}: the answer is {escaped_length(answer)} characters long (at most "
+                f"{TAUGHT_ANSWER_LIMIT} fit a Telegram message)"
+            )
         elif (first := asked.setdefault(question.casefold(), (line, answer)))[1] != answer:
             problems.append(f"line {line}: the question of line {first[0]} again, with another answer")
         elif first[0] == line:
@@ -108,8 +116,10 @@ def _xlsx_rows(file: Path):
     except (zipfile.BadZipFile, OSError) as error:
         raise FaqFileError(file, [f"not a readable .xlsx workbook ({error})"]) from None
     if unzipped > MAX_UNZIPPED_BYTES:
-        raise FaqFileError(file, [f"the workbook unzips to {unzipped / 2**20:.0f} MiB, over the "
-                                  f"{MAX_UNZIPPED_BYTES // 2**20} MiB limit"])
+        raise FaqFileError(
+            file,
+            [f"the workbook unzips to {unzipped / 2**20:.0f} MiB, over the {MAX_UNZIPPED_BYTES // 2**20} MiB limit"],
+        )
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as error:

@@ -251,12 +251,15 @@ def taught_list(taught: list[TaughtAnswer], language: str) -> list[ListPage]:
         return [ListPage(text(language, "taught_none"), range(0))]
     lines = []
     for number, entry in enumerate(taught, start=1):
-        questions = " · ".join(f"<i>{escape(shorten(question, QUESTION_LIMIT))}</i>" for question in entry.questions[:3])
+        questions = " · ".join(
+            f"<i>{escape(shorten(question, QUESTION_LIMIT))}</i>" for question in entry.questions[:3]
+        )
         if len(entry.questions) > 3:
             questions += f" (+{len(entry.questions) - 3})"
         answer = escape(shorten(entry.answer, TAUGHT_SHOWN))
-        lines.append(text(language, "taught_line", number=number, questions=questions, answer=answer,
-                          date=taught_date(entry)))
+        lines.append(
+            text(language, "taught_line", number=number, questions=questions, answer=answer, date=taught_date(entry))
+        )
     return paged_list(text(language, "taught_title", count=len(taught)), lines)
 
 
@@ -403,7 +406,7 @@ def unanswered_list(groups: list[Unanswered], days: int, language: str) -> list[
 
 
 def pages_note(pages: int | None, language: str) -> str:
-    """", 12 pages" for a document with pages, else nothing."""
+    """ ", 12 pages" for a document with pages, else nothing."""
     return text(language, "in_pages", pages=pages) if pages else ""
 
 
@@ -435,7 +438,16 @@ def reindex_progress(status: IndexingStatus, language: str) -> str:
     seconds = status.seconds_left()
     left = ""
     if seconds is not None:
-        left = text(language, "progress_seconds") if seconds < 60 else text(language, "progress_minutes", minutes=round(seconds / 60))
+        left = (
+            text(language, "progress_seconds")
+            if seconds < 60
+            else text(language, "progress_minutes", minutes=round(seconds / 60))
+        )
     return text(
-        language, "progress_embedding", documents=status.documents, embedded=status.embedded, texts=status.texts, left=left
+        language,
+        "progress_embedding",
+        documents=status.documents,
+        embedded=status.embedded,
+        texts=status.texts,
+        left=left,
     )

@@ -27,16 +27,19 @@ OUTCOMES = ("answered", "not_sure", "taught", "refused", "rate_limited")
 UPDATES = Counter("tanya_updates", "Updates received from Telegram (messages, button presses, inline queries...).")
 QUESTIONS = Counter("tanya_questions", "Questions received, by what became of them.", ["outcome"])
 SEARCH_SECONDS = Histogram(
-    "tanya_search_seconds", "Time to search the documents (and taught answers) for one question.",
+    "tanya_search_seconds",
+    "Time to search the documents (and taught answers) for one question.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 REPLY_SECONDS = Histogram(
-    "tanya_reply_seconds", "From a question's update reaching its handler to the reply sent.",
+    "tanya_reply_seconds",
+    "From a question's update reaching its handler to the reply sent.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 REINDEXES = Counter("tanya_reindexes", "Reindex runs finished, by outcome (succeeded, failed).", ["outcome"])
 REINDEX_SECONDS = Histogram(
-    "tanya_reindex_seconds", "Duration of a reindex run that succeeded.",
+    "tanya_reindex_seconds",
+    "Duration of a reindex run that succeeded.",
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
 REINDEX_PASSAGES = Counter("tanya_reindex_passages", "Passages in the indexes that reindex runs published.")

@@ -18,7 +18,9 @@ LEASE = "reindex"
 WAIT_SECONDS = 1.0  # how often a command waiting for the lease looks again
 
 
-def reserve(state: State, start: Callable[..., Callable[[], ReindexResult]], *args) -> Callable[[], ReindexResult] | None:
+def reserve(
+    state: State, start: Callable[..., Callable[[], ReindexResult]], *args
+) -> Callable[[], ReindexResult] | None:
     """``start(*args)``'s reindex job, reserved across replicas and in this process; None while another
     reindex holds either. The job gives the lease back when it ends. Blocking: call it from a worker thread."""
     lease = state.leases.take(LEASE)

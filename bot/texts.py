@@ -152,15 +152,12 @@ MESSAGES: dict[str, str] = {
     "teach_placeholder": N_("The answer"),
     "teach_expired": N_("I no longer have these questions. Please open /unanswered again."),
     "taught_done": N_(
-        "✅ Taught. Questions like these now get your answer:{questions}\n"
-        "\n"
-        "/taught lists what was taught."
+        "✅ Taught. Questions like these now get your answer:{questions}\n\n/taught lists what was taught."
     ),
     "taught_title": N_("🧑‍🏫 <b>Taught answers</b> ({count}), oldest first. Press 🗑 and a number to remove one."),
     "taught_line": N_("\n{number}. {questions} → {answer} <i>({date})</i>"),
     "taught_none": N_(
-        "No answers taught yet. Reply to one of my answers with /teach and the answer, or press ✍️ in "
-        "/unanswered."
+        "No answers taught yet. Reply to one of my answers with /teach and the answer, or press ✍️ in /unanswered."
     ),
     "taught_removed": N_("Removed: questions like it get the documents' answer again."),
     "taught_head": N_("🧑‍🏫 <b>Answer from the admins</b> ({date})"),
@@ -204,10 +201,11 @@ MESSAGES: dict[str, str] = {
     "removed": N_("🗑 {name} was removed. Documents: {documents}, passages: {passages}."),
     "remove_cancelled": N_("Cancelled: {name} was kept."),
     "error": N_("Sorry, something went wrong on my side. Please try again in a moment."),
-    "private": N_("🔒 This bot is private: it answers its members only. Press the button to ask the admins for access."),
+    "private": N_(
+        "🔒 This bot is private: it answers its members only. Press the button to ask the admins for access."
+    ),
     "private_group": N_(
-        "🔒 This bot is private, and this group is not allowed. An admin can allow it by sending /allowgroup "
-        "here."
+        "🔒 This bot is private, and this group is not allowed. An admin can allow it by sending /allowgroup here."
     ),
     "private_inline": N_("🔒 Private bot: open it to ask for access"),
     "private_button": N_("🔒 This bot is private."),
@@ -240,9 +238,7 @@ MESSAGES: dict[str, str] = {
         "Send it to whoever should read the documents. /revoke with the link cancels it."
     ),
     "access_open_note": N_(
-        "\n"
-        "\n"
-        "Note: the bot is open to everyone now (TANYA_ACCESS=open); members matter once it is set to members."
+        "\n\nNote: the bot is open to everyone now (TANYA_ACCESS=open); members matter once it is set to members."
     ),
     "allowgroup_private": N_("Send /allowgroup inside the group you want to allow."),
     "group_allowed": N_("✅ This group is allowed: everyone in it can ask me."),

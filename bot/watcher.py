@@ -45,8 +45,9 @@ async def follow_folder(application: Application, stop: asyncio.Event) -> None:
     logger.info("following %s for changes%s", folder, " (polling it)" if settings.watch_polling else "")
     while not stop.is_set():
         try:
-            async for changes in awatch(folder, step=QUIET_MS, debounce=LONGEST_MS, stop_event=stop,
-                                        force_polling=settings.watch_polling):
+            async for changes in awatch(
+                folder, step=QUIET_MS, debounce=LONGEST_MS, stop_event=stop, force_polling=settings.watch_polling
+            ):
                 logger.info("%d changes in the documents folder; reindexing once the files are whole", len(changes))
                 await _changed(application, stop, {Path(path) for _, path in changes})
         except Exception:  # noqa: BLE001 - watchfiles gives up on a name that isn't UTF-8, a folder gone for a moment
@@ -69,6 +70,7 @@ async def _changed(application: Application, stop: asyncio.Event, paths: set[Pat
 async def _steady(paths: set[Path]) -> None:
     """Wait until none of ``paths`` changes its size or time any more (a copy still under way), for at
     most ``LONGEST_MS``."""
+
     def signature() -> dict[Path, tuple[int, int] | None]:
         found = {}
         for path in paths:
@@ -87,8 +89,9 @@ async def _steady(paths: set[Path]) -> None:
         if now == before:
             return
         before = now
-    logger.warning("a file in the documents folder is still growing after %d s; indexing it as it is",
-                   LONGEST_MS // 1000)
+    logger.warning(
+        "a file in the documents folder is still growing after %d s; indexing it as it is", LONGEST_MS // 1000
+    )
 
 
 async def _reindex(application: Application, stop: asyncio.Event) -> None:
@@ -111,8 +114,9 @@ async def _reindex(application: Application, stop: asyncio.Event) -> None:
         result = await asyncio.to_thread(job)
     except Exception as error:  # noqa: BLE001 - a failed reindex keeps the old index; the watcher goes on
         logger.exception("reindexing the changed folder failed")
-        await _tell_admins(application, reindex_failure(str(error).replace(str(setup.docs_dir), setup.docs_dir.name),
-                                                        NOTICE_LANGUAGE))
+        await _tell_admins(
+            application, reindex_failure(str(error).replace(str(setup.docs_dir), setup.docs_dir.name), NOTICE_LANGUAGE)
+        )
         return
     logger.info("reindexed the changed folder in %.1f s", time.monotonic() - started)
     notice = text(NOTICE_LANGUAGE, "watch_reindexed") + "\n" + reindex_report(result, NOTICE_LANGUAGE)

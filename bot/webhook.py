@@ -126,15 +126,23 @@ def web_app(
     """The tornado app: the webhook at ``path``, readiness at /healthz, metrics at /metrics; ``handled``: the updates handled
     and not yet recorded."""
     handler = {"bot_app": application, "state": state, "secret": secret, "handled": handled}
-    return tornado.web.Application([
-        (f"/{path.strip('/')}", UpdateHandler, handler),
-        (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
-        (r"/metrics", MetricsHandler),
-    ])
+    return tornado.web.Application(
+        [
+            (f"/{path.strip('/')}", UpdateHandler, handler),
+            (r"/healthz", HealthHandler, {"bot_app": application, "state": state}),
+            (r"/metrics", MetricsHandler),
+        ]
+    )
 
 
 async def run_webhook(
-    application: Application, *, listen: str, port: int, path: str, url: str, secret: str,
+    application: Application,
+    *,
+    listen: str,
+    port: int,
+    path: str,
+    url: str,
+    secret: str,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve ``application`` on a webhook until ``stop`` is set (or SIGINT/SIGTERM when no ``stop`` is given).
@@ -149,8 +157,9 @@ async def run_webhook(
         await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         handled: list[int] = []
         recorder = asyncio.create_task(_record_every(state, handled))
-        server = tornado.httpserver.HTTPServer(web_app(application, state, path, secret, handled),
-                                               max_body_size=MAX_BODY_BYTES)
+        server = tornado.httpserver.HTTPServer(
+            web_app(application, state, path, secret, handled), max_body_size=MAX_BODY_BYTES
+        )
         server.listen(port, listen)
         await application.start()
         logger.info("webhook listening on %s:%d", listen, port)

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
             "/invite link or whom an admin approved, and groups an admin allowed with /allowgroup)."
         ),
     )
-    docs_dir: Path = Field(default=SAMPLE_DOCS_DIR, description="Folder of documents to answer from: .txt, .md, .pdf, .docx, .html.")
+    docs_dir: Path = Field(
+        default=SAMPLE_DOCS_DIR, description="Folder of documents to answer from: .txt, .md, .pdf, .docx, .html."
+    )
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index and model cache live.")
     model: str = Field(
         default=DEFAULT_MODEL,
@@ -80,10 +82,13 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook server listens on.")
     webhook_port: int = Field(default=8443, ge=1, le=65535, description="Port the webhook server listens on.")
     webhook_secret: SecretStr | None = Field(
-        default=None, description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -)."
+        default=None,
+        description="Secret token Telegram must send with every webhook request (1-256 of A-Z a-z 0-9 _ -).",
     )
     metrics_port: int | None = Field(
-        default=None, ge=1, le=65535,
+        default=None,
+        ge=1,
+        le=65535,
         description=(
             "Port for Prometheus metrics at /metrics, for polling mode (a webhook serves them on its own port "
             "too); off when unset."
@@ -123,7 +128,9 @@ class Settings(BaseSettings):
         ),
     )
     max_document_mb: float = Field(
-        default=MAX_DOCUMENT_BYTES / 2**20, gt=0, description="Documents larger than this (MiB) are skipped with a message; split them."
+        default=MAX_DOCUMENT_BYTES / 2**20,
+        gt=0,
+        description="Documents larger than this (MiB) are skipped with a message; split them.",
     )
     watch: bool = Field(
         default=True,
@@ -137,11 +144,13 @@ class Settings(BaseSettings):
         default=False, description="Tell the admins in chat when a change in the documents folder was reindexed."
     )
     ocr_languages: str = Field(
-        default=OCR_LANGUAGES, pattern=r"^[a-z_]+(\+[a-z_]+)*$",
+        default=OCR_LANGUAGES,
+        pattern=r"^[a-z_]+(\+[a-z_]+)*$",
         description="Tesseract's languages for scanned pages and images, joined by + (ind+eng; chi_sim for Chinese).",
     )
     ocr_max_pages: int = Field(
-        default=OCR_MAX_PAGES, ge=0,
+        default=OCR_MAX_PAGES,
+        ge=0,
         description="A file with more pages to read by OCR than this is skipped, with a message; 0 reads none.",
     )
     exact_search_limit: int = Field(
@@ -223,8 +232,10 @@ class Settings(BaseSettings):
         if not value.startswith("http://"):
             raise ValueError("must be an https:// URL (or http:// for a self-hosted Bot API server)")
         if urlparse(base_url).hostname == urlparse(TELEGRAM_BOT_API).hostname:
-            raise ValueError("must be an https:// URL: Telegram only posts to HTTPS (http:// needs a self-hosted "
-                             "Bot API server in TANYA_BASE_URL)")
+            raise ValueError(
+                "must be an https:// URL: Telegram only posts to HTTPS (http:// needs a self-hosted "
+                "Bot API server in TANYA_BASE_URL)"
+            )
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -296,5 +307,9 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         name = "TANYA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
-        shown = "" if name in ("TANYA_BOT_TOKEN", "TANYA_WEBHOOK_SECRET", "TANYA_DATABASE_URL") else f" (got {first.get('input')!r})"
+        shown = (
+            ""
+            if name in ("TANYA_BOT_TOKEN", "TANYA_WEBHOOK_SECRET", "TANYA_DATABASE_URL")
+            else f" (got {first.get('input')!r})"
+        )
         raise SettingsError(f"{name}: {message}{shown}") from None

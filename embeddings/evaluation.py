@@ -65,8 +65,15 @@ class EvalResult:
             "recall@5": round(self.recall_at_5, 4),
             "mrr@10": round(self.mrr_at_10, 4),
         }
-        for key in ("sentence_hit_rate", "abstained_answerable", "abstained_unanswerable", "p50_ms", "p99_ms",
-                    "suggested_confidence", "abstained_answerable_suggested"):
+        for key in (
+            "sentence_hit_rate",
+            "abstained_answerable",
+            "abstained_unanswerable",
+            "p50_ms",
+            "p99_ms",
+            "suggested_confidence",
+            "abstained_answerable_suggested",
+        ):
             if getattr(self, key) is not None:
                 figures[key] = round(getattr(self, key), 4)
         return figures
@@ -140,8 +147,9 @@ def evaluate(
     best passages as the bot does (``embeddings.models.reader``).
     """
     started = time.perf_counter()
-    knowledge = KnowledgeBase.in_memory(eval_documents(eval_set), encoder, min_confidence, progress=progress,
-                                        reader=reader)
+    knowledge = KnowledgeBase.in_memory(
+        eval_documents(eval_set), encoder, min_confidence, progress=progress, reader=reader
+    )
     answers = knowledge.ask_many([question for question, _ in eval_set.queries], k=_CANDIDATES)
     rankings = [[hit.passage.document for hit in answer.hits] for answer in answers]
     result = score_rankings(eval_set, rankings, time.perf_counter() - started)

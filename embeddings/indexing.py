@@ -271,8 +271,15 @@ def index_shard(
         vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
     run = _run_name(documents.fingerprint, shards)
     store.stage(run, f"{shard + 1}-of-{shards}", texts, vectors)
-    return ShardReport(run, f"{shard + 1}/{shards}", len(mine.documents), len(texts), time.perf_counter() - started,
-                       len(store.staged(run)), shards)
+    return ShardReport(
+        run,
+        f"{shard + 1}/{shards}",
+        len(mine.documents),
+        len(texts),
+        time.perf_counter() - started,
+        len(store.staged(run)),
+        shards,
+    )
 
 
 def publish_shards(

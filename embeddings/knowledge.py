@@ -104,8 +104,11 @@ class KnowledgeSetup:
 
     def limits(self) -> dict[str, object]:
         """The limits on indexing, as ``embeddings.indexing``'s functions take them."""
-        return {"max_document_bytes": self.max_document_bytes, "exact_search_limit": self.exact_search_limit,
-                "ocr": self.ocr()}
+        return {
+            "max_document_bytes": self.max_document_bytes,
+            "exact_search_limit": self.exact_search_limit,
+            "ocr": self.ocr(),
+        }
 
 
 class ReindexBusy(RuntimeError):
@@ -298,8 +301,9 @@ class KnowledgeBase:
             except (IndexUnavailable, OSError) as error:  # replaced again while being read: the next question retries
                 logger.warning("could not load the index another process published: %s", error)
                 return False
-            self._retriever = Retriever(self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker,
-                                        self.reader)
+            self._retriever = Retriever(
+                self.encoder, index, self.setup.min_confidence, self.setup.sentence_picker, self.reader
+            )
             self._snapshot = snapshot
         logger.info("loaded the index another process saved: %d passages", index.manifest.passages)
         return True

@@ -80,9 +80,10 @@ def activation_maxima(folder: Path, texts: list[str]) -> dict[str, np.ndarray]:
     maxima = {node.name: np.zeros(0, dtype=np.float32) for node in nodes}
     for text in texts:
         ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
-        outputs = session.run([node.input[0] for node in nodes], {
-            "input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)
-        })
+        outputs = session.run(
+            [node.input[0] for node in nodes],
+            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)},
+        )
         for node, values in zip(nodes, outputs, strict=True):
             largest = np.abs(values).reshape(-1, values.shape[-1]).max(axis=0)
             maxima[node.name] = largest if not len(maxima[node.name]) else np.maximum(maxima[node.name], largest)
@@ -110,12 +111,16 @@ def main() -> None:
         prompts = OnnxModel(folder, FLOAT_FILE).prompts
         training = prompted(read_rows(args.eval_dir / "tydiqa_id_train.jsonl"), prompts, args.texts)
         validation = prompted(read_rows(args.eval_dir / "tydiqa_id_valid.jsonl"), prompts)
-        print(f"data: maxima on {len(training)} texts of tydiqa_id_train ({args.texts} paragraphs, seed 0, and "
-              f"their questions); alpha chosen on {len(validation)} texts of tydiqa_id_valid "
-              "(every paragraph and question)")
+        print(
+            f"data: maxima on {len(training)} texts of tydiqa_id_train ({args.texts} paragraphs, seed 0, and "
+            f"their questions); alpha chosen on {len(validation)} texts of tydiqa_id_valid "
+            "(every paragraph and question)"
+        )
         maxima = activation_maxima(folder, training)
-        print(f"settings: {len(maxima)} feed-forward output layers smoothed; int8 weights per channel, 7-bit; "
-              f"alphas tried: {', '.join(map(str, ALPHAS))}")
+        print(
+            f"settings: {len(maxima)} feed-forward output layers smoothed; int8 weights per channel, 7-bit; "
+            f"alphas tried: {', '.join(map(str, ALPHAS))}"
+        )
         reference_model = OnnxModel(folder, FLOAT_FILE)
         reference = np.stack([reference_model.embed(text) for text in validation])
         del reference_model

@@ -18,4 +18,7 @@ fi
 # The replicas' tests also need PostgreSQL's driver and Milvus Lite (their servers are started by the tests).
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,replicas]" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+# Lint and format first (pyproject.toml's [tool.ruff]): a finding fails the run before the tests start.
+.venv/bin/ruff check --quiet . || { echo "ruff check found the problems above; fix them (ruff check --fix .)"; exit 1; }
+.venv/bin/ruff format --check --quiet . || { echo "ruff format would change the files above; run: .venv/bin/ruff format ."; exit 1; }
 exec .venv/bin/python -m pytest "$@"

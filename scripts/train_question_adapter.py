@@ -85,6 +85,8 @@ def add_adapter(model: torch.nn.Module, rank: int, alpha: float) -> list[LoRA]:
             setattr(parent, child, wrapper)
             wrappers.append(wrapper)
     return wrappers
+
+
 from embeddings.documents.passages import trimmed_sentence_spans  # noqa: E402
 from embeddings.models.encoder import load_encoder  # noqa: E402
 
@@ -118,7 +120,7 @@ class Corpus:
             saved = np.load(file)
             vectors, sentences = saved["passages"], saved["sentences"]
         else:
-            sentence_texts = [t[a:b].strip() for t, spans in zip(self.texts, self.spans) for a, b in spans]
+            sentence_texts = [t[a:b].strip() for t, spans in zip(self.texts, self.spans, strict=True) for a, b in spans]
             vectors = encoder.encode_documents(self.texts, progress=True)
             sentences = encoder.encode_documents(sentence_texts, progress=True)
             if file:
@@ -149,7 +151,9 @@ def questions_of(rows: list[dict], corpus: Corpus, every_row: list[dict] | None 
         if row["question"] in seen:
             continue
         seen[row["question"]] = Question(
-            row["question"], [first] + [g for g in gold if g != first], corpus.answer_sentence(first, row.get("answer_start"))
+            row["question"],
+            [first] + [g for g in gold if g != first],
+            corpus.answer_sentence(first, row.get("answer_start")),
         )
     return list(seen.values())
 
@@ -191,14 +195,16 @@ class QuestionEncoder:
         return np.vstack(parts)
 
 
-def validate(encoder: QuestionEncoder, questions: list[Question], corpus: Corpus, rows: np.ndarray, adapted: bool) -> dict:
+def validate(
+    encoder: QuestionEncoder, questions: list[Question], corpus: Corpus, rows: np.ndarray, adapted: bool
+) -> dict:
     """Dense R@1 of ``questions`` against ``corpus`` rows ``rows``, and the sentence hit rate on the gold passage."""
     vectors = encoder.embed([q.text for q in questions], adapted)
     scores = vectors @ corpus.vectors[rows].T
     best = rows[scores.argmax(axis=1)]
-    hits = [int(b) in q.gold for b, q in zip(best, questions)]
+    hits = [int(b) in q.gold for b, q in zip(best, questions, strict=True)]
     sentence_hits = []
-    for vector, q in zip(vectors, questions):
+    for vector, q in zip(vectors, questions, strict=True):
         if q.sentence >= 0:
             sentence_hits.append(int((corpus.sentence_vectors[q.gold[0]] @ vector).argmax()) == q.sentence)
     return {"R@1": float(np.mean(hits)), "sentence": float(np.mean(sentence_hits))}
@@ -236,7 +242,9 @@ def main() -> None:
     facqa_all = read_jsonl(args.eval_dir / "facqa_id_news.jsonl")
 
     train_texts = list(dict.fromkeys(row["context"] for row in train_rows + unanswerable_rows))
-    tydi = Corpus(train_texts + list(dict.fromkeys(r["context"] for r in valid_rows if r["context"] not in set(train_texts))))
+    tydi = Corpus(
+        train_texts + list(dict.fromkeys(r["context"] for r in valid_rows if r["context"] not in set(train_texts)))
+    )
     facqa = Corpus(list(dict.fromkeys(row["context"] for row in facqa_all)))
     train_corpus_rows = np.arange(len(train_texts))
     model_cache = load_settings().model_cache_dir
@@ -249,10 +257,12 @@ def main() -> None:
     unanswerable = questions_of(unanswerable_rows, tydi)
     valid = questions_of(valid_rows, tydi)
     facqa_valid = questions_of(facqa_rows, facqa, facqa_all)
-    print(f"data: {len(answerable)} answerable train questions ({sum(q.sentence >= 0 for q in answerable)} with the "
-          f"answer's sentence), {len(unanswerable)} unanswerable train questions, {len(train_texts)} train passages; "
-          f"choosing on {len(valid)} TyDi QA valid questions against {len(tydi.texts)} passages (train + valid) and "
-          f"{len(facqa_valid)} FacQA valid questions against {len(facqa.texts)} passages")
+    print(
+        f"data: {len(answerable)} answerable train questions ({sum(q.sentence >= 0 for q in answerable)} with the "
+        f"answer's sentence), {len(unanswerable)} unanswerable train questions, {len(train_texts)} train passages; "
+        f"choosing on {len(valid)} TyDi QA valid questions against {len(tydi.texts)} passages (train + valid) and "
+        f"{len(facqa_valid)} FacQA valid questions against {len(facqa.texts)} passages"
+    )
 
     model = QuestionEncoder(ensure_default_model(model_cache), args.rank, args.alpha, device)
     parameters = model.parameters()
@@ -270,9 +280,12 @@ def main() -> None:
     def report(label: str, adapted: bool) -> float:
         tydi_figures = validate(model, valid, tydi, np.arange(len(tydi.texts)), adapted)
         facqa_figures = validate(model, facqa_valid, facqa, np.arange(len(facqa.texts)), adapted)
-        print(f"{label}: TyDi QA valid R@1 {tydi_figures['R@1']:.3f}, sentence {tydi_figures['sentence']:.3f}; "
-              f"FacQA valid R@1 {facqa_figures['R@1']:.3f}, sentence {facqa_figures['sentence']:.3f} "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"{label}: TyDi QA valid R@1 {tydi_figures['R@1']:.3f}, sentence {tydi_figures['sentence']:.3f}; "
+            f"FacQA valid R@1 {facqa_figures['R@1']:.3f}, sentence {facqa_figures['sentence']:.3f} "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         return tydi_figures["R@1"] + tydi_figures["sentence"] + facqa_figures["R@1"] + facqa_figures["sentence"]
 
     report("plain model (no adapter)", adapted=False)
@@ -296,7 +309,11 @@ def main() -> None:
                 if q.sentence >= 0 and len(tydi.sentence_vectors[q.gold[0]]) > 1:
                     sentences = torch.tensor(tydi.sentence_vectors[q.gold[0]], device=device)
                     sentence_logits = sentences @ asked[row] / args.temperature
-                    sentence_losses.append(torch.nn.functional.cross_entropy(sentence_logits[None], torch.tensor([q.sentence], device=device)))
+                    sentence_losses.append(
+                        torch.nn.functional.cross_entropy(
+                            sentence_logits[None], torch.tensor([q.sentence], device=device)
+                        )
+                    )
             sentence_loss = torch.stack(sentence_losses).mean() if sentence_losses else passages.new_zeros(())
             gold_similarity = (asked * passages[[q.gold[0] for q in batch]]).sum(1)
             near_miss = (unanswered * passages[[q.gold[0] for q in negatives]]).sum(1)
@@ -311,13 +328,18 @@ def main() -> None:
             optimizer.step()
             schedule.step()
             if step % 20 == 0:
-                print(f"epoch {epoch} step {step}/{steps_per_epoch}: loss {loss.item():.3f} (passage {passage_loss.item():.3f}, "
-                      f"sentence {sentence_loss.item():.3f}, not answered {unanswerable_loss.item():.3f}, "
-                      f"boundary {boundary.item():.3f}) {time.perf_counter() - started:.0f} s", flush=True)
+                print(
+                    f"epoch {epoch} step {step}/{steps_per_epoch}: loss {loss.item():.3f} (passage {passage_loss.item():.3f}, "
+                    f"sentence {sentence_loss.item():.3f}, not answered {unanswerable_loss.item():.3f}, "
+                    f"boundary {boundary.item():.3f}) {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
         score = report(f"epoch {epoch}", adapted=True)
         if score > best_score:
             best_score, best_epoch = score, epoch
-            best_state = {name: p.detach().cpu().contiguous() for name, p in model.model.named_parameters() if p.requires_grad}
+            best_state = {
+                name: p.detach().cpu().contiguous() for name, p in model.model.named_parameters() if p.requires_grad
+            }
 
     print(f"best epoch {best_epoch} (sum of valid R@1 and sentence hit rates {best_score:.3f})")
     if args.out:

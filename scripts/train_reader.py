@@ -69,8 +69,15 @@ def bm25_other_passages(rows: list[dict], contexts: dict[str, dict], seed: int, 
             if other["context_id"] != row["context_id"] and other.get("doc_id", other["context_id"]) != row.get(
                 "doc_id", row["context_id"]
             ):
-                negatives.append({"question": row["question"], "context": other["context"], "answer": None,
-                                  "kind": "other", "original": row["question"]})
+                negatives.append(
+                    {
+                        "question": row["question"],
+                        "context": other["context"],
+                        "answer": None,
+                        "kind": "other",
+                        "original": row["question"],
+                    }
+                )
                 break
     return negatives
 
@@ -78,31 +85,60 @@ def bm25_other_passages(rows: list[dict], contexts: dict[str, dict], seed: int, 
 def examples(split: str, seed: int) -> list[dict]:
     """Question-passage pairs of one split: ``answer`` and ``answer_start`` where the passage answers."""
     if split == "train":
-        answerable, unanswerable = read_jsonl(EVAL / "tydiqa_id_train.jsonl"), read_jsonl(EVAL / "unanswerable_id_train.jsonl")
+        answerable, unanswerable = (
+            read_jsonl(EVAL / "tydiqa_id_train.jsonl"),
+            read_jsonl(EVAL / "unanswerable_id_train.jsonl"),
+        )
         translated = read_jsonl(DATA / "tydiqa_train_questions_en.jsonl") + read_jsonl(
-            DATA / "tydiqa_train_questions_multilingual.jsonl")
+            DATA / "tydiqa_train_questions_multilingual.jsonl"
+        )
     else:
-        answerable, unanswerable = read_jsonl(EVAL / "tydiqa_id_valid.jsonl"), read_jsonl(EVAL / "unanswerable_id_valid.jsonl")
+        answerable, unanswerable = (
+            read_jsonl(EVAL / "tydiqa_id_valid.jsonl"),
+            read_jsonl(EVAL / "unanswerable_id_valid.jsonl"),
+        )
         translated = read_jsonl(DATA / "tydiqa_valid_questions_multilingual.jsonl")
     by_id = {row["id"]: row for row in answerable}
-    pairs = [{"question": row["question"], "context": row["context"], "answer": row["answer"],
-              "answer_start": row["answer_start"], "kind": "answerable"} for row in answerable]
+    pairs = [
+        {
+            "question": row["question"],
+            "context": row["context"],
+            "answer": row["answer"],
+            "answer_start": row["answer_start"],
+            "kind": "answerable",
+        }
+        for row in answerable
+    ]
     for row in translated:
         original = by_id.get(row["id"])
         if original is not None:
-            pairs.append({"question": row["question"], "context": original["context"], "answer": original["answer"],
-                          "answer_start": original["answer_start"], "kind": f"translated-{row.get('lang', 'en')}",
-                          "original": original["question"]})
-    pairs += [{"question": row["question"], "context": row["context"], "answer": None, "kind": "near"}
-              for row in unanswerable]
+            pairs.append(
+                {
+                    "question": row["question"],
+                    "context": original["context"],
+                    "answer": original["answer"],
+                    "answer_start": original["answer_start"],
+                    "kind": f"translated-{row.get('lang', 'en')}",
+                    "original": original["question"],
+                }
+            )
+    pairs += [
+        {"question": row["question"], "context": row["context"], "answer": None, "kind": "near"} for row in unanswerable
+    ]
     contexts = {row["context_id"]: row for row in answerable}
     others = bm25_other_passages(answerable, contexts, seed, share=0.5 if split == "train" else 0.5)
     pairs += others
     by_question = {pair["original"]: pair["context"] for pair in others}
     for pair in list(pairs):
         if pair["kind"].startswith("translated") and pair["original"] in by_question:
-            pairs.append({"question": pair["question"], "context": by_question[pair["original"]], "answer": None,
-                          "kind": "other-translated"})
+            pairs.append(
+                {
+                    "question": pair["question"],
+                    "context": by_question[pair["original"]],
+                    "answer": None,
+                    "kind": "other-translated",
+                }
+            )
     return pairs
 
 
@@ -114,11 +150,24 @@ def written_pairs(paths: list[Path]) -> list[dict]:
         for row in read_jsonl(path):
             answer = row.get("answer")
             if answer and answer in row["passage"]:
-                pairs.append({"question": row["question"], "context": row["passage"], "answer": answer,
-                              "answer_start": row["passage"].index(answer), "kind": "written-answerable"})
+                pairs.append(
+                    {
+                        "question": row["question"],
+                        "context": row["passage"],
+                        "answer": answer,
+                        "answer_start": row["passage"].index(answer),
+                        "kind": "written-answerable",
+                    }
+                )
             elif not answer:
-                pairs.append({"question": row["question"], "context": row["passage"], "answer": None,
-                              "kind": f"written-{row.get('kind', 'near')}"})
+                pairs.append(
+                    {
+                        "question": row["question"],
+                        "context": row["passage"],
+                        "answer": None,
+                        "kind": f"written-{row.get('kind', 'near')}",
+                    }
+                )
     return pairs
 
 
@@ -139,8 +188,16 @@ def featurise(pairs: list[dict], tokenizer, seed: int) -> list[dict]:
             inside = [n for n, (a, b) in enumerate(encoded.offsets) if b > begin and a < finish and b > a]
             if inside:
                 start, end = encoded.passage_start + inside[0], encoded.passage_start + inside[-1]
-        out.append({"ids": encoded.ids[0], "label": float(pair["answer"] is not None), "start": start, "end": end,
-                    "passage_start": encoded.passage_start, "kind": pair["kind"]})
+        out.append(
+            {
+                "ids": encoded.ids[0],
+                "label": float(pair["answer"] is not None),
+                "start": start,
+                "end": end,
+                "passage_start": encoded.passage_start,
+                "kind": pair["kind"],
+            }
+        )
     return out
 
 
@@ -178,8 +235,10 @@ def lower_states(model, features: list[dict], bottom: int, batch: int, cache: Pa
                 states[n] = x[row, : len(features[n]["ids"])].numpy().astype(np.float16)
             if begin // batch % 50 == 0:
                 done = begin + len(chunk)
-                print(f"  {name}: lower layers {done}/{len(order)} pairs, {time.perf_counter() - started:.0f} s",
-                      flush=True)
+                print(
+                    f"  {name}: lower layers {done}/{len(order)} pairs, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
     np.savez(file, flat=np.concatenate(states), lengths=np.array([len(s) for s in states]))
     return states
 
@@ -259,11 +318,14 @@ def evaluate(top, features, states) -> dict:
     labels = np.array([f["label"] for f in features])
     positive, negative = scores[labels == 1], scores[labels == 0]
     auc = auc_of(scores, labels)
-    figures = {"auc": round(auc, 4), "auc of the span margin": round(auc_of(margins, labels), 4),
-               "auc of both": round(auc_of(np.log(scores / (1 - scores + 1e-9) + 1e-9) + margins, labels), 4),
-               "answerable>=0.5": round(float((positive >= 0.5).mean()), 4),
-               "unanswerable<0.5": round(float((negative < 0.5).mean()), 4),
-               "span overlaps answer": round(float(np.mean(spans)), 4) if spans else None}
+    figures = {
+        "auc": round(auc, 4),
+        "auc of the span margin": round(auc_of(margins, labels), 4),
+        "auc of both": round(auc_of(np.log(scores / (1 - scores + 1e-9) + 1e-9) + margins, labels), 4),
+        "answerable>=0.5": round(float((positive >= 0.5).mean()), 4),
+        "unanswerable<0.5": round(float((negative < 0.5).mean()), 4),
+        "span overlaps answer": round(float(np.mean(spans)), 4) if spans else None,
+    }
     for kind in sorted({f["kind"] for f in features}):
         picked = np.array([f["kind"] == kind for f in features])
         figures[f"mean score {kind}"] = round(float(scores[picked].mean()), 3)
@@ -298,9 +360,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="train on this many pairs only (a quick try)")
-    parser.add_argument("--written", type=Path, nargs="*", default=[],
-                        help="help-desk pairs written for this project (benchmarks/data/reader/*.jsonl)")
-    parser.add_argument("--written-repeat", type=int, default=3, help="how many times each written pair is seen an epoch")
+    parser.add_argument(
+        "--written",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="help-desk pairs written for this project (benchmarks/data/reader/*.jsonl)",
+    )
+    parser.add_argument(
+        "--written-repeat", type=int, default=3, help="how many times each written pair is seen an epoch"
+    )
     parser.add_argument("--init", type=Path, help="start from this checkpoint's layers and heads (a fresh optimiser)")
     args = parser.parse_args()
 
@@ -319,10 +388,14 @@ def main() -> None:
     model.eval()
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     bottom = model.config.num_hidden_layers - args.top_layers
-    print(f"model {model_dir.name}: {model.config.num_hidden_layers} layers, the top {args.top_layers} trained; "
-          f"pairs of at most {MAX_TOKENS} tokens")
-    print(f"settings: epochs {args.epochs}, batch {args.batch}, lr {args.lr} (heads {args.lr * 10}), "
-          f"span weight {args.span_weight}, seed {args.seed}, threads {args.threads}")
+    print(
+        f"model {model_dir.name}: {model.config.num_hidden_layers} layers, the top {args.top_layers} trained; "
+        f"pairs of at most {MAX_TOKENS} tokens"
+    )
+    print(
+        f"settings: epochs {args.epochs}, batch {args.batch}, lr {args.lr} (heads {args.lr * 10}), "
+        f"span weight {args.span_weight}, seed {args.seed}, threads {args.threads}"
+    )
 
     data = {}
     for split in ("train", "valid"):
@@ -340,8 +413,11 @@ def main() -> None:
             kinds = {}
             for pair in written:
                 kinds[pair["kind"]] = kinds.get(pair["kind"], 0) + 1
-            print(f"written: {len(written)} pairs, each seen {args.written_repeat} times an epoch: "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), flush=True)
+            print(
+                f"written: {len(written)} pairs, each seen {args.written_repeat} times an epoch: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())),
+                flush=True,
+            )
             more = featurise(written, tokenizer, args.seed)
             digest = hashlib.sha256(json.dumps(written, sort_keys=True).encode()).hexdigest()[:8]
             more_states = lower_states(model, more, bottom, 32, args.cache, f"written-{args.top_layers}-{digest}")
@@ -352,13 +428,16 @@ def main() -> None:
     top = Top(model, bottom)
     top.train()
     head_params = list(top.answerable.parameters()) + list(top.span.parameters())
-    optimizer = torch.optim.AdamW([{"params": top.layers.parameters(), "lr": args.lr},
-                                   {"params": head_params, "lr": args.lr * 10}], weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        [{"params": top.layers.parameters(), "lr": args.lr}, {"params": head_params, "lr": args.lr * 10}],
+        weight_decay=0.01,
+    )
     features, states = data["train"]
     steps = args.epochs * math.ceil(len(features) / args.batch)
     warmup = max(1, steps // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup)))
+        optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
+    )
     first_epoch = 0
     checkpoint = args.cache / f"checkpoint-{args.top_layers}-squad2{'-written' if args.written else ''}.pt"
     if args.init and not checkpoint.exists():
@@ -377,8 +456,10 @@ def main() -> None:
         order = list(range(len(features)))
         random.Random(args.seed + epoch).shuffle(order)
         # Batches of similar lengths (shuffled in groups), so little of each batch is padding.
-        groups = [sorted(order[i : i + args.batch * 50], key=lambda n: len(features[n]["ids"]))
-                  for i in range(0, len(order), args.batch * 50)]
+        groups = [
+            sorted(order[i : i + args.batch * 50], key=lambda n: len(features[n]["ids"]))
+            for i in range(0, len(order), args.batch * 50)
+        ]
         order = [n for group in groups for n in group]
         chunks = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
         random.Random(args.seed + 100 + epoch).shuffle(chunks)
@@ -405,13 +486,26 @@ def main() -> None:
             scheduler.step()
             total += float(loss.detach())
             if step % 100 == 0:
-                print(f"  epoch {epoch + 1} step {step}/{len(chunks)} loss {total / step:.4f} "
-                      f"{time.perf_counter() - started:.0f} s", flush=True)
+                print(
+                    f"  epoch {epoch + 1} step {step}/{len(chunks)} loss {total / step:.4f} "
+                    f"{time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
         figures = evaluate(top, *data["valid"])
-        print(f"epoch {epoch + 1}: train loss {total / len(chunks):.4f}, {time.perf_counter() - started:.0f} s; "
-              f"valid {json.dumps(figures)}", flush=True)
-        torch.save({"top": top.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "epoch": epoch}, checkpoint)
+        print(
+            f"epoch {epoch + 1}: train loss {total / len(chunks):.4f}, {time.perf_counter() - started:.0f} s; "
+            f"valid {json.dumps(figures)}",
+            flush=True,
+        )
+        torch.save(
+            {
+                "top": top.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+            },
+            checkpoint,
+        )
         if figures["auc"] > best_auc:
             best_auc = figures["auc"]
             digest = export(top, bottom, args.out)

@@ -78,7 +78,6 @@ _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 
 
-
 @dataclass(frozen=True)
 class QuestionWords:
     """What the re-scorer looks for of a question in a passage's words."""
@@ -103,17 +102,19 @@ def question_words(question: str, lexical: LexicalIndex, coverage: float) -> Que
     tokens = lexical_tokens(question)
     return QuestionWords(
         lexical.term_weights(question),
-        frozenset(zip(tokens, tokens[1:])),
+        frozenset(zip(tokens, tokens[1:], strict=False)),
         bool(_NUMBER_WORDS & set(_WORD.findall(question.lower()))),
         coverage**2,
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sentence_words(sentence: str) -> SentenceWords:
     """The words of one sentence as the re-scorer compares them."""
     tokens = lexical_tokens(sentence)
-    return SentenceWords(frozenset(tokens), frozenset(zip(tokens, tokens[1:])), bool(_DIGIT.search(sentence)))
+    return SentenceWords(
+        frozenset(tokens), frozenset(zip(tokens, tokens[1:], strict=False)), bool(_DIGIT.search(sentence))
+    )
 
 
 def _word_share(question: QuestionWords, words: frozenset[str] | set[str]) -> float:
@@ -150,16 +151,17 @@ def passage_features(
     passage_words = [_word_share(question, set().union(*(s.words for s in p))) if p else 0.0 for p in passages]
     best_words = [max((_word_share(question, s.words) for s in p), default=0.0) for p in passages]
     best_pairs = [max((_pair_share(question, s.pairs) for s in p), default=0.0) for p in passages]
-    return np.column_stack([
-        similarity,
-        sentence_similarity,
-        dense,
-        c2 * relative_lexical,
-        c2 * np.array(passage_words),
-        c2 * np.array(best_words),
-        c2 * np.array(best_pairs),
-    ])
-
+    return np.column_stack(
+        [
+            similarity,
+            sentence_similarity,
+            dense,
+            c2 * relative_lexical,
+            c2 * np.array(passage_words),
+            c2 * np.array(best_words),
+            c2 * np.array(best_pairs),
+        ]
+    )
 
 
 def gather(retriever: Retriever, eval_set: EvalSet) -> tuple[list, list, list]:
@@ -175,9 +177,12 @@ def gather(retriever: Retriever, eval_set: EvalSet) -> tuple[list, list, list]:
         if not labels.any():
             continue
         words = question_words(question, retriever.index.lexical, found.coverage)
-        sentences = [[sentence_words(s) for s in split_sentences(retriever.index.passages[int(n)].text)] for n in found.numbers]
-        features = passage_features(words, found.similarity, found.sentence_similarity, found.dense,
-                                    found.relative_lexical, sentences)
+        sentences = [
+            [sentence_words(s) for s in split_sentences(retriever.index.passages[int(n)].text)] for n in found.numbers
+        ]
+        features = passage_features(
+            words, found.similarity, found.sentence_similarity, found.dense, found.relative_lexical, sentences
+        )
         passage_rows.append((features, labels))
         lexical_weight = LEXICAL_WEIGHT * found.coverage**2
         today.append(((1 - lexical_weight) * found.dense + lexical_weight * found.relative_lexical, labels))
@@ -186,7 +191,9 @@ def gather(retriever: Retriever, eval_set: EvalSet) -> tuple[list, list, list]:
         texts = split_sentences(retriever.index.passages[int(found.numbers[position])].text)
         holds = np.array([any(span in text for span in spans) for text in texts])
         if len(texts) > 1 and holds.any() and not holds.all():
-            sentence_rows.append((sentence_features(words, found.sentence_scores[position], sentences[position]), holds))
+            sentence_rows.append(
+                (sentence_features(words, found.sentence_scores[position], sentences[position]), holds)
+            )
     return passage_rows, today, sentence_rows
 
 
@@ -200,7 +207,10 @@ def fit(rows: list, penalty: float) -> np.ndarray:
 
     def loss() -> torch.Tensor:
         optimizer.zero_grad()
-        total = sum(torch.logsumexp(x @ weights, 0) - torch.logsumexp((x @ weights)[y], 0) for x, y in zip(features, labels))
+        total = sum(
+            torch.logsumexp(x @ weights, 0) - torch.logsumexp((x @ weights)[y], 0)
+            for x, y in zip(features, labels, strict=True)
+        )
         value = total / len(rows) + penalty * (weights**2).sum()
         value.backward()
         return value
@@ -223,10 +233,14 @@ def main() -> None:
     started = time.perf_counter()
     torch.set_num_threads(os.cpu_count() or 1)
     settings = load_settings()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"torch {torch.__version__}; model {settings.model}, backend {settings.backend}")
-    print(f"settings: L2 penalties tried {PENALTIES}; passage features {', '.join(PASSAGE_FEATURES)}; "
-          f"sentence features {', '.join(SENTENCE_FEATURES)}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__}; model {settings.model}, backend {settings.backend}"
+    )
+    print(
+        f"settings: L2 penalties tried {PENALTIES}; passage features {', '.join(PASSAGE_FEATURES)}; "
+        f"sentence features {', '.join(SENTENCE_FEATURES)}"
+    )
     encoder = settings.knowledge_setup().load_encoder()
     files = {file.name: file for file in load_eval_files(args.eval_dir)}
     valid_index = file_index(files["tydiqa_id_valid"], encoder, args.index_cache)  # train + valid passages
@@ -242,28 +256,43 @@ def main() -> None:
             read_eval_file(args.eval_dir / "facqa_id_news.jsonl", split="valid"),
         ),
     }
-    print(f"data: {len(train.queries)} TyDi QA train questions against {len(train.contexts)} train passages: "
-          f"{len(train_passages)} with the answering passage among the candidates, {len(train_sentences)} of those "
-          f"with several sentences, one holding the answer; validation (same counts): "
-          + "; ".join(f"{name} {len(rows[0])} / {len(rows[2])}" for name, rows in validation.items()))
+    print(
+        f"data: {len(train.queries)} TyDi QA train questions against {len(train.contexts)} train passages: "
+        f"{len(train_passages)} with the answering passage among the candidates, {len(train_sentences)} of those "
+        f"with several sentences, one holding the answer; validation (same counts): "
+        + "; ".join(f"{name} {len(rows[0])} / {len(rows[2])}" for name, rows in validation.items())
+    )
     print(f"features gathered in {time.perf_counter() - started:.0f} s")
     print()
-    print("Share of questions whose first passage answers (among those whose answering passage is a candidate), and "
-          "whose chosen sentence holds the answer (in the answering passage):")
+    print(
+        "Share of questions whose first passage answers (among those whose answering passage is a candidate), and "
+        "whose chosen sentence holds the answer (in the answering passage):"
+    )
     print()
     print("| ranking | " + " | ".join(f"{name}, passage | {name}, sentence" for name in validation) + " |")
     print("|---|" + "---|---|" * len(validation))
     closest = np.eye(len(SENTENCE_FEATURES))[SENTENCE_FEATURES.index("similarity")]
-    cells = [f"{np.mean([y[int(np.argmax(s))] for s, y in today]):.3f} | {accuracy(sentences, closest):.3f}"
-             for _, today, sentences in validation.values()]
+    cells = [
+        f"{np.mean([y[int(np.argmax(s))] for s, y in today]):.3f} | {accuracy(sentences, closest):.3f}"
+        for _, today, sentences in validation.values()
+    ]
     print("| today's (fixed mix; the closest sentence) | " + " | ".join(cells) + " |")
     for penalty in PENALTIES:
         passage_weights, sentence_weights = fit(train_passages, penalty), fit(train_sentences, penalty)
-        cells = [f"{accuracy(passages, passage_weights):.3f} | {accuracy(sentences, sentence_weights):.3f}"
-                 for passages, _, sentences in validation.values()]
+        cells = [
+            f"{accuracy(passages, passage_weights):.3f} | {accuracy(sentences, sentence_weights):.3f}"
+            for passages, _, sentences in validation.values()
+        ]
         print(f"| trained, L2 {penalty} | " + " | ".join(cells) + " |", flush=True)
-        print(json.dumps({"passage": dict(zip(PASSAGE_FEATURES, np.round(passage_weights, 3).tolist())),
-                          "sentence": dict(zip(SENTENCE_FEATURES, np.round(sentence_weights, 3).tolist()))}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "passage": dict(zip(PASSAGE_FEATURES, np.round(passage_weights, 3).tolist(), strict=True)),
+                    "sentence": dict(zip(SENTENCE_FEATURES, np.round(sentence_weights, 3).tolist(), strict=True)),
+                }
+            ),
+            flush=True,
+        )
     print(f"total time {time.perf_counter() - started:.0f} s")
 
 

@@ -32,7 +32,14 @@ from PIL import Image
 from tests.telegram_html import telegram_html_problem, visible_text
 
 _JSON_FIELDS = {
-    "reply_markup", "reply_parameters", "commands", "allowed_updates", "entities", "link_preview_options", "results", "button",
+    "reply_markup",
+    "reply_parameters",
+    "commands",
+    "allowed_updates",
+    "entities",
+    "link_preview_options",
+    "results",
+    "button",
 }
 CAPTION_LIMIT = 1024  # characters of a photo's caption, as Telegram counts them (the text, not the HTML)
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id", "cache_time"}
@@ -207,7 +214,9 @@ class BotApiStandIn:
     def inline(self, query: str, *, user_id: int = 1001, language: str = "en") -> str:
         """A user types ``@bot query`` in some chat; returns the inline query's id."""
         query_id = f"inline-{next(self._callback_ids)}"
-        self.push({"inline_query": {"id": query_id, "from": self.user(user_id, language), "query": query, "offset": ""}})
+        self.push(
+            {"inline_query": {"id": query_id, "from": self.user(user_id, language), "query": query, "offset": ""}}
+        )
         return query_id
 
     def push(self, update: dict) -> int:
@@ -235,6 +244,7 @@ class BotApiStandIn:
 
     def delivered_to(self, update_id: int, timeout: float = 60.0) -> str:
         """The endpoint that took update ``update_id`` (answered 200), once one has."""
+
         def taken() -> list[str]:
             return [endpoint for u, endpoint, status in self.deliveries if u == update_id and status == 200]
 
@@ -358,7 +368,11 @@ class BotApiStandIn:
         if fault is not None and fault.kind != "slow":
             self._fail(request, method, params, fault)
             return
-        body = {"ok": True, "result": result} if status == 200 else {"ok": False, "error_code": status, "description": result}
+        body = (
+            {"ok": True, "result": result}
+            if status == 200
+            else {"ok": False, "error_code": status, "description": result}
+        )
         if method != "getUpdates" or result:
             with self._changed:
                 self.calls.append(Call(method, params, status, result, time.monotonic()))
@@ -379,7 +393,9 @@ class BotApiStandIn:
         data = self.files.get(file_id)
         fault = self._take_fault("file")
         with self._changed:
-            self.calls.append(Call("file", {"file_id": file_id}, 200 if data else 404, None, time.monotonic(), bool(fault)))
+            self.calls.append(
+                Call("file", {"file_id": file_id}, 200 if data else 404, None, time.monotonic(), bool(fault))
+            )
             self._changed.notify_all()
         if data is None:
             self._respond(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -406,9 +422,14 @@ class BotApiStandIn:
             return
         body: dict[str, Any] = {"ok": False, "error_code": fault.status}
         if fault.kind == "retry_after":
-            body.update(description=f"Too Many Requests: retry after {fault.seconds:g}", parameters={"retry_after": int(fault.seconds)})
+            body.update(
+                description=f"Too Many Requests: retry after {fault.seconds:g}",
+                parameters={"retry_after": int(fault.seconds)},
+            )
         else:
-            body.update(description={500: "Internal Server Error", 502: "Bad Gateway"}.get(fault.status, "Server Error"))
+            body.update(
+                description={500: "Internal Server Error", 502: "Bad Gateway"}.get(fault.status, "Server Error")
+            )
         self._respond(request, fault.status, body)
 
     @staticmethod
@@ -449,8 +470,12 @@ class BotApiStandIn:
             file_id = params.get("file_id")
             if file_id not in self.files:
                 return 400, "Bad Request: invalid file_id"
-            return 200, {"file_id": file_id, "file_unique_id": f"unique-{file_id}",
-                         "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+            return 200, {
+                "file_id": file_id,
+                "file_unique_id": f"unique-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
         return 404, "Not Found: method not found"
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict]:
@@ -553,7 +578,10 @@ class BotApiStandIn:
             if message is None:
                 return 400, "Bad Request: message to edit not found"
             if message["text"] == params["text"] and message.get("reply_markup") == params.get("reply_markup"):
-                return 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"
+                return (
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same",
+                )
             message = {**message, "text": params["text"], "edit_date": int(time.time())}
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]

@@ -168,7 +168,10 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
     started = []
 
     def start(
-        mode: str = "polling", webhook_port: int | None = None, failing_methods: frozenset[str] = frozenset(), **overrides
+        mode: str = "polling",
+        webhook_port: int | None = None,
+        failing_methods: frozenset[str] = frozenset(),
+        **overrides,
     ) -> BotHarness:
         standin = BotApiStandIn()
         standin.failing_methods = set(failing_methods)
@@ -197,8 +200,13 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
             else:
                 loop.run_until_complete(
                     run_webhook(
-                        application, listen="127.0.0.1", port=webhook_port, path="hook",
-                        url="https://bot.example/hook", secret="s3cret-token", stop=stopping,
+                        application,
+                        listen="127.0.0.1",
+                        port=webhook_port,
+                        path="hook",
+                        url="https://bot.example/hook",
+                        secret="s3cret-token",
+                        stop=stopping,
                     )
                 )
 

@@ -11,19 +11,31 @@ HEADER = "Buku Pedoman Karyawan PT Contoh Sejahtera"
 
 # (title, bookmarked, paragraphs): the PDF's sections in order, each on a new page.
 PDF_SECTIONS = [
-    ("Cuti Tahunan", True, [
-        "Setiap karyawan tetap berhak atas dua belas hari cuti tahunan setelah bekerja selama dua belas bulan "
-        "berturut-turut. Cuti yang tidak diambil dapat dibawa ke tahun berikutnya paling banyak enam hari.",
-        "Permohonan cuti diajukan paling lambat tujuh hari kerja sebelumnya melalui atasan langsung.",
-    ]),
-    ("Jam Kerja", True, [
-        "Jam kerja kantor adalah pukul delapan pagi sampai pukul lima sore, Senin sampai Jumat, dengan istirahat "
-        "satu jam pada pukul dua belas siang.",
-    ]),
-    ("Perjalanan Dinas", False, [  # a heading without a bookmark: found by its larger, bold type
-        "Biaya perjalanan dinas diganti setelah laporan perjalanan dan kuitansi diserahkan ke bagian keuangan "
-        "paling lambat empat belas hari setelah kembali.",
-    ]),
+    (
+        "Cuti Tahunan",
+        True,
+        [
+            "Setiap karyawan tetap berhak atas dua belas hari cuti tahunan setelah bekerja selama dua belas bulan "
+            "berturut-turut. Cuti yang tidak diambil dapat dibawa ke tahun berikutnya paling banyak enam hari.",
+            "Permohonan cuti diajukan paling lambat tujuh hari kerja sebelumnya melalui atasan langsung.",
+        ],
+    ),
+    (
+        "Jam Kerja",
+        True,
+        [
+            "Jam kerja kantor adalah pukul delapan pagi sampai pukul lima sore, Senin sampai Jumat, dengan istirahat "
+            "satu jam pada pukul dua belas siang.",
+        ],
+    ),
+    (
+        "Perjalanan Dinas",
+        False,
+        [  # a heading without a bookmark: found by its larger, bold type
+            "Biaya perjalanan dinas diganti setelah laporan perjalanan dan kuitansi diserahkan ke bagian keuangan "
+            "paling lambat empat belas hari setelah kembali.",
+        ],
+    ),
 ]
 # A word the PDF hyphenates at a line end, and its two halves.
 HYPHENATED = ("kewajiban", "kewa-", "jiban")
@@ -197,7 +209,9 @@ def page_images(pdf: Path, resolution: int = 300) -> list:
 
     document = pdfium.PdfDocument(pdf.read_bytes())
     try:
-        return [document[number].render(scale=resolution / 72, grayscale=True).to_pil() for number in range(len(document))]
+        return [
+            document[number].render(scale=resolution / 72, grayscale=True).to_pil() for number in range(len(document))
+        ]
     finally:
         document.close()
 

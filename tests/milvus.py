@@ -23,8 +23,18 @@ class MilvusLiteServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MilvusLiteServer:
-        command = [sys.executable, "-m", "milvus_lite.cmdline", "server", "--data-dir", str(self.folder),
-                   "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "milvus_lite.cmdline",
+            "server",
+            "--data-dir",
+            str(self.folder),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:

@@ -70,19 +70,45 @@ class PostgresServer:
         if not self.data.exists():
             self._initdb()
         self.process = subprocess.Popen(
-            [*self._as_user, str(self.bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-             "-c", f"fsync={'on' if self.durable else 'off'}"],
-            stdout=subprocess.DEVNULL, stderr=(self.folder / "log").open("a"),
+            [
+                *self._as_user,
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.folder),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=200",
+                "-c",
+                f"fsync={'on' if self.durable else 'off'}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.folder / "log").open("a"),
         )
         self._wait()
         return self
 
     def _initdb(self) -> None:
         subprocess.run(
-            [*self._as_user, str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "tanya", "--auth=trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, text=True,
+            [
+                *self._as_user,
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "tanya",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
 
     def _wait(self, timeout: float = 60.0) -> None:
@@ -93,9 +119,11 @@ class PostgresServer:
             try:
                 psycopg.connect(self.url, connect_timeout=2).close()
                 return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as error:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"PostgreSQL did not start: {(self.folder / 'log').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"PostgreSQL did not start: {(self.folder / 'log').read_text()[-2000:]}"
+                    ) from error
                 time.sleep(0.1)
 
     def new_database(self, name: str) -> str:
@@ -109,8 +137,12 @@ class PostgresServer:
     def stop(self, remove: bool = True) -> None:
         """Stop the server (fast shutdown: clients are cut off); ``remove`` its files too."""
         if self.process is not None and self.process.poll() is None:
-            subprocess.run([*self._as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                            "stop"], capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                [*self._as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
             self.process.wait(timeout=30)
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -41,9 +41,14 @@ class PrometheusServer:
     def start(self, timeout: float = 60.0) -> PrometheusServer:
         self.log = (self.folder / "prometheus.log").open("w")
         self.process = subprocess.Popen(
-            [self.binary, f"--config.file={self.folder / 'prometheus.yml'}",
-             f"--storage.tsdb.path={self.folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                self.binary,
+                f"--config.file={self.folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -90,10 +90,12 @@ def test_a_flood_of_refusals_invite_guesses_and_requests_for_access_keeps_to_the
     assert len(guesses) == 5 and all(c.params["text"] == text("en", "join_unknown") for c in guesses)
     strangers = range(OUTSIDER + 10, OUTSIDER + 22)  # twelve strangers ask for access in one minute
     pressed = [bot.standin.press(refusals[0].result, "r", user_id=stranger) for stranger in strangers]
-    answers = bot.standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"]
-                                   in pressed, count=len(pressed))
-    assert sorted(c.params["text"] for c in answers) == sorted([text("en", "request_sent")] * 5
-                                                               + [text("en", "request_no_admin")] * 7)
+    answers = bot.standin.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] in pressed, count=len(pressed)
+    )
+    assert sorted(c.params["text"] for c in answers) == sorted(
+        [text("en", "request_sent")] * 5 + [text("en", "request_no_admin")] * 7
+    )
     assert len([c for c in bot.standin.calls if c.method == "sendMessage" and c.params["chat_id"] == ADMIN]) == 5
 
 
@@ -110,18 +112,30 @@ def test_a_request_for_access_reaches_every_admin_once_a_day_and_the_user_is_tol
     admin = requests[0].params["chat_id"]
     allow = buttons(request)[text("en", "allow")]
     assert bot.press(request, allow, user_id=admin).params.get("text") is None
-    told = standin.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == OUTSIDER
-                            and c.params["text"] == text("en", "access_allowed"))
+    told = standin.wait_for(
+        lambda c: (
+            c.method == "sendMessage"
+            and c.params["chat_id"] == OUTSIDER
+            and c.params["text"] == text("en", "access_allowed")
+        )
+    )
     assert told and "Allowed by User" in standin.messages[(admin, request["message_id"])]["text"]
     other = requests[1].result
     assert bot.press(other, buttons(other)[text("en", "deny")], user_id=requests[1].params["chat_id"]).params[
-        "text"] == text("en", "decided_already")
+        "text"
+    ] == text("en", "decided_already")
     assert ANSWERED in bot.ask(QUESTION, user_id=OUTSIDER)["text"]
 
     denied = bot.ask(QUESTION, user_id=OUTSIDER + 1)
     bot.press(denied, "r", user_id=OUTSIDER + 1)
-    [request] = [call.result for call in standin.wait_for(lambda c: c.method == "sendMessage" and c.params[
-        "chat_id"] == ADMIN and f">{OUTSIDER + 1}<" in c.params["text"])]
+    [request] = [
+        call.result
+        for call in standin.wait_for(
+            lambda c: (
+                c.method == "sendMessage" and c.params["chat_id"] == ADMIN and f">{OUTSIDER + 1}<" in c.params["text"]
+            )
+        )
+    ]
     bot.press(request, buttons(request)[text("en", "deny")], user_id=ADMIN)
     denial = text("en", "access_denied")
     standin.wait_for(lambda c: c.params.get("chat_id") == OUTSIDER + 1 and c.params.get("text") == denial)
@@ -165,18 +179,38 @@ def test_a_revoked_member_can_no_longer_use_the_buttons_of_answers_they_got(priv
 
 # ---- every handler, every kind of update it accepts, from a non-member ----------------------------
 
+
 # A value for each field of each button: a handler reached with it would show what it names.
 def _field_values(bot) -> dict[str, object]:
     return {
-        "answer_id": "0123abcd", "rank": 1, "index_id": bot.application.bot_data["knowledge"].index_id, "section": 1,
-        "page": 0, "in_place": True, "document": 0, "confirm": True, "upload_id": "0123abcd", "replace": True,
-        "helpful": True, "user_id": OUTSIDER, "allow": True, "groups_id": "0123abcd", "group": 0, "taught_id": 1,
+        "answer_id": "0123abcd",
+        "rank": 1,
+        "index_id": bot.application.bot_data["knowledge"].index_id,
+        "section": 1,
+        "page": 0,
+        "in_place": True,
+        "document": 0,
+        "confirm": True,
+        "upload_id": "0123abcd",
+        "replace": True,
+        "helpful": True,
+        "user_id": OUTSIDER,
+        "allow": True,
+        "groups_id": "0123abcd",
+        "group": 0,
+        "taught_id": 1,
     }
 
 
 def _commands(application) -> list[str]:
-    return sorted({command for handlers in application.handlers.values() for handler in handlers
-                   for command in getattr(handler, "commands", ())})
+    return sorted(
+        {
+            command
+            for handlers in application.handlers.values()
+            for handler in handlers
+            for command in getattr(handler, "commands", ())
+        }
+    )
 
 
 def _walk_updates(bot, chat_id: int, chat_type: str) -> list[tuple[str, dict]]:
@@ -215,22 +249,59 @@ def _walk_updates(bot, chat_id: int, chat_type: str) -> list[tuple[str, dict]]:
         updates.append(("document", message({"document": document})))
         photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
         updates.append(("photo", message({"photo": photo})))
-        sticker = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-                   "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
         updates.append(("sticker", message({"sticker": sticker})))
+
     def bot_message() -> dict:
-        return {"message_id": 1, "date": 1, "chat": chat(), "from": {"id": 7000001, "is_bot": True, "first_name": "T"},
-                "text": "an answer"}
+        return {
+            "message_id": 1,
+            "date": 1,
+            "chat": chat(),
+            "from": {"id": 7000001, "is_bot": True, "first_name": "T"},
+            "text": "an answer",
+        }
 
     updates.append(("reply to the bot", message({"text": QUESTION, "reply_to_message": bot_message()})))
     values = _field_values(bot)
     for kind in typing.get_args(Button):
         fields = {field.name: values[field.name] for field in dataclasses.fields(kind)}  # KeyError: add a value above
         data = kind(**fields).data()
-        updates.append((f"button {data}", {"callback_query": {"id": f"q{len(updates)}", "from": user, "data": data,
-                                                             "message": bot_message(), "chat_instance": "walk"}}))
-    updates.append(("button n", {"callback_query": {"id": f"q{len(updates)}", "from": user, "data": "n",
-                                                    "message": bot_message(), "chat_instance": "walk"}}))
+        updates.append(
+            (
+                f"button {data}",
+                {
+                    "callback_query": {
+                        "id": f"q{len(updates)}",
+                        "from": user,
+                        "data": data,
+                        "message": bot_message(),
+                        "chat_instance": "walk",
+                    }
+                },
+            )
+        )
+    updates.append(
+        (
+            "button n",
+            {
+                "callback_query": {
+                    "id": f"q{len(updates)}",
+                    "from": user,
+                    "data": "n",
+                    "message": bot_message(),
+                    "chat_instance": "walk",
+                }
+            },
+        )
+    )
     if chat_type == "private":
         updates.append(("inline query", {"inline_query": {"id": "i1", "from": user, "query": QUESTION, "offset": ""}}))
     return updates
@@ -263,8 +334,9 @@ def test_no_handler_gives_a_non_member_anything_of_the_documents(bot_factory, po
     standin, application = bot.standin, bot.application
     if mode == "webhook":
         standin.deliver_to(f"http://127.0.0.1:{port}/hook", secret="s3cret-token")
-    handlers = [handler for group in application.handlers.values() for handler in group
-                if not isinstance(handler, TypeHandler)]
+    handlers = [
+        handler for group in application.handlers.values() for handler in group if not isinstance(handler, TypeHandler)
+    ]
     knowledge = application.bot_data["knowledge"]
     secrets = {piece for entry in knowledge.sections() for piece in (entry.document, entry.title, entry.text[:40])}
     reached: set[int] = set()
@@ -299,6 +371,7 @@ def test_no_handler_gives_a_non_member_anything_of_the_documents(bot_factory, po
 
 # ---- the records behind it, on SQLite and PostgreSQL -------------------------------------------
 
+
 def test_invites_expire_are_used_up_and_requests_come_once_a_day(database_url, tmp_path):
     now = [1000.0]
     state = State(open_database(database_url), 90, 20, tmp_path / "salt", clock=lambda: now[0])
@@ -320,7 +393,7 @@ def test_invites_expire_are_used_up_and_requests_come_once_a_day(database_url, t
 
 def test_the_members_list_of_hostile_names_pages_within_telegrams_limits(private_bot):
     bot = private_bot
-    hostile = ('<b>&amp;"\'' * 10)[:64]
+    hostile = ("<b>&amp;\"'" * 10)[:64]
     for n in range(45):
         bot.application.bot_data["state"].members.add(6000 + n, "user", hostile, "approved", ADMIN)
     page = bot.ask("/members", user_id=ADMIN)
@@ -360,13 +433,27 @@ def test_the_gate_judges_the_chat_a_reply_goes_to_business_chats_and_groups_not_
     start = len(bot.standin.calls)
     for sender in (ADMIN, customer):  # the admin writing to a customer through Telegram Business; the customer
         for kind in ("business_message", "edited_business_message"):
-            body = {"message_id": 5000 + sender % 100 + len(kind), "date": int(time.time()), "from": bot.standin.user(sender),
-                    "chat": {"id": customer, "type": "private", "first_name": "Customer"}, "text": QUESTION,
-                    "business_connection_id": "owner-connection"}
+            body = {
+                "message_id": 5000 + sender % 100 + len(kind),
+                "date": int(time.time()),
+                "from": bot.standin.user(sender),
+                "chat": {"id": customer, "type": "private", "first_name": "Customer"},
+                "text": QUESTION,
+                "business_connection_id": "owner-connection",
+            }
             bot.standin.push({kind: {**body, **({"edit_date": int(time.time())} if kind.startswith("edited") else {})}})
-    bot.standin.push({"business_connection": {"id": "owner-connection", "user": bot.standin.user(ADMIN),
-                                              "user_chat_id": ADMIN, "date": int(time.time()), "is_enabled": True,
-                                              "can_reply": True}})
+    bot.standin.push(
+        {
+            "business_connection": {
+                "id": "owner-connection",
+                "user": bot.standin.user(ADMIN),
+                "user_chat_id": ADMIN,
+                "date": int(time.time()),
+                "is_enabled": True,
+                "can_reply": True,
+            }
+        }
+    )
     in_group = dict(chat_id=group, chat_type="supergroup")
     assert bot.ask(f"/ask {QUESTION}", user_id=ADMIN, **in_group)["text"] == text("en", "private_group")
     assert ANSWERED in bot.ask(QUESTION, user_id=ADMIN)["text"]  # the admin in private: answered

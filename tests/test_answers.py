@@ -64,7 +64,9 @@ SAMPLE = {
         ("¿Cuál es la conclusión de la reunión entre Xi Jinping y Vladimir Putin?", 5, 3),
     ],
 }
-ANSWERABLE = [(question, section, paragraph) for questions in SAMPLE.values() for question, section, paragraph in questions]
+ANSWERABLE = [
+    (question, section, paragraph) for questions in SAMPLE.values() for question, section, paragraph in questions
+]
 SAMPLE_DOCUMENT = "pertemuan-xi-putin.txt"
 
 
@@ -72,8 +74,14 @@ def citation(question: str, section: int, paragraph: int, user_language: str = "
     """The bot's source line for an answer to ``question`` from the sample, in the answer's language."""
     from bot.texts import answer_language, text
 
-    return text(answer_language(question, user_language), "source", document=SAMPLE_DOCUMENT, section=section,
-                paragraph=paragraph)
+    return text(
+        answer_language(question, user_language),
+        "source",
+        document=SAMPLE_DOCUMENT,
+        section=section,
+        paragraph=paragraph,
+    )
+
 
 # Questions whose answer is one sentence of its paragraph, and words of that sentence.
 ANSWER_WORDS = {
@@ -110,11 +118,15 @@ FIRST_OR_SECOND = {
 }
 
 
-@pytest.mark.parametrize(("question", "section", "paragraph"), [
-    pytest.param(*entry, marks=pytest.mark.xfail(strict=True, reason="ranked second: see SECOND_BEST"))
-    if entry[0] in SECOND_BEST else entry
-    for entry in ANSWERABLE
-])
+@pytest.mark.parametrize(
+    ("question", "section", "paragraph"),
+    [
+        pytest.param(*entry, marks=pytest.mark.xfail(strict=True, reason="ranked second: see SECOND_BEST"))
+        if entry[0] in SECOND_BEST
+        else entry
+        for entry in ANSWERABLE
+    ],
+)
 def test_best_passage_answers_the_question(sample_knowledge, question, section, paragraph):
     hits = sample_knowledge.ask(question, k=3).hits[: 2 if question in FIRST_OR_SECOND else 1]
     assert (section, paragraph) in [(hit.passage.section_number, hit.passage.paragraph) for hit in hits]
@@ -124,7 +136,6 @@ def test_best_passage_answers_the_question(sample_knowledge, question, section, 
 def test_k_hits_are_distinct_passages(sample_knowledge):
     hits = sample_knowledge.ask("kerja sama energi", k=8).hits
     assert len({hit.number for hit in hits}) == len(hits) == 8
-
 
 
 def test_blank_question_finds_nothing(sample_knowledge):
@@ -216,7 +227,9 @@ OFF_TOPIC = {
 @pytest.mark.parametrize("language", SAMPLE)
 def test_answerable_questions_are_confident_in_every_language(sample_knowledge, language):
     questions = [question for question, _, _ in SAMPLE[language]]
-    unsure = [q for q, answer in zip(questions, sample_knowledge.ask_many(questions, k=1), strict=True) if not answer.sure]
+    unsure = [
+        q for q, answer in zip(questions, sample_knowledge.ask_many(questions, k=1), strict=True) if not answer.sure
+    ]
     assert unsure == []
 
 

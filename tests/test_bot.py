@@ -237,8 +237,12 @@ def test_reindex_adds_a_document_while_answering_from_the_old_index(bot_factory,
     assert "Passages: 8 → 249" in done.params["text"]
     assert "Added: cuti.md, rapat-00.txt" in done.params["text"]
     # the reindex finished after the questions asked during it were answered
-    answered = [c.at for c in bot.standin.calls if c.method == "sendMessage" and "section 4, paragraph 2" in c.params["text"]]
-    reindexed = next(c.at for c in bot.standin.calls if c.method == "sendMessage" and "Reindexed in" in c.params["text"])
+    answered = [
+        c.at for c in bot.standin.calls if c.method == "sendMessage" and "section 4, paragraph 2" in c.params["text"]
+    ]
+    reindexed = next(
+        c.at for c in bot.standin.calls if c.method == "sendMessage" and "Reindexed in" in c.params["text"]
+    )
     assert max(answered) < reindexed
 
     new = bot.ask("Berapa hari cuti tahunan karyawan?", language="id")
@@ -271,7 +275,11 @@ def test_groups_answer_only_when_addressed(bot):
     assert "Write your question after /ask" in bot.ask("/ask", chat_id=group, chat_type="supergroup")["text"]
     chatter = bot.standin.send("/unknowncommand", chat_id=group, chat_type="supergroup")
     bot.ask("/ask energi?", chat_id=group, chat_type="supergroup")  # processed after the two above
-    replied_to = {(c.params.get("reply_parameters") or {}).get("message_id") for c in bot.standin.calls if c.method == "sendMessage"}
+    replied_to = {
+        (c.params.get("reply_parameters") or {}).get("message_id")
+        for c in bot.standin.calls
+        if c.method == "sendMessage"
+    }
     assert ignored["message_id"] not in replied_to and chatter["message_id"] not in replied_to
 
 
@@ -298,8 +306,17 @@ def test_bad_inputs_get_a_clear_reply(bot, text, expected):
 @pytest.mark.parametrize(
     "extra",
     [
-        {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
-                     "is_animated": False, "is_video": False}},
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
         {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
     ],
 )
@@ -395,8 +412,9 @@ def test_buttons_of_answers_sent_before_a_restart_still_work_and_forgotten_ones_
     [edited] = restarted.standin.wait_for(lambda c: c.method == "editMessageText")
     assert "Jawaban 2 dari 5" in edited.params["text"]
     before = len(restarted.standin.calls)
-    forgotten = buttons(reply)["More answers ▶"].replace(parse_callback(buttons(reply)["More answers ▶"]).answer_id,
-                                                         "0badcafe")
+    forgotten = buttons(reply)["More answers ▶"].replace(
+        parse_callback(buttons(reply)["More answers ▶"]).answer_id, "0badcafe"
+    )
     answered = restarted.press(reply, forgotten)
     assert answered.params.get("text") == EXPIRED
     assert restarted.actions_since(before) == ["answerCallbackQuery"]
@@ -429,8 +447,13 @@ def test_webhook_mode_answers_and_checks_the_secret_token(bot_factory):
 
     def update(update_id: int, text: str) -> dict:
         chat = {"id": 3001, "type": "private"}
-        message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "text": text,
-                   "from": {"id": 3001, "is_bot": False, "first_name": "W", "language_code": "en"}}
+        message = {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "text": text,
+            "from": {"id": 3001, "is_bot": False, "first_name": "W", "language_code": "en"},
+        }
         return {"update_id": update_id, "message": message}
 
     assert _post_update(port, update(1, "Kapan pertemuan virtual diadakan?"), secret=None) == 403
@@ -464,15 +487,24 @@ def test_a_self_hosted_bot_api_server_can_post_to_a_plain_http_webhook(data_dir,
     port, log = _free_port(), tmp_path / "serve.log"
     hook = f"http://127.0.0.1:{port}/hook"
     with BotApiStandIn() as standin:  # a self-hosted Bot API server: TANYA_BASE_URL is not Telegram's
-        env = dict(TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_WEBHOOK_URL=hook,
-                   TANYA_WEBHOOK_PORT=str(port), TANYA_ADMIN_IDS=str(ADMIN))
+        env = dict(
+            TANYA_BOT_TOKEN=standin.token,
+            TANYA_BASE_URL=standin.base_url,
+            TANYA_WEBHOOK_URL=hook,
+            TANYA_WEBHOOK_PORT=str(port),
+            TANYA_ADMIN_IDS=str(ADMIN),
+        )
         with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
             standin.wait_for(lambda c: c.method == "setWebhook", timeout=180)
             assert standin.webhook["url"] == hook
             chat = {"id": 3002, "type": "private"}
-            message = {"message_id": 1, "date": int(time.time()), "chat": chat,
-                       "text": "Kapan pertemuan virtual diadakan?",
-                       "from": {"id": 3002, "is_bot": False, "first_name": "W", "language_code": "en"}}
+            message = {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": chat,
+                "text": "Kapan pertemuan virtual diadakan?",
+                "from": {"id": 3002, "is_bot": False, "first_name": "W", "language_code": "en"},
+            }
             # No TANYA_WEBHOOK_SECRET: one is made, kept in the database, and Telegram told to send it.
             secret = standin.webhook["secret_token"]
             assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
@@ -520,10 +552,14 @@ def test_bad_documents_are_named_the_good_ones_still_indexed_and_an_empty_folder
     assert bot.ask("Why is energy a key area of cooperation?")["text"] == (
         "No documents are indexed yet. An admin can add some and run /reindex."
     )
-    assert bot.ask("/sections")["text"].endswith("No documents are indexed yet. An admin can add some and run /reindex.")
+    assert bot.ask("/sections")["text"].endswith(
+        "No documents are indexed yet. An admin can add some and run /reindex."
+    )
 
 
-def test_questions_are_answered_while_a_reindex_runs_and_the_admin_sees_its_progress(bot_factory, docs_dir, monkeypatch):
+def test_questions_are_answered_while_a_reindex_runs_and_the_admin_sees_its_progress(
+    bot_factory, docs_dir, monkeypatch
+):
     import random
 
     from bot.handlers import admin
@@ -540,7 +576,15 @@ def test_questions_are_answered_while_a_reindex_runs_and_the_admin_sees_its_prog
     [done] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "Reindexed in" in c.params["text"], 300)
     assert "section 4, paragraph 2" in answer["text"]
     replies = [c for c in bot.standin.calls if c.method == "sendMessage"]
-    assert replies.index(done) > next(n for n, c in enumerate(replies) if c.result.get("message_id") == answer["message_id"])
-    edits = [c for c in bot.standin.calls if c.method == "editMessageText" and c.params["message_id"] == started["message_id"]]
-    assert any(re.search(r"2 documents read; [1-9]\d* of \d+ texts embedded", c.params["text"]) for c in edits), edits[:1]
+    assert replies.index(done) > next(
+        n for n, c in enumerate(replies) if c.result.get("message_id") == answer["message_id"]
+    )
+    edits = [
+        c
+        for c in bot.standin.calls
+        if c.method == "editMessageText" and c.params["message_id"] == started["message_id"]
+    ]
+    assert any(re.search(r"2 documents read; [1-9]\d* of \d+ texts embedded", c.params["text"]) for c in edits), edits[
+        :1
+    ]
     assert "Passages: 8 → 158" in done.params["text"]

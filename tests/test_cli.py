@@ -26,7 +26,11 @@ def test_index_then_ask_in_indonesian_and_english(run_tanya):
     assert english.returncode == 0, english.stderr
     assert english.stdout.startswith("Best answer: Kerja Sama Ekonomi yang Solid")
     assert "konsumen energi terbesar dunia" in english.stdout.split("#2:")[0]
-    assert english.stdout.count("confidence ") == 1 and english.stdout.count("similarity ") == 2 and "#3:" in english.stdout
+    assert (
+        english.stdout.count("confidence ") == 1
+        and english.stdout.count("similarity ") == 2
+        and "#3:" in english.stdout
+    )
 
 
 def test_ask_json_is_one_object_a_program_can_read(run_tanya):
@@ -36,7 +40,12 @@ def test_ask_json_is_one_object_a_program_can_read(run_tanya):
     found = json.loads(line)
     assert found["source"] == "documents" and found["not_sure"] is False and found["confidence"] >= MIN_CONFIDENCE
     assert (found["document"], found["section"], found["section_number"], found["paragraph"], found["page"]) == (
-        "pertemuan-xi-putin.txt", "Kerja Sama Ekonomi yang Solid", 4, 1, None)
+        "pertemuan-xi-putin.txt",
+        "Kerja Sama Ekonomi yang Solid",
+        4,
+        1,
+        None,
+    )
     assert found["text"] == found["passage"] and found["sentence"] in found["passage"]
     assert found["sentence"].startswith("Kesepakatan ekonomi ini mencakup berbagai sektor strategis")
     unsure = json.loads(run_tanya("ask", "--json", "How do I bake sourdough bread at home?").stdout)
@@ -108,7 +117,10 @@ def test_bad_setting_is_one_clear_line(run_tanya):
 def test_missing_docs_dir_is_one_clear_line(run_tanya, tmp_path: Path):
     result = run_tanya("index", env={"TANYA_DOCS_DIR": str(tmp_path / "nope")})
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == f"error: documents folder {tmp_path / 'nope'} does not exist or is not a folder"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"error: documents folder {tmp_path / 'nope'} does not exist or is not a folder"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -124,14 +136,26 @@ def test_eval_json(run_tanya, tmp_path: Path):
     paragraphs = SAMPLE_DOCS_DIR.joinpath("pertemuan-xi-putin.txt").read_text(encoding="utf-8").split("\n\n")
     rows = [
         ("Kapan pertemuan virtual Xi dan Putin diadakan?", paragraphs[0], "Rabu, 4 Februari", "test"),
-        ("Sektor apa saja yang dicakup kesepakatan ekonomi?", paragraphs[6], "energi, teknologi, dan infrastruktur", "test"),
+        (
+            "Sektor apa saja yang dicakup kesepakatan ekonomi?",
+            paragraphs[6],
+            "energi, teknologi, dan infrastruktur",
+            "test",
+        ),
         ("Why is energy central to the cooperation?", paragraphs[7], "konsumen energi terbesar dunia", "train"),
     ]
     eval_file.write_text(
         "\n".join(
             json.dumps(
-                {"question": q, "context": c, "context_id": f"c{i}", "split": s, "gold_context_ids": [f"c{i}"],
-                 "answer": a, "answer_start": c.index(a)}
+                {
+                    "question": q,
+                    "context": c,
+                    "context_id": f"c{i}",
+                    "split": s,
+                    "gold_context_ids": [f"c{i}"],
+                    "answer": a,
+                    "answer_start": c.index(a),
+                }
             )
             for i, (q, c, a, s) in enumerate(rows)
         ),
@@ -159,7 +183,12 @@ def test_eval_json(run_tanya, tmp_path: Path):
     assert 0 < suggested <= 1 and cost in (0.0, 0.3333, 0.6667, 1.0)
     assert unanswerable in (0.5, 1.0)
     assert figures == {
-        "queries": 3, "passages": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr@10": 1.0, "abstained_answerable": 0.0,
+        "queries": 3,
+        "passages": 3,
+        "recall@1": 1.0,
+        "recall@5": 1.0,
+        "mrr@10": 1.0,
+        "abstained_answerable": 0.0,
     }
     assert sentence_hit_rate in (0.3333, 0.6667, 1.0)  # share of the 3 answers found in the chosen sentence
     test_only = json.loads(run_tanya("eval", str(eval_file), "--split", "test", "--json").stdout)
@@ -168,7 +197,8 @@ def test_eval_json(run_tanya, tmp_path: Path):
     table = run_tanya("eval", str(eval_file), "--negatives", str(negatives))
     assert re.search(r"Recall@1 +1\.000", table.stdout) and re.search(r"sentence hit rate +[01]\.\d{3}", table.stdout)
     assert f"set TANYA_MIN_CONFIDENCE={suggested:.3f}: {cost:.1%} of qa.jsonl's questions would then be 'not sure'" in (
-        " ".join(table.stdout.split()))
+        " ".join(table.stdout.split())
+    )
 
     eval_file.write_text('{"question": "no context"}\n', encoding="utf-8")
     broken = run_tanya("eval", str(eval_file))

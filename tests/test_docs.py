@@ -15,7 +15,9 @@ def test_the_site_builds_strictly(tmp_path: Path):
     mkdocs = Path(sys.executable).parent / "mkdocs"
     build = subprocess.run(
         [mkdocs, "build", "--strict", "-f", REPO / "docs" / "mkdocs.yml", "-d", tmp_path / "site"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr[-3000:]
     assert (tmp_path / "site" / "monitoring" / "index.html").exists()

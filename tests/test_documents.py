@@ -97,8 +97,10 @@ def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_p
     (tmp_path / "hilang.txt").symlink_to(tmp_path / "dihapus.txt")
     result = read_documents(tmp_path)
     assert [d.name for d in result.documents] == ["cuti.txt"]
-    assert [p.message for p in result.problems] == ["hilang.txt: is a link to nothing",
-                                                    "rusak.txt: is a link out of the documents folder"]
+    assert [p.message for p in result.problems] == [
+        "hilang.txt: is a link to nothing",
+        "rusak.txt: is a link out of the documents folder",
+    ]
     assert folder_fingerprint(tmp_path) == folder_fingerprint(tmp_path) == result.fingerprint
 
 

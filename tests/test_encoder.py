@@ -44,9 +44,13 @@ def test_backends_agree_on_everything_but_the_int8_name(backends):
     torch_encoder, onnx_encoder, int8_encoder = backends["torch"], backends["onnx"], backends["onnx-int8"]
     for encoder in (onnx_encoder, int8_encoder):
         assert (encoder.dimension, encoder.max_tokens, encoder.prompts) == (
-            torch_encoder.dimension, torch_encoder.max_tokens, torch_encoder.prompts
+            torch_encoder.dimension,
+            torch_encoder.max_tokens,
+            torch_encoder.prompts,
         )
-        assert [encoder.count_document_tokens(t) for t in TEXTS] == [torch_encoder.count_document_tokens(t) for t in TEXTS]
+        assert [encoder.count_document_tokens(t) for t in TEXTS] == [
+            torch_encoder.count_document_tokens(t) for t in TEXTS
+        ]
     assert torch_encoder.name == onnx_encoder.name == DEFAULT_MODEL
     # its vectors differ a little, and with another smoothing fit: its own indexes
     assert int8_encoder.name == f"{DEFAULT_MODEL} (int8, each text alone, smoothing {default_smoothing().id[:8]})"
@@ -104,7 +108,9 @@ def test_unusable_backends_are_refused_clearly(model_cache: Path):
         load_encoder("some-org/some-model", model_cache, "onnx")
 
 
-def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(encoder, model_cache, tmp_path, monkeypatch):
+def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(
+    encoder, model_cache, tmp_path, monkeypatch
+):
     import os
     import shutil
 
@@ -160,10 +166,13 @@ def test_the_automatic_backend_is_decided_in_one_place_pytorch_for_a_model_onnx_
     assert resolve_backend(DEFAULT_MODEL, model_cache, AUTO_BACKEND) == here
     assert resolve_backend("intfloat/multilingual-e5-base", model_cache, AUTO_BACKEND) == "torch"  # a hub id
     assert resolve_backend("intfloat/multilingual-e5-base", model_cache, "onnx") == "onnx"  # asked for: as asked
-    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, model="intfloat/multilingual-e5-base",
-                           backend=AUTO_BACKEND)
+    setup = KnowledgeSetup(
+        SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, model="intfloat/multilingual-e5-base", backend=AUTO_BACKEND
+    )
     assert setup.encoder_backend() == "torch"  # was onnx-int8, refused as "needs a local model folder"
-    assert KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, backend=AUTO_BACKEND).encoder_backend() == here
+    assert (
+        KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, backend=AUTO_BACKEND).encoder_backend() == here
+    )
 
 
 def test_the_automatic_backend_keeps_the_kind_of_vectors_the_published_index_holds(model_cache, tmp_path, caplog):

@@ -10,14 +10,20 @@ import pytest
 from fpdf import FPDF
 
 from embeddings.documents.faq import questions_and_answers
+from embeddings.documents.folder import read_documents
 from embeddings.documents.formats import DocumentReader
 from embeddings.documents.text import parse_document
 from embeddings.knowledge import KnowledgeBase
-from embeddings.documents.folder import read_documents
 
 PAIRS = [
-    ("How do I reset my password?", "Open password.example.com and choose Forgot password; the link in the e-mail works for 30 minutes."),
-    ("How do I connect to the VPN from home?", "Install the VPN client from the IT portal and sign in with your staff number and a code from the authenticator app."),
+    (
+        "How do I reset my password?",
+        "Open password.example.com and choose Forgot password; the link in the e-mail works for 30 minutes.",
+    ),
+    (
+        "How do I connect to the VPN from home?",
+        "Install the VPN client from the IT portal and sign in with your staff number and a code from the authenticator app.",
+    ),
     ("Who do I call when the printer jams?", "Call the facilities desk on extension 221 between 08.00 and 16.00."),
 ]
 
@@ -50,8 +56,12 @@ def test_markdown_bold_and_numbered_questions(tmp_path: Path):
 def test_plain_text_marked_and_unmarked(tmp_path: Path):
     marked = "IT help desk\n\n" + "".join(f"Q: {q}\nA: {a}\n\n" for q, a in PAIRS)
     indonesian = "Tanya jawab\n\n" + "".join(
-        f"T: {q}\nJ: {a}\n\n" for q, a in [("Berapa hari cuti tahunan?", "Dua belas hari kerja setiap tahun."),
-                                          ("Kapan gaji dibayar?", "Setiap tanggal 25; bila hari libur, sehari sebelumnya.")])
+        f"T: {q}\nJ: {a}\n\n"
+        for q, a in [
+            ("Berapa hari cuti tahunan?", "Dua belas hari kerja setiap tahun."),
+            ("Kapan gaji dibayar?", "Setiap tanggal 25; bila hari libur, sehari sebelumnya."),
+        ]
+    )
     lines = "IT help desk\n\n" + "".join(f"{q}\n{a}\n\n" for q, a in PAIRS)  # no blank line between them
     for name, text in (("marked.txt", marked), ("lines.txt", lines)):
         (tmp_path / name).write_text(text, encoding="utf-8")
@@ -65,7 +75,11 @@ def test_plain_text_marked_and_unmarked(tmp_path: Path):
 
 def test_web_page_questions_in_headings_and_strong(tmp_path: Path):
     headings = "<html><body><h1>FAQ</h1>" + "".join(f"<h3>{q}</h3><p>{a}</p>" for q, a in PAIRS) + "</body></html>"
-    strong = "<html><body><h1>FAQ</h1>" + "".join(f"<p><strong>{q}</strong></p><p>{a}</p>" for q, a in PAIRS) + "</body></html>"
+    strong = (
+        "<html><body><h1>FAQ</h1>"
+        + "".join(f"<p><strong>{q}</strong></p><p>{a}</p>" for q, a in PAIRS)
+        + "</body></html>"
+    )
     for name, text in (("headings.html", headings), ("strong.html", strong)):
         (tmp_path / name).write_text(text, encoding="utf-8")
         assert pairs_of(read(tmp_path / name)) == PAIRS, name
@@ -97,8 +111,10 @@ def test_pdf_bold_questions(tmp_path: Path):
 
 
 def test_prose_with_one_question_is_not_a_faq():
-    text = ("Kebijakan Cuti\n\nMengapa cuti penting? Karyawan yang beristirahat bekerja lebih baik.\n\n"
-            "Setiap karyawan berhak atas dua belas hari cuti tahunan.")
+    text = (
+        "Kebijakan Cuti\n\nMengapa cuti penting? Karyawan yang beristirahat bekerja lebih baik.\n\n"
+        "Setiap karyawan berhak atas dua belas hari cuti tahunan."
+    )
     document = parse_document("cuti.txt", text)
     assert questions_and_answers(document) == document
 
@@ -108,7 +124,9 @@ def test_a_faq_answers_a_paraphrase_and_bolds_the_answer(tmp_path: Path, encoder
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "it-faq.txt").write_text("IT help desk\n\n" + "".join(f"{q}\n{a}\n\n" for q, a in PAIRS), encoding="utf-8")
-    (docs / "cuti.md").write_text("# Cuti\n\nSetiap karyawan berhak atas dua belas hari cuti tahunan.\n", encoding="utf-8")
+    (docs / "cuti.md").write_text(
+        "# Cuti\n\nSetiap karyawan berhak atas dua belas hari cuti tahunan.\n", encoding="utf-8"
+    )
     knowledge = KnowledgeBase.in_memory(read_documents(docs), encoder)
     answer = knowledge.ask("I forgot my password, how can I set a new one?")
     first = answer.hits[0].passage

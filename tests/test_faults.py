@@ -84,8 +84,10 @@ def test_the_bot_answers_while_its_database_is_down_and_its_history_catches_up(b
         (bot, port), (private, private_port) = bots["open"], bots["members"]
         question, answered = "Kapan pertemuan virtual diadakan?", "bagian 1, paragraf 1"
         assert answered in bot.ask(question, user_id=3101)["text"]
-        assert _healthz(port) == (200, {"ready": True, "index": bot.application.bot_data["knowledge"].index_id,
-                                        "problems": [], "degraded": []})
+        assert _healthz(port) == (
+            200,
+            {"ready": True, "index": bot.application.bot_data["knowledge"].index_id, "problems": [], "degraded": []},
+        )
         server.stop(remove=False)
         for user in (3102, 3103):
             assert answered in bot.ask(question, user_id=user)["text"]

@@ -68,15 +68,21 @@ def test_a_pdf_without_outline_or_headings_has_a_section_per_page(tmp_path: Path
 def test_word_headings_lists_and_tables(tmp_path: Path):
     document = _read(write_docx(tmp_path / "tunjangan.docx"))
     assert [(s.title, s.paragraphs) for s in document.sections] == [
-        ("Kebijakan Tunjangan", (
-            "Tunjangan transportasi dibayarkan bersama gaji setiap tanggal dua puluh lima.",
-            "Syarat pengajuan tunjangan:",
-            "• Formulir pengajuan yang sudah diisi\n• Persetujuan atasan langsung",
-        )),
-        ("Besaran Tunjangan", (
-            "Jabatan | Tunjangan per bulan\nStaf | Rp 750.000\nManajer | Rp 2.000.000",
-            "Besaran tunjangan ditinjau ulang setiap awal tahun anggaran.",
-        )),
+        (
+            "Kebijakan Tunjangan",
+            (
+                "Tunjangan transportasi dibayarkan bersama gaji setiap tanggal dua puluh lima.",
+                "Syarat pengajuan tunjangan:",
+                "• Formulir pengajuan yang sudah diisi\n• Persetujuan atasan langsung",
+            ),
+        ),
+        (
+            "Besaran Tunjangan",
+            (
+                "Jabatan | Tunjangan per bulan\nStaf | Rp 750.000\nManajer | Rp 2.000.000",
+                "Besaran tunjangan ditinjau ulang setiap awal tahun anggaran.",
+            ),
+        ),
     ]
 
 
@@ -84,13 +90,17 @@ def test_a_web_page_keeps_its_main_content(tmp_path: Path):
     document = _read(write_html(tmp_path / "portal.html"))
     assert document.title == "Tanya Jawab Kantor"
     assert [(s.title, s.paragraphs) for s in document.sections] == [
-        ("Parkir Kendaraan", (
-            "Karyawan dapat memarkir kendaraan di basement gedung B dengan menunjukkan kartu akses.",
-        )),
-        ("Ruang Rapat", (
-            "Ruang rapat dipesan melalui kalender bersama paling lambat satu hari sebelumnya.",
-            "• Ruang Merapi untuk 12 orang\n• Ruang Bromo untuk enam orang",
-        )),
+        (
+            "Parkir Kendaraan",
+            ("Karyawan dapat memarkir kendaraan di basement gedung B dengan menunjukkan kartu akses.",),
+        ),
+        (
+            "Ruang Rapat",
+            (
+                "Ruang rapat dipesan melalui kalender bersama paling lambat satu hari sebelumnya.",
+                "• Ruang Merapi untuk 12 orang\n• Ruang Bromo untuk enam orang",
+            ),
+        ),
     ]
 
 
@@ -151,8 +161,9 @@ def test_bad_files_are_named_with_their_reason_and_the_rest_is_indexed(tmp_path:
     assert messages.pop("terkunci.pdf") == "is encrypted (password-protected); save a copy without a password"
     assert messages.pop("rusak.pdf").startswith("is not a readable PDF")
     missing = ocr_missing("ind+eng")  # blank pages: read by OCR where it is installed, and found empty
-    assert messages.pop("pindaian.pdf") == ("has no text that OCR could read" if missing is None
-                                            else f"has no text layer (a scan?); {missing}")
+    assert messages.pop("pindaian.pdf") == (
+        "has no text that OCR could read" if missing is None else f"has no text layer (a scan?); {missing}"
+    )
     assert messages.pop("bom.docx").startswith("unpacks to 300 MiB, too much for its size (a zip bomb?)")
     assert messages.pop("bukan-zip.docx").startswith("is not a Word document (not a readable zip archive")
     assert messages.pop("tebal.pdf") == f"has {MAX_PAGES + 1} pages, over the {MAX_PAGES}-page limit; split it"
@@ -207,9 +218,14 @@ def test_a_file_lying_about_its_unpacked_size_is_refused_without_unpacking_it(tm
 def test_slides_opendocument_and_ebooks_have_sections_paragraphs_and_slide_numbers(tmp_path: Path):
     slides = _read(write_pptx(tmp_path / "pedoman.pptx"))
     assert [(s.title, s.pages) for s in slides.sections] == [
-        ("Cuti Tahunan", (1, 1, 1)), ("Jam Kerja", (2,)), ("Perjalanan Dinas", (3,))]
+        ("Cuti Tahunan", (1, 1, 1)),
+        ("Jam Kerja", (2,)),
+        ("Perjalanan Dinas", (3,)),
+    ]
     first = slides.sections[0].paragraphs
-    assert first[0].startswith("Setiap karyawan tetap berhak") and first[1] == "Masa kerja | Hari cuti\n12 bulan | 12 hari"
+    assert (
+        first[0].startswith("Setiap karyawan tetap berhak") and first[1] == "Masa kerja | Hari cuti\n12 bulan | 12 hari"
+    )
     assert first[2].startswith("Permohonan cuti diajukan")  # the speaker's notes
     expected = [(title, tuple(paragraphs)) for title, _, paragraphs in PDF_SECTIONS]
     text = _read(write_odt(tmp_path / "pedoman.odt"))
@@ -232,7 +248,10 @@ def test_a_file_of_a_new_format_that_is_no_such_file_is_named_and_skipped(tmp_pa
     result = read_documents(tmp_path)
     assert [d.name for d in result.documents] == ["baik.html"]
     messages = {p.name: p.message.removeprefix(f"{p.name}: ") for p in result.problems}
-    assert messages[f"terkunci.{suffix}"].startswith("is not a") and "not a readable zip archive" in messages[f"terkunci.{suffix}"]
+    assert (
+        messages[f"terkunci.{suffix}"].startswith("is not a")
+        and "not a readable zip archive" in messages[f"terkunci.{suffix}"]
+    )
     assert messages[f"lain.{suffix}"].startswith("is a zip archive but not a")
 
 
@@ -267,8 +286,11 @@ def _mutants(data: bytes, count: int, seed: int) -> list[bytes]:
     return mutants
 
 
-@pytest.mark.parametrize("writer", [write_pdf, write_docx, write_html, write_pptx, write_odt, write_epub],
-                         ids=["pdf", "docx", "html", "pptx", "odt", "epub"])
+@pytest.mark.parametrize(
+    "writer",
+    [write_pdf, write_docx, write_html, write_pptx, write_odt, write_epub],
+    ids=["pdf", "docx", "html", "pptx", "odt", "epub"],
+)
 def test_damaged_bytes_are_read_or_refused_never_a_crash(tmp_path: Path, writer):
     original = writer(tmp_path / f"asli.{writer.__name__.removeprefix('write_')}")
     outcomes = {"read": 0, "refused": 0}
@@ -294,4 +316,3 @@ def test_damaged_markdown_and_text_are_read():
                     reader.read(name, damaged)
                 except ValueError as error:  # not UTF-8 any more
                     assert "UTF-8" in str(error) or "binary" in str(error)
-

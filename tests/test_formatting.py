@@ -51,7 +51,7 @@ def test_split_text_keeps_every_character_in_order_within_the_limit():
     assert pieces[0].endswith(". ")  # cut at a sentence end when there is one
 
 
-def _passage(text: str, section: str = "Bagian <1> & \"dua\"") -> Passage:
+def _passage(text: str, section: str = 'Bagian <1> & "dua"') -> Passage:
     return Passage("dir/<doc>&.md", section, 3, 2, 1, text)
 
 
@@ -170,9 +170,7 @@ def test_a_reindex_report_with_hostile_names_is_one_valid_message():
 
 
 def test_a_section_page_with_a_hostile_title_and_document_fits_a_message():
-    paragraphs = tuple(
-        Passage(_hostile(1), _hostile(2), 7, i, 1, "kata & <tanda> " * 150, page=i) for i in range(1, 6)
-    )
+    paragraphs = tuple(Passage(_hostile(1), _hostile(2), 7, i, 1, "kata & <tanda> " * 150, page=i) for i in range(1, 6))
     pages = section_pages(SectionEntry(7, _hostile(1), _hostile(2), paragraphs), "en")
     assert len(pages) > 1
     for page in pages:
@@ -202,7 +200,15 @@ def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
     assert parse_callback(AnswerButton("0123abcd", 4).data()) == AnswerButton("0123abcd", 4)
     assert parse_callback(SectionButton("abcdef", 12, 3, False).data()) == SectionButton("abcdef", 12, 3, False)
     assert parse_callback(ListButton("abcdef", 2).data()) == ListButton("abcdef", 2)
-    forged_data = ("a:abcdef:5", "a:0123abcd:", "a:0123abcd:0:1.2", "a:0123ABCD:1", "s:abcdef:1", "l:ABCDEF:1", "ü" * 40)
+    forged_data = (
+        "a:abcdef:5",
+        "a:0123abcd:",
+        "a:0123abcd:0:1.2",
+        "a:0123ABCD:1",
+        "s:abcdef:1",
+        "l:ABCDEF:1",
+        "ü" * 40,
+    )
     for forged in forged_data:
         assert parse_callback(forged) is None
 

@@ -49,7 +49,8 @@ def test_votes_are_acknowledged_without_a_message_one_per_user_and_may_change(bo
 
     user = bot.application.bot_data["state"].history.user(1001)
     assert _stored(bot, "SELECT user, vote FROM votes ORDER BY vote") == [
-        (user, -1), (bot.application.bot_data["state"].history.user(2002), 1)
+        (user, -1),
+        (bot.application.bot_data["state"].history.user(2002), 1),
     ]
     stats = bot.ask("/stats", user_id=ADMIN)["text"]
     assert "Helpful (👍 of the votes): 50% (1/2)" in stats
@@ -60,8 +61,11 @@ def test_votes_are_acknowledged_without_a_message_one_per_user_and_may_change(bo
 def test_questions_are_stored_with_their_answer_and_users_only_as_a_salted_hash(bot):
     bot.ask(ANSWERED, user_id=1001, language="id")
     bot.ask(TRAIN_FARE, user_id=1001)
-    rows = _stored(bot, "SELECT chat_type, language, user, question, document, section, paragraph, not_sure, seconds, "
-                        "length(vector) FROM questions ORDER BY asked_at")
+    rows = _stored(
+        bot,
+        "SELECT chat_type, language, user, question, document, section, paragraph, not_sure, seconds, "
+        "length(vector) FROM questions ORDER BY asked_at",
+    )
     assert [row[:2] + row[3:8] for row in rows] == [
         ("private", "id", ANSWERED, "pertemuan-xi-putin.txt", 1, 1, 0),
         ("private", "id", TRAIN_FARE, rows[1][4], rows[1][5], rows[1][6], 1),  # the answer's language
@@ -98,7 +102,8 @@ def test_unanswered_groups_near_duplicates_most_asked_first(bot):
     lines = listing.split("\n")[3:]  # below the title and how to teach answers
     assert lines[0] == f"1. {TRAIN_FARE_AGAIN} — 2× (not sure 2, 👎 0)"  # its latest wording
     assert lines[1:] == [  # as often asked: the latest first
-        "2. Apa fokus kerja sama ekonomi? — 1× (not sure 0, 👎 1)", f"3. {WORLD_CUP} — 1× (not sure 1, 👎 0)"
+        "2. Apa fokus kerja sama ekonomi? — 1× (not sure 0, 👎 1)",
+        f"3. {WORLD_CUP} — 1× (not sure 1, 👎 0)",
     ]
     assert ANSWERED not in listing
     assert_all_messages_valid(bot)
@@ -180,12 +185,19 @@ def test_a_locked_history_never_stops_the_answers_and_catches_up(bot, tmp_path: 
     bot.ask(ANSWERED)
     assert bot.application.bot_data["state"].history.flush()
     holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-            "c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO daily (day, document) VALUES (\"x\", \"y\")'); "
-            "print('locked', flush=True); sys.stdin.read()"
-        ), str(bot.settings.data_dir / HISTORY_FILE)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+                "c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO daily (day, document) VALUES (\"x\", \"y\")'); "
+                "print('locked', flush=True); sys.stdin.read()"
+            ),
+            str(bot.settings.data_dir / HISTORY_FILE),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "locked\n"
@@ -200,11 +212,18 @@ def test_a_locked_history_never_stops_the_answers_and_catches_up(bot, tmp_path: 
 
 def test_a_kill_mid_write_loses_at_most_the_unflushed_rows(tmp_path: Path):
     writer = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys, time; sys.path.insert(0, sys.argv[2]); from pathlib import Path\n"
-            "from tests.test_history import write_forever; write_forever(Path(sys.argv[1]))"
-        ), str(tmp_path), str(Path(__file__).resolve().parent.parent)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path.insert(0, sys.argv[2]); from pathlib import Path\n"
+                "from tests.test_history import write_forever; write_forever(Path(sys.argv[1]))"
+            ),
+            str(tmp_path),
+            str(Path(__file__).resolve().parent.parent),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     flushed = 0
     while flushed < 2000:
@@ -223,8 +242,23 @@ def write_forever(folder: Path) -> None:
     history = _history(folder, 90).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for number in range(10**9):
-        history.record(Asked(new_ref(), time.time(), "private", "en", history.user(number % 50), f"question {number}",
-                             "a.md", 1, 1, 0.5, False, 0.01, vector))
+        history.record(
+            Asked(
+                new_ref(),
+                time.time(),
+                "private",
+                "en",
+                history.user(number % 50),
+                f"question {number}",
+                "a.md",
+                1,
+                1,
+                0.5,
+                False,
+                0.01,
+                vector,
+            )
+        )
         if number % 100 == 99:
             history.flush()
             print(number + 1, flush=True)
@@ -235,8 +269,23 @@ def test_tanya_report_prints_usage_and_unanswered_and_exports_csv(run_tanya, dat
     history = _history(data_dir, 90).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for number, (question, not_sure) in enumerate([(TRAIN_FARE, True), (TRAIN_FARE, True), (ANSWERED, False)]):
-        history.record(Asked(new_ref(), time.time() - number, "group", "id", history.user(number), question,
-                             "pertemuan-xi-putin.txt", 1, 1, 0.2, not_sure, 0.02, vector if not_sure else -vector))
+        history.record(
+            Asked(
+                new_ref(),
+                time.time() - number,
+                "group",
+                "id",
+                history.user(number),
+                question,
+                "pertemuan-xi-putin.txt",
+                1,
+                1,
+                0.2,
+                not_sure,
+                0.02,
+                vector if not_sure else -vector,
+            )
+        )
     history.close()
     export = tmp_path / "questions.csv"
     result = run_tanya("report", "--days", "7", "--csv", str(export))
@@ -260,8 +309,23 @@ def test_rows_older_than_the_history_days_are_deleted_and_the_daily_counts_stay(
     history = _history(tmp_path, 30).start()
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     for age_days, question in ((45, "old question"), (1, "recent question")):
-        history.record(Asked(new_ref(), time.time() - age_days * 86400, "private", "en", history.user(1), question,
-                             "a.md", 1, 1, 0.5, True, 0.01, vector))
+        history.record(
+            Asked(
+                new_ref(),
+                time.time() - age_days * 86400,
+                "private",
+                "en",
+                history.user(1),
+                question,
+                "a.md",
+                1,
+                1,
+                0.5,
+                True,
+                0.01,
+                vector,
+            )
+        )
     history.close()
     with sqlite3.connect(tmp_path / HISTORY_FILE) as connection:
         assert connection.execute("SELECT question FROM questions").fetchall() == [("recent question",)]
@@ -282,7 +346,9 @@ def test_stats_sends_a_chart_of_30_days_with_its_numbers_in_the_admins_language(
         assert chart.format == "PNG" and chart.size == (800, 600)
     caption = photo.params["caption"]
     assert caption.startswith("📊 Letzte 30 Tage: <b>2</b> Fragen, 50% mit „nicht sicher“"), caption
-    assert photo.at < next(c.at for c in bot.standin.calls if c.method == "sendMessage" and c.params["text"] == reply["text"])
+    assert photo.at < next(
+        c.at for c in bot.standin.calls if c.method == "sendMessage" and c.params["text"] == reply["text"]
+    )
     assert "Dokumente" in reply["text"] or "Fragen" in reply["text"]  # the numbers follow the chart
 
 
@@ -297,20 +363,45 @@ def test_report_plot_writes_the_chart_or_says_there_is_nothing_to_draw(run_tanya
     empty = run_tanya("report", "--plot", str(chart))
     assert empty.returncode == 1 and "No history yet" in empty.stdout and not chart.exists()
     history = _history(data_dir, 90).start()
-    history.record(Asked(
-        ref=new_ref(), asked_at=time.time() - 40 * 86400, chat_type="private", language="id", user="u",
-        question=ANSWERED, document="a.txt", section=1, paragraph=1, confidence=0.9, not_sure=False, seconds=0.01,
-        vector=None,
-    ))
+    history.record(
+        Asked(
+            ref=new_ref(),
+            asked_at=time.time() - 40 * 86400,
+            chat_type="private",
+            language="id",
+            user="u",
+            question=ANSWERED,
+            document="a.txt",
+            section=1,
+            paragraph=1,
+            confidence=0.9,
+            not_sure=False,
+            seconds=0.01,
+            vector=None,
+        )
+    )
     history.close()
     old = run_tanya("report", "--plot", str(chart))  # a history, but nothing in the last 30 days
     assert old.returncode == 1 and "No questions in the last 30 days, so no chart was written." in old.stdout
     assert not chart.exists()
     history = _history(data_dir, 90).start()
-    history.record(Asked(
-        ref=new_ref(), asked_at=time.time(), chat_type="private", language="id", user="u", question=ANSWERED,
-        document="a.txt", section=1, paragraph=1, confidence=0.9, not_sure=False, seconds=0.01, vector=None,
-    ))
+    history.record(
+        Asked(
+            ref=new_ref(),
+            asked_at=time.time(),
+            chat_type="private",
+            language="id",
+            user="u",
+            question=ANSWERED,
+            document="a.txt",
+            section=1,
+            paragraph=1,
+            confidence=0.9,
+            not_sure=False,
+            seconds=0.01,
+            vector=None,
+        )
+    )
     history.close()
     drawn = run_tanya("report", "--plot", str(chart))
     assert drawn.returncode == 0, drawn.stderr

@@ -137,7 +137,9 @@ def test_a_document_hostile_in_name_title_and_text_is_added_answered_and_listed(
     assert answer.startswith("<b>Tarif &lt;b&gt;Parkir&lt;/b&gt; &amp; &quot;Valet&quot; &#x27;VIP&#x27;</b>\n")
     assert "VIP &amp; reguler di gedung &quot;Merdeka&quot; adalah Rp 25.000 per jam, &#x27;tanpa&#x27;" in answer
     assert "parkir &lt; 2 jam gratis." in answer
-    assert "📄 tarif &lt;parkir&gt; &amp; &quot;valet&quot; &#x27;vip&#x27;.md · bagian " in answer  # the question's language
+    assert (
+        "📄 tarif &lt;parkir&gt; &amp; &quot;valet&quot; &#x27;vip&#x27;.md · bagian " in answer
+    )  # the question's language
     answer = bot.ask("Jam berapa kantin dan kedai kopi buka?")["text"]
     assert answer.startswith("<b>Jadwal Kantin &amp; &quot;Kopi&quot; &lt;lantai 3&gt;</b>\n")
     assert "Kantin di lantai 3 &amp; kedai &quot;kopi&quot; buka pukul 07.00" in answer

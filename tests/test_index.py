@@ -126,7 +126,9 @@ def test_index_is_built_on_first_use_and_rebuilt_when_documents_change(encoder, 
     first = open_index(docs_dir, folder, encoder)
     assert read_manifest(folder).passages == len(first.passages) == 8
 
-    (docs_dir / "cuti.md").write_text("# Cuti\n\nKaryawan mendapat cuti tahunan dua belas hari kerja.", encoding="utf-8")
+    (docs_dir / "cuti.md").write_text(
+        "# Cuti\n\nKaryawan mendapat cuti tahunan dua belas hari kerja.", encoding="utf-8"
+    )
     second = open_index(docs_dir, folder, encoder)
     assert len(second.passages) == 9
     best = KnowledgeBase(encoder, second).ask("Berapa hari cuti tahunan karyawan?").hits[0]
@@ -198,7 +200,10 @@ def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder,
     assert {hit.passage.document for hit in KnowledgeBase(encoder, index).ask("Paspor nomor 4", k=8).hits} <= {
         f"doc-{n:02}.md" for n in range(4)
     }
-    assert "dua ratus orang" in KnowledgeBase(encoder, index).ask("Berapa orang antrean kantor 3?", k=1).hits[0].passage.text
+    assert (
+        "dua ratus orang"
+        in KnowledgeBase(encoder, index).ask("Berapa orang antrean kantor 3?", k=1).hits[0].passage.text
+    )
 
     fresh, _ = index_documents(read_documents(docs), encoder)
     assert index.passages == fresh.passages
@@ -278,7 +283,9 @@ def test_an_unavailable_documents_folder_keeps_the_saved_index_in_use(
         index = open_index(docs_dir, folder, encoder)
     assert f"documents folder {docs_dir} is unavailable" in caplog.text
     assert index.manifest == built.manifest
-    assert KnowledgeBase(encoder, index).ask("Why is energy a key area of cooperation?").hits[0].passage.section_number == 4
+    assert (
+        KnowledgeBase(encoder, index).ask("Why is energy a key area of cooperation?").hits[0].passage.section_number
+        == 4
+    )
     with pytest.raises(FileNotFoundError, match="does not exist or is not a folder"):
         open_index(docs_dir, tmp_path / "no-index-yet", encoder)
-

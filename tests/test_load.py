@@ -35,7 +35,9 @@ def test_a_flooding_user_is_asked_once_to_slow_down_and_others_are_unaffected(bo
     for message, section, paragraph in others:  # each answer in its question's language
         assert citation(message["text"], section, paragraph) in standin.reply_to(message)["text"]
     notice = standin.wait_for(lambda c: c.method == "sendMessage" and "faster than I can answer" in c.params["text"])
-    assert notice[0].params["text"].startswith("⏸ You are asking faster than I can answer everyone: at most 5 questions")
+    assert (
+        notice[0].params["text"].startswith("⏸ You are asking faster than I can answer everyone: at most 5 questions")
+    )
     # later questions of the flood are not even looked at
     late = standin.send("Kapan pertemuan virtual diadakan?", user_id=666)
     again = standin.send("Kapan pertemuan virtual diadakan?", user_id=7000)

@@ -35,7 +35,8 @@ def test_pybabel_extract_finds_every_message_translated_in_every_catalog(tmp_pat
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run(
         [pybabel, "-q", "extract", "-k", "N_", "--no-default-keywords", "-o", template, "bot"],
-        check=True, cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     with template.open("rb") as pot:
         extracted = {message.id for message in read_po(pot) if message.id}
@@ -72,8 +73,18 @@ def test_every_message_renders_as_valid_telegram_html_within_the_limit(language:
 
 @pytest.mark.parametrize(
     ("code", "language"),
-    [("de", "de"), ("zh-hans", "zh"), ("zh", "zh"), ("ID", "id"), ("ms-MY", "ms"), ("pt-br", "en"), (None, "en"),
-     ("fr_CA", "fr"), ("es-419", "es"), ("en-GB", "en")],
+    [
+        ("de", "de"),
+        ("zh-hans", "zh"),
+        ("zh", "zh"),
+        ("ID", "id"),
+        ("ms-MY", "ms"),
+        ("pt-br", "en"),
+        (None, "en"),
+        ("fr_CA", "fr"),
+        ("es-419", "es"),
+        ("en-GB", "en"),
+    ],
 )
 def test_telegram_language_codes_choose_a_language_the_bot_speaks(code, language):
     assert language_of(code) == language
@@ -89,8 +100,14 @@ def test_an_answer_speaks_the_question_language_and_malay_users_keep_malay():
 
 @pytest.mark.parametrize(
     ("language", "opening"),
-    [("de", "👋 Hallo!"), ("fr", "👋 Bonjour"), ("es", "👋 ¡Hola!"), ("zh-hans", "👋 你好"), ("ms", "👋 Hai!"),
-     ("pt-br", "👋 Hi!")],
+    [
+        ("de", "👋 Hallo!"),
+        ("fr", "👋 Bonjour"),
+        ("es", "👋 ¡Hola!"),
+        ("zh-hans", "👋 你好"),
+        ("ms", "👋 Hai!"),
+        ("pt-br", "👋 Hi!"),
+    ],
 )
 def test_help_is_in_the_users_telegram_language(bot, language, opening):
     reply = bot.ask("/help", language=language)

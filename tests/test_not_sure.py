@@ -108,8 +108,10 @@ def organisations(tmp_path_factory, encoder, reader):
     travel.add_paragraph("Expense claims must be submitted within 14 days of returning, with the original receipts.")
     travel.save(company / "travel.docx")
     school = write_organisation(root / "school", SCHOOL)
-    return {name: KnowledgeBase.in_memory(read_documents(folder), encoder, reader=reader)
-            for name, folder in (("company", company), ("school", school))}
+    return {
+        name: KnowledgeBase.in_memory(read_documents(folder), encoder, reader=reader)
+        for name, folder in (("company", company), ("school", school))
+    }
 
 
 # What the reader does not yet catch (issue 38's figures: near misses are answered "not sure" 0.075 of
@@ -121,11 +123,16 @@ KNOWN_MISSES = {
 }
 
 
-@pytest.mark.parametrize(("organisation", "question", "kind", "document"), [
-    pytest.param(organisation, *entry, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[entry[0]]))
-    if entry[0] in KNOWN_MISSES else (organisation, *entry)
-    for organisation, entries in (("company", QUESTIONS), ("school", SCHOOL_QUESTIONS)) for entry in entries
-])
+@pytest.mark.parametrize(
+    ("organisation", "question", "kind", "document"),
+    [
+        pytest.param(organisation, *entry, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[entry[0]]))
+        if entry[0] in KNOWN_MISSES
+        else (organisation, *entry)
+        for organisation, entries in (("company", QUESTIONS), ("school", SCHOOL_QUESTIONS))
+        for entry in entries
+    ],
+)
 def test_four_kinds_of_question(organisations, organisation: str, question: str, kind: str, document: str | None):
     answer = organisations[organisation].ask(question)
     if kind == "answerable":

@@ -16,8 +16,10 @@ from embeddings.documents.ocr import Ocr, ocr_missing
 from tests.documents import PDF_SECTIONS, page_images, write_pdf, write_scanned_pdf
 from tests.test_bot import ADMIN, assert_all_messages_valid
 
-pytestmark = pytest.mark.skipif(ocr_missing("ind+eng") is not None, reason="Tesseract is not installed "
-                                "(scripts/test.sh installs it where it runs as root)")
+pytestmark = pytest.mark.skipif(
+    ocr_missing("ind+eng") is not None,
+    reason="Tesseract is not installed (scripts/test.sh installs it where it runs as root)",
+)
 CUTI = PDF_SECTIONS[0][2][0]  # the first paragraph of the handbook
 
 
@@ -101,15 +103,24 @@ def _png(image) -> bytes:
 def test_an_admin_sends_a_photo_and_its_text_answers_saying_it_was_read_from_a_scan(bot, tmp_path: Path):
     page = page_images(write_pdf(tmp_path / "pedoman.pdf"), resolution=200)[0]
     bot.standin.files["photo-1"] = _jpeg(page)
-    photo = [{"file_id": "photo-1", "file_unique_id": "u-photo-1", "width": page.width, "height": page.height,
-              "file_size": len(bot.standin.files["photo-1"])}]
+    photo = [
+        {
+            "file_id": "photo-1",
+            "file_unique_id": "u-photo-1",
+            "width": page.width,
+            "height": page.height,
+            "file_size": len(bot.standin.files["photo-1"]),
+        }
+    ]
     sent = bot.standin.send(None, user_id=ADMIN, extra={"photo": photo, "caption": "Pengumuman cuti"})
     assert bot.standin.reply_to(sent)["text"].startswith("⏳ Adding")
     [added] = bot.standin.wait_for(lambda c: c.method == "sendMessage" and "is in:" in c.params["text"])
     assert added.params["text"].startswith("✅ Pengumuman-cuti.jpg is in:")
     assert (bot.docs_dir / "Pengumuman-cuti.jpg").exists()
     answer = bot.ask("Berapa hari cuti tahunan karyawan tetap setelah dua belas bulan?", language="en")["text"]
-    assert "📄 Pengumuman-cuti.jpg" in answer and "(dibaca dari hasil pindaian: periksa kata-katanya)" in answer  # the question's language
+    assert (
+        "📄 Pengumuman-cuti.jpg" in answer and "(dibaca dari hasil pindaian: periksa kata-katanya)" in answer
+    )  # the question's language
     refused = bot.standin.send(None, user_id=1001, extra={"photo": photo})  # a user's photo is no question
     assert bot.standin.reply_to(refused)["text"] == "I can only read text questions. Please type your question."
     assert_all_messages_valid(bot)
@@ -119,7 +130,6 @@ def _jpeg(image) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
-
 
 
 def test_a_reindex_tells_how_many_pages_ocr_has_read_and_an_unchanged_scan_is_not_read_again(

@@ -67,10 +67,16 @@ def cluster(request: pytest.FixtureRequest, postgres, data_dir: Path, docs_dir: 
         replicas = []
         for port in ports:
             env = dict(
-                TANYA_BOT_TOKEN=standin.token, TANYA_BASE_URL=standin.base_url, TANYA_DATABASE_URL=url,
-                TANYA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", TANYA_WEBHOOK_PORT=str(port),
-                TANYA_WEBHOOK_SECRET=SECRET, TANYA_ADMIN_IDS=str(ADMIN), TANYA_QUESTIONS_PER_MINUTE="4",
-                TANYA_VECTOR_STORE="milvus", TANYA_MILVUS_URI=milvus.uri,
+                TANYA_BOT_TOKEN=standin.token,
+                TANYA_BASE_URL=standin.base_url,
+                TANYA_DATABASE_URL=url,
+                TANYA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                TANYA_WEBHOOK_PORT=str(port),
+                TANYA_WEBHOOK_SECRET=SECRET,
+                TANYA_ADMIN_IDS=str(ADMIN),
+                TANYA_QUESTIONS_PER_MINUTE="4",
+                TANYA_VECTOR_STORE="milvus",
+                TANYA_MILVUS_URI=milvus.uri,
             )
             env = {name: value for name, value in {**env, **getattr(request, "param", {})}.items() if value is not None}
             replicas.append(stack.enter_context(running(tanya(data_dir, docs_dir, "serve", log=log, **env))))
@@ -120,8 +126,9 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
     assert "Jawaban 2 dari 5" in edited.params["text"]  # the question's language
     assert cluster.handled_by(pressed) != cluster.handled_by(question)  # the other replica turned the page
     votes = [standin.press(reply, buttons(reply)["👍"], user_id=501) for _ in range(2)]
-    standin.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text") == "Thanks for the 👍",
-                     count=2)
+    standin.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and c.params.get("text") == "Thanks for the 👍", count=2
+    )
     assert cluster.handled_by(votes[0]) != cluster.handled_by(votes[1])
     # Telegram missed the 200 of the question and delivers it again, to the other replica: not answered twice.
     update_id = standin.update_of[(question["chat"]["id"], question["message_id"])]
@@ -133,11 +140,23 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
         assert time.monotonic() < deadline, standin.deliveries
         time.sleep(0.05)
     standin.route = None
-    assert len([c for c in standin.calls if c.method == "sendMessage" and c.params["chat_id"] == question["chat"]["id"]
-                and (c.params.get("reply_parameters") or {}).get("message_id") == question["message_id"]]) == 1
+    assert (
+        len(
+            [
+                c
+                for c in standin.calls
+                if c.method == "sendMessage"
+                and c.params["chat_id"] == question["chat"]["id"]
+                and (c.params.get("reply_parameters") or {}).get("message_id") == question["message_id"]
+            ]
+        )
+        == 1
+    )
     assert "section 4, paragraph 2" in cluster.ask("Why is energy a key area of cooperation?", user_id=502)["text"]
-    assert "bagian 5, paragraf 3" in cluster.ask("Apa kesimpulan pertemuan Xi dan Putin?", user_id=502,
-                                                 language="id")["text"]
+    assert (
+        "bagian 5, paragraf 3"
+        in cluster.ask("Apa kesimpulan pertemuan Xi dan Putin?", user_id=502, language="id")["text"]
+    )
     deadline = time.monotonic() + 30
     while True:  # each replica writes its history in the background: /stats sees both within moments
         stats = cluster.ask("/stats", user_id=ADMIN)["text"]
@@ -174,8 +193,9 @@ def test_one_users_questions_over_both_replicas_meet_one_limit(cluster: Cluster)
     asked = [standin.send("Kapan pertemuan virtual diadakan?", user_id=601) for _ in range(7)]
     notice = standin.wait_for(lambda c: c.method == "sendMessage" and "faster than I can answer" in c.params["text"])
     assert len(notice) == 1
-    answers = standin.wait_for(lambda c: c.method == "sendMessage" and "bagian 1, paragraf 1" in c.params["text"],
-                               count=4)
+    answers = standin.wait_for(
+        lambda c: c.method == "sendMessage" and "bagian 1, paragraf 1" in c.params["text"], count=4
+    )
     time.sleep(2)
     assert len([c for c in standin.calls if c.method == "sendMessage" and "bagian 1" in c.params["text"]]) == 4
     assert {cluster.handled_by(message) for message in asked} == {0, 1}
@@ -224,8 +244,13 @@ def test_a_replica_killed_while_questions_flow_loses_none_and_answers_none_twice
     time.sleep(2)  # room for a second answer, were one to come
     for message in [*burst, *flow]:
         chat_id, message_id = message["chat"]["id"], message["message_id"]
-        replies = [c for c in standin.calls if c.method == "sendMessage" and c.params["chat_id"] == chat_id
-                   and (c.params.get("reply_parameters") or {}).get("message_id") == message_id]
+        replies = [
+            c
+            for c in standin.calls
+            if c.method == "sendMessage"
+            and c.params["chat_id"] == chat_id
+            and (c.params.get("reply_parameters") or {}).get("message_id") == message_id
+        ]
         assert len(replies) == 1, message["text"]
     refused = [u for u, e, status in standin.deliveries if status != 200]
     assert refused, "no delivery went to the killed replica"

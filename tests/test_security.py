@@ -49,7 +49,10 @@ def test_a_token_telegram_refuses_is_one_clear_line_without_the_token(data_dir, 
         with running(tanya(data_dir, docs_dir, "serve", log=log, **env)) as process:
             assert process.wait(timeout=180) == 2
     logs = log.read_text()
-    assert logs.rstrip().splitlines()[-1] == "error: Telegram refused TANYA_BOT_TOKEN: copy the bot's token from @BotFather again"
+    assert (
+        logs.rstrip().splitlines()[-1]
+        == "error: Telegram refused TANYA_BOT_TOKEN: copy the bot's token from @BotFather again"
+    )
     assert "WRONG-secret-value" not in logs
 
 
@@ -67,7 +70,9 @@ def test_the_token_is_redacted_where_a_url_carries_it_percent_encoded():
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.warning("GET https://api.telegram.org/file/bot%s/documents/file_1.pdf failed", "123456789%3AAAEsecret-Value_x")
+        logger.warning(
+            "GET https://api.telegram.org/file/bot%s/documents/file_1.pdf failed", "123456789%3AAAEsecret-Value_x"
+        )
         logger.warning("GET https://api.telegram.org/file/bot123456789%3aAAEsecret-Value_x/x failed")
         logger.warning("POST https://api.telegram.org/bot%s/getMe", token)
         try:

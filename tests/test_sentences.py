@@ -16,9 +16,15 @@ SENTENCES = [
 
 
 def test_what_a_question_asks_for_in_several_languages():
-    dates = ["Kapan pertemuan diadakan?", "When did they meet?", "习近平和普京是什么时候会晤的？",
-             "Wann fand das Treffen statt?", "Quand a eu lieu la réunion ?", "¿En qué año se fundó?",
-             "Tahun berapa film itu dirilis?"]
+    dates = [
+        "Kapan pertemuan diadakan?",
+        "When did they meet?",
+        "习近平和普京是什么时候会晤的？",
+        "Wann fand das Treffen statt?",
+        "Quand a eu lieu la réunion ?",
+        "¿En qué año se fundó?",
+        "Tahun berapa film itu dirilis?",
+    ]
     numbers = ["Berapa jumlah delegasi?", "How many delegates came?", "有多少代表？", "Combien de délégués ?"]
     assert all(asked_for(question) and asked_for(question).search("Rabu, 4 Februari") for question in dates)
     assert all(asked_for(question) and asked_for(question).search("300") for question in numbers)

@@ -93,11 +93,17 @@ def test_the_core_gets_the_settings_values(monkeypatch, tmp_path: Path):
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("TANYA_DATABASE_URL", "mysql://tanya:secret@db/tanya",
-         "TANYA_DATABASE_URL: must be sqlite:///PATH or postgresql://user:password@host/name"),
+        (
+            "TANYA_DATABASE_URL",
+            "mysql://tanya:secret@db/tanya",
+            "TANYA_DATABASE_URL: must be sqlite:///PATH or postgresql://user:password@host/name",
+        ),
         ("TANYA_VECTOR_STORE", "redis", "TANYA_VECTOR_STORE: Input should be 'faiss' or 'milvus' (got 'redis')"),
-        ("TANYA_MILVUS_URI", "ftp://milvus", "TANYA_MILVUS_URI: must be a local path (Milvus Lite) or http://host:19530 "
-         "(got 'ftp://milvus')"),
+        (
+            "TANYA_MILVUS_URI",
+            "ftp://milvus",
+            "TANYA_MILVUS_URI: must be a local path (Milvus Lite) or http://host:19530 (got 'ftp://milvus')",
+        ),
     ],
 )
 def test_a_wrong_store_or_database_setting_is_one_line_naming_it(monkeypatch, name, value, message):

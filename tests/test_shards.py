@@ -24,8 +24,13 @@ TOPICS = {
 def _index(data_dir: Path, docs_dir: Path, *args: str, **env: str) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
     environment.update(TANYA_DATA_DIR=str(data_dir), TANYA_DOCS_DIR=str(docs_dir), **env)
-    return subprocess.Popen([sys.executable, "-m", "bot", "index", *args], env=environment, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "index", *args],
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_two_shards_at_once_publish_one_index_that_answers_as_a_whole_build(data_dir, docs_dir, tmp_path, encoder):
@@ -46,13 +51,17 @@ def test_two_shards_at_once_publish_one_index_that_answers_as_a_whole_build(data
         assert "2 of 2 shards in" in output and "Published the index: 5 documents" in output
         store = MilvusStore(server.uri)
         assert not [c for c in store._milvus().list_collections() if "stage" in c]  # the shards dropped
-        setup = KnowledgeSetup(docs_dir, tmp_path / "unused", data_dir / "models", vector_store="milvus",
-                               milvus_uri=server.uri)
+        setup = KnowledgeSetup(
+            docs_dir, tmp_path / "unused", data_dir / "models", vector_store="milvus", milvus_uri=server.uri
+        )
         sharded = KnowledgeBase.open(setup, encoder)
         whole = KnowledgeBase.build(KnowledgeSetup(docs_dir, tmp_path / "whole", data_dir / "models"), encoder)[0]
         assert [p.text for p in sharded.index.passages] == [p.text for p in whole.index.passages]
-        for question in ("Kapan Koperasi Nelayan Sumber Rejeki didirikan?", "Berapa murid SD Negeri 3 Wonosari?",
-                         "Kapan pertemuan virtual diadakan?"):
+        for question in (
+            "Kapan Koperasi Nelayan Sumber Rejeki didirikan?",
+            "Berapa murid SD Negeri 3 Wonosari?",
+            "Kapan pertemuan virtual diadakan?",
+        ):
             mine, theirs = sharded.ask(question), whole.ask(question)
             assert mine.hits[0].passage == theirs.hits[0].passage and mine.sure == theirs.sure, question
     finally:

@@ -24,7 +24,12 @@ from embeddings.search.retrieval import Answer, Hit
 
 def _answer(text: str) -> KeptAnswer:
     passage = Passage("a.md", "Bagian", 1, 2, 1, text, page=3)
-    return KeptAnswer(Answer([Hit(passage, 0.8, 7)], [(0, len(text))], confidence=0.9, sure=True), "abc123", new_ref(), f"Apa isi {text}?")
+    return KeptAnswer(
+        Answer([Hit(passage, 0.8, 7)], [(0, len(text))], confidence=0.9, sure=True),
+        "abc123",
+        new_ref(),
+        f"Apa isi {text}?",
+    )
 
 
 def _state(url: str, tmp_path: Path, per_minute: int = 3, clock=time.time) -> State:
@@ -38,7 +43,9 @@ def test_kept_answers_come_back_whole_from_another_process_and_the_oldest_are_fo
     for answer_id, answer in zip(ids, answers, strict=True):
         one.kept.keep_answer(-100123456789, answer, answer_id)
     assert len(set(ids)) == len(ids) and all(parse_callback(AnswerButton(i, 4).data()) for i in ids)
-    assert other.kept.kept_answer(-100123456789, ids[0]) is None and other.kept.kept_answer(-100123456789, ids[1]) is None
+    assert (
+        other.kept.kept_answer(-100123456789, ids[0]) is None and other.kept.kept_answer(-100123456789, ids[1]) is None
+    )
     back = other.kept.kept_answer(-100123456789, ids[-1])
     assert back == answers[-1]  # passages, spans, confidence, the index and the history's ref
     assert other.kept.kept_answer(5, ids[-1]) is None  # another chat's answer is not this chat's
@@ -146,13 +153,33 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
     engine = open_database(default_url(tmp_path))
     with engine.begin() as connection:  # what the first tanya wrote: schema 1 and user_version, no schema_version
         connection.exec_driver_sql("DROP TABLE schema_version")
-        for table in ("secrets", "kept", "windows", "leases", "deliveries", "members", "invites", "access_requests",
-                      "taught_questions", "taught_answers", "taught_revision"):
+        for table in (
+            "secrets",
+            "kept",
+            "windows",
+            "leases",
+            "deliveries",
+            "members",
+            "invites",
+            "access_requests",
+            "taught_questions",
+            "taught_answers",
+            "taught_revision",
+        ):
             connection.exec_driver_sql(f"DROP TABLE {table}")
-        connection.execute(questions.insert().values(
-            ref="r1", asked_at=1.0, chat_type="private", language="id", user="h", question="q",
-            confidence=0.5, not_sure=0, seconds=0.1,
-        ))
+        connection.execute(
+            questions.insert().values(
+                ref="r1",
+                asked_at=1.0,
+                chat_type="private",
+                language="id",
+                user="h",
+                question="q",
+                confidence=0.5,
+                not_sure=0,
+                seconds=0.1,
+            )
+        )
     engine.dispose()
     with sqlite3.connect(tmp_path / HISTORY_FILE) as connection:
         connection.execute("PRAGMA user_version = 1")

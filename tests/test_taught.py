@@ -72,7 +72,9 @@ def test_a_re_import_that_swaps_two_answers_questions_changes_the_version_and_ev
     taught.teach_many([([HOURS], PARKING_ANSWER), ([PARKING], "Senin–Jumat 08.00–16.30.")], by=0)  # swapped
     assert taught.version() != before  # same count, same ids: only a revision tells
     assert {entry.answer: entry.questions for entry in taught.listing()} == {
-        PARKING_ANSWER: (HOURS,), "Senin–Jumat 08.00–16.30.": (PARKING,)}
+        PARKING_ANSWER: (HOURS,),
+        "Senin–Jumat 08.00–16.30.": (PARKING,),
+    }
 
 
 def test_a_schema_3_database_is_migrated_with_its_history_kept(tmp_path):
@@ -85,15 +87,23 @@ def test_a_schema_3_database_is_migrated_with_its_history_kept(tmp_path):
         connection.execute(text("ALTER TABLE questions DROP COLUMN source"))
         connection.execute(text("ALTER TABLE daily DROP COLUMN taught"))
         connection.execute(text("UPDATE schema_version SET version = 3"))
-        connection.execute(text(
-            "INSERT INTO daily (day, document, questions, not_sure, helpful, unhelpful, seconds) "
-            "VALUES ('2026-01-01', 'a.txt', 3, 1, 0, 0, 0.1)"))
+        connection.execute(
+            text(
+                "INSERT INTO daily (day, document, questions, not_sure, helpful, unhelpful, seconds) "
+                "VALUES ('2026-01-01', 'a.txt', 3, 1, 0, 0, 0.1)"
+            )
+        )
     engine.dispose()
     state = State(open_database(url), 90, 20, tmp_path / "salt").history.start()
     columns = {column["name"] for column in inspect(state.engine).get_columns("questions")}
-    assert "source" in columns and {"taught_answers", "taught_questions"} <= set(inspect(state.engine).get_table_names())
-    state.record(Asked("r1", time.time(), "private", "en", "u", PARKING, None, None, None, 0.99, False, 0.01, None,
-                       source="taught"))
+    assert "source" in columns and {"taught_answers", "taught_questions"} <= set(
+        inspect(state.engine).get_table_names()
+    )
+    state.record(
+        Asked(
+            "r1", time.time(), "private", "en", "u", PARKING, None, None, None, 0.99, False, 0.01, None, source="taught"
+        )
+    )
     assert state.flush()
     usage = state.usage()
     assert (usage.all_time, usage.not_sure, usage.taught) == (4, 1, 1)
@@ -111,10 +121,16 @@ def _xlsx(path, rows):
 
 
 def test_faq_files_are_imported_whole_or_not_at_all_and_round_trip(run_tanya, tmp_path):
-    bad = _xlsx(tmp_path / "bad.xlsx", [
-        ["Question", "Answer"], [PARKING, PARKING_ANSWER], ["Kapan libur?", None], [None, None],
-        ["Berapa biaya?", "x" * (TAUGHT_ANSWER_LIMIT + 1)],
-    ])
+    bad = _xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            ["Question", "Answer"],
+            [PARKING, PARKING_ANSWER],
+            ["Kapan libur?", None],
+            [None, None],
+            ["Berapa biaya?", "x" * (TAUGHT_ANSWER_LIMIT + 1)],
+        ],
+    )
     refused = run_tanya("faq", "import", str(bad))
     assert refused.returncode == 2
     assert "line 3: the answer is empty" in refused.stderr and "line 5: the answer is" in refused.stderr
@@ -124,10 +140,15 @@ def test_faq_files_are_imported_whole_or_not_at_all_and_round_trip(run_tanya, tm
     assert "no column named question" in run_tanya("faq", "import", str(missing)).stderr
     assert run_tanya("faq", "list").stdout == ""  # nothing half-imported
 
-    good = _xlsx(tmp_path / "faq.xlsx", [
-        ["question", "answer"], [PARKING, PARKING_ANSWER], ["Parkir tamu di mana?", PARKING_ANSWER],
-        [HOURS, "Senin–Jumat 08.00–16.30."],
-    ])
+    good = _xlsx(
+        tmp_path / "faq.xlsx",
+        [
+            ["question", "answer"],
+            [PARKING, PARKING_ANSWER],
+            ["Parkir tamu di mana?", PARKING_ANSWER],
+            [HOURS, "Senin–Jumat 08.00–16.30."],
+        ],
+    )
     imported = run_tanya("faq", "import", str(good))
     assert imported.returncode == 0, imported.stderr
     assert "Imported 2 answers with 3 questions" in imported.stdout

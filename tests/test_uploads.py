@@ -21,11 +21,14 @@ def _said(bot, words: str, count: int = 1) -> str:
 
 
 def test_an_admin_adds_a_pdf_a_word_file_and_a_web_page_and_each_answers(bot, tmp_path: Path):
-    for number, (path, added) in enumerate([
-        (write_pdf(tmp_path / "pedoman.pdf"), "✅ pedoman.pdf is in: 3 sections, 5 passages, 3 pages."),
-        (write_docx(tmp_path / "tunjangan.docx"), "✅ tunjangan.docx is in: 2 sections, 5 passages."),
-        (write_html(tmp_path / "portal.html"), "✅ portal.html is in: 2 sections, 3 passages."),
-    ], start=1):
+    for number, (path, added) in enumerate(
+        [
+            (write_pdf(tmp_path / "pedoman.pdf"), "✅ pedoman.pdf is in: 3 sections, 5 passages, 3 pages."),
+            (write_docx(tmp_path / "tunjangan.docx"), "✅ tunjangan.docx is in: 2 sections, 5 passages."),
+            (write_html(tmp_path / "portal.html"), "✅ portal.html is in: 2 sections, 3 passages."),
+        ],
+        start=1,
+    ):
         assert _upload(bot, path)["text"].startswith("⏳ Adding")
         assert _said(bot, "is in:", count=number) == added
         assert (bot.docs_dir / path.name).read_bytes() == path.read_bytes()
@@ -45,10 +48,13 @@ def test_an_admin_adds_slides_an_opendocument_text_and_an_ebook(bot, tmp_path: P
     assert _said(bot, "is in:") == "✅ pedoman.pptx is in: 3 sections, 5 passages, 3 pages."
     cuti = bot.ask("Berapa hari cuti tahunan karyawan tetap?", language="en")["text"]
     assert "dua belas hari cuti tahunan" in cuti and "📄 pedoman.pptx · bagian 1, paragraf 1, halaman 1" in cuti
-    for number, (path, added) in enumerate([
-        (write_odt(tmp_path / "pedoman.odt"), "✅ pedoman.odt is in: 3 sections, 5 passages."),
-        (write_epub(tmp_path / "pedoman.epub"), "✅ pedoman.epub is in: 3 sections, 4 passages."),
-    ], start=2):
+    for number, (path, added) in enumerate(
+        [
+            (write_odt(tmp_path / "pedoman.odt"), "✅ pedoman.odt is in: 3 sections, 5 passages."),
+            (write_epub(tmp_path / "pedoman.epub"), "✅ pedoman.epub is in: 3 sections, 4 passages."),
+        ],
+        start=2,
+    ):
         assert _upload(bot, path)["text"].startswith("⏳ Adding")
         assert _said(bot, "is in:", count=number) == added
     assert_all_messages_valid(bot)
@@ -138,7 +144,9 @@ def test_an_admin_removes_a_document_after_confirming(bot, tmp_path: Path):
 
 def test_the_document_list_is_paged(bot):
     for number in range(25):
-        (bot.docs_dir / f"catatan-{number:02}.md").write_text(f"# Catatan {number}\n\nIsi catatan {number}.", encoding="utf-8")
+        (bot.docs_dir / f"catatan-{number:02}.md").write_text(
+            f"# Catatan {number}\n\nIsi catatan {number}.", encoding="utf-8"
+        )
     bot.ask("/reindex", user_id=ADMIN)
     _said(bot, "Reindexed in")
     first = bot.ask("/documents")

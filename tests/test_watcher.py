@@ -16,8 +16,11 @@ PARKING = "## Parkir\n\nTamu parkir di basement B1 gedung utama, dengan menunjuk
 
 
 def _notices(bot) -> list[str]:
-    return [c.params["text"] for c in bot.standin.calls
-            if c.method == "sendMessage" and c.params["chat_id"] == ADMIN and c.params["text"].startswith("📂")]
+    return [
+        c.params["text"]
+        for c in bot.standin.calls
+        if c.method == "sendMessage" and c.params["chat_id"] == ADMIN and c.params["text"].startswith("📂")
+    ]
 
 
 def _wait(condition, timeout: float = 120.0) -> None:

@@ -95,8 +95,10 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if not in_group and message is not None and message.text and (code := _invite_code(message.text)):
         await _join(update, context, code)
-    elif not in_group and update.callback_query is not None and isinstance(
-        parse_callback(update.callback_query.data), RequestButton
+    elif (
+        not in_group
+        and update.callback_query is not None
+        and isinstance(parse_callback(update.callback_query.data), RequestButton)
     ):
         await ask_for_access(update, context)
     else:
@@ -204,7 +206,8 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, target: Dec
     user_language_ = language_of(request.language)
     try:
         await context.bot.send_message(
-            request.user_id, text(user_language_, "access_allowed" if target.allow else "access_denied"),
+            request.user_id,
+            text(user_language_, "access_allowed" if target.allow else "access_denied"),
             parse_mode=ParseMode.HTML,
         )
     except TelegramError as error:  # the user blocked the bot meanwhile: the decision stands
@@ -217,7 +220,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await refused_to_non_admin(update, context, language):
         return
     numbers = [int(argument) if argument.isdigit() else 0 for argument in context.args or []]
-    uses, days = (numbers + [INVITE_USES, INVITE_DAYS][len(numbers):])[:2] if len(numbers) <= 2 else (0, 0)
+    uses, days = (numbers + [INVITE_USES, INVITE_DAYS][len(numbers) :])[:2] if len(numbers) <= 2 else (0, 0)
     if not (1 <= uses <= MAX_INVITE_USES and 1 <= days <= MAX_INVITE_DAYS):
         usage = text(language, "invite_usage", max_uses=MAX_INVITE_USES, max_days=MAX_INVITE_DAYS)
         await update.effective_message.reply_html(usage)
@@ -277,9 +280,18 @@ async def _members_page(context: ContextTypes.DEFAULT_TYPE, page: int, language:
 def _member_line(member: Member, language: str) -> str:
     added_at = datetime.fromtimestamp(member.added_at, timezone.utc).strftime("%Y-%m-%d")
     icon = "👥" if member.kind == "group" else "👤"
-    return icon + " " + text(
-        language, "member_line", name=escape(member.name), id=member.id, via=text(language, f"via_{member.via}"),
-        added_by=member.added_by, added_at=added_at,
+    return (
+        icon
+        + " "
+        + text(
+            language,
+            "member_line",
+            name=escape(member.name),
+            id=member.id,
+            via=text(language, f"via_{member.via}"),
+            added_by=member.added_by,
+            added_at=added_at,
+        )
     )
 
 

@@ -45,7 +45,13 @@ from bot.texts import text
 logger = logging.getLogger(__name__)
 
 ADMIN_BUTTONS = (
-    UploadButton | RemoveButton | UnansweredButton | DecideButton | MembersButton | TeachButton | TaughtButton
+    UploadButton
+    | RemoveButton
+    | UnansweredButton
+    | DecideButton
+    | MembersButton
+    | TeachButton
+    | TaughtButton
     | ForgetTaughtButton
 )
 

@@ -52,9 +52,7 @@ async def read_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
     return await asyncio.to_thread(run)
 
 
-async def show_page(
-    update: Update, language: str, page: tuple[str, InlineKeyboardMarkup | None] | None
-) -> None:
+async def show_page(update: Update, language: str, page: tuple[str, InlineKeyboardMarkup | None] | None) -> None:
     """A button's page of a list (its text and keyboard) in place of the message the button is under;
     None: the list has no such page now, and the user is told the button is out of date."""
     query = update.callback_query

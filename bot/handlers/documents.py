@@ -163,8 +163,10 @@ async def show_document_list_page(
 ) -> None:
     knowledge = knowledge_of(context)
     pages = document_list(knowledge.documents(), language)
-    page = None if target.page >= len(pages) else (
-        pages[target.page].text, document_list_keyboard(knowledge.index_id, target.page, len(pages))
+    page = (
+        None
+        if target.page >= len(pages)
+        else (pages[target.page].text, document_list_keyboard(knowledge.index_id, target.page, len(pages)))
     )
     await show_page(update, language, page)
 

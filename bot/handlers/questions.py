@@ -130,12 +130,11 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         return
     answer_id = new_id()
     # Kept before it is sent: its buttons may be pressed the moment it arrives.
-    await asyncio.to_thread(
-        state.kept.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref, asked), answer_id
-    )
+    await asyncio.to_thread(state.kept.keep_answer, message.chat_id, KeptAnswer(found, index_id, ref, asked), answer_id)
     if given:
         await message.reply_html(
-            format_taught(found, spoken), reply_markup=taught_keyboard(answer_id, bool(found.hits), language),
+            format_taught(found, spoken),
+            reply_markup=taught_keyboard(answer_id, bool(found.hits), language),
             do_quote=True,
         )
         REPLY_SECONDS.observe(time.perf_counter() - received)
@@ -166,19 +165,40 @@ async def _find(
     history = history_of(context)
     user = update.effective_user
     asked_by = history.user(user.id if user else 0)
+    asked_now = {
+        "ref": ref,
+        "asked_at": time.time(),
+        "chat_type": str(chat_type),
+        "language": language,
+        "user": asked_by,
+        "question": asked,
+        "seconds": seconds,
+        "vector": found.question_vector,
+    }
     if given:  # the admins' answer, whatever the documents hold
-        history.record(Asked(
-            ref=ref, asked_at=time.time(), chat_type=str(chat_type), language=language, user=asked_by,
-            question=asked, document=None, section=None, paragraph=None, confidence=found.taught.similarity,
-            not_sure=False, seconds=seconds, vector=found.question_vector, source="taught",
-        ))
+        history.record(
+            Asked(
+                **asked_now,
+                document=None,
+                section=None,
+                paragraph=None,
+                confidence=found.taught.similarity,
+                not_sure=False,
+                source="taught",
+            )
+        )
     elif found.hits:
         best = found.hits[0].passage
-        history.record(Asked(
-            ref=ref, asked_at=time.time(), chat_type=str(chat_type), language=language, user=asked_by,
-            question=asked, document=best.document, section=best.section_number, paragraph=best.paragraph,
-            confidence=found.confidence, not_sure=not found.sure, seconds=seconds, vector=found.question_vector,
-        ))
+        history.record(
+            Asked(
+                **asked_now,
+                document=best.document,
+                section=best.section_number,
+                paragraph=best.paragraph,
+                confidence=found.confidence,
+                not_sure=not found.sure,
+            )
+        )
     return found, ref
 
 
@@ -212,7 +232,8 @@ async def show_admins_answer(
         return
     await query.answer()
     await query.message.edit_text(
-        format_taught(kept.answer, spoken_language(update, kept.question)), parse_mode=ParseMode.HTML,
+        format_taught(kept.answer, spoken_language(update, kept.question)),
+        parse_mode=ParseMode.HTML,
         reply_markup=taught_keyboard(answer_id, bool(kept.answer.hits), language),
     )
 
@@ -258,12 +279,14 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     found, ref = await _find(update, context, asked, "inline", spoken)
     results = []
     if found.taught is not None and found.taught.given:
-        results.append(InlineQueryResultArticle(
-            id=f"{ref}-t",
-            title=text(spoken, "admins_answer"),
-            description=shorten(found.taught.taught.answer, INLINE_DESCRIPTION_LIMIT),
-            input_message_content=InputTextMessageContent(format_taught(found, spoken), parse_mode=ParseMode.HTML),
-        ))
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{ref}-t",
+                title=text(spoken, "admins_answer"),
+                description=shorten(found.taught.taught.answer, INLINE_DESCRIPTION_LIMIT),
+                input_message_content=InputTextMessageContent(format_taught(found, spoken), parse_mode=ParseMode.HTML),
+            )
+        )
     for rank, hit in enumerate(found.hits):
         span = found.sentences[rank]
         sentence = hit.passage.text[span[0] : span[1]] if span else hit.passage.text

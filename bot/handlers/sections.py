@@ -36,6 +36,7 @@ from embeddings.search.index import SectionEntry
 
 logger = logging.getLogger(__name__)
 
+
 async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sections: every section, numbered, with a button to open each."""
     await _send_section_list(update, context, text_before="")
@@ -116,7 +117,9 @@ async def show_section_list_page(
     knowledge = knowledge_of(context)
     entries = knowledge.sections()
     pages = section_list(entries, language)
-    page = None if target.page >= len(pages) else (
-        pages[target.page].text, _section_list_keyboard(knowledge.index_id, entries, pages, target.page)
+    page = (
+        None
+        if target.page >= len(pages)
+        else (pages[target.page].text, _section_list_keyboard(knowledge.index_id, entries, pages, target.page))
     )
     await show_page(update, language, page)

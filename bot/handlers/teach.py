@@ -124,7 +124,9 @@ async def _teach(
 ) -> None:
     message = update.effective_message
     if escaped_length(answer) > TAUGHT_ANSWER_LIMIT:
-        await message.reply_html(text(language, "teach_too_long", length=escaped_length(answer), limit=TAUGHT_ANSWER_LIMIT))
+        await message.reply_html(
+            text(language, "teach_too_long", length=escaped_length(answer), limit=TAUGHT_ANSWER_LIMIT)
+        )
         return
     await asyncio.to_thread(state_of(context).taught.teach, questions, answer, update.effective_user.id)
     await relearn(context)
@@ -136,10 +138,17 @@ async def _question_of(replied: Message, context: ContextTypes.DEFAULT_TYPE) -> 
     one of the bot's answers; None when there is none."""
     if replied.from_user is not None and replied.from_user.id == context.bot.id:
         markup = replied.reply_markup
-        targets = [parse_callback(button.callback_data) for row in (markup.inline_keyboard if markup else ())
-                   for button in row]
-        answer_id = next((target.answer_id for target in targets
-                          if isinstance(target, AnswerButton | VoteButton | AdminsAnswerButton)), None)
+        targets = [
+            parse_callback(button.callback_data) for row in (markup.inline_keyboard if markup else ()) for button in row
+        ]
+        answer_id = next(
+            (
+                target.answer_id
+                for target in targets
+                if isinstance(target, AnswerButton | VoteButton | AdminsAnswerButton)
+            ),
+            None,
+        )
         if answer_id is None:
             return None
         kept = await asyncio.to_thread(state_of(context).kept.kept_answer, replied.chat_id, answer_id)

@@ -30,8 +30,14 @@ SALT_FILE = "history-salt"  # where a one-machine install kept its salt before t
 class State:
     """The shared state of one bot: in ``engine``'s database, for as many replicas as run."""
 
-    def __init__(self, engine: Engine, history_days: int, per_minute: int, salt_file: Path | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        history_days: int,
+        per_minute: int,
+        salt_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.engine = engine
         self.fallback = Fallback()  # counts what was done without the database while it was out of reach
         self.history = History(engine, history_days, salt(engine, salt_file))

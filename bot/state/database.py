@@ -236,7 +236,9 @@ def open_database(url: str, *, migrated: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise DatabaseError("TANYA_DATABASE_URL: not a database URL (expected sqlite:///PATH or postgresql://…)") from None
+        raise DatabaseError(
+            "TANYA_DATABASE_URL: not a database URL (expected sqlite:///PATH or postgresql://…)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed)
     elif parsed.get_backend_name() == "postgresql":
@@ -248,11 +250,16 @@ def open_database(url: str, *, migrated: bool = True) -> Engine:
             # fraction of a second of them (a kept answer's buttons then say "ask again"), never
             # corrupt them.
             engine = create_engine(
-                parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
                 connect_args={"connect_timeout": CONNECT_SECONDS, "options": "-c synchronous_commit=off"},
             )
         except ImportError:
-            raise DatabaseError("TANYA_DATABASE_URL: PostgreSQL needs its driver: pip install 'tanya[replicas]'") from None
+            raise DatabaseError(
+                "TANYA_DATABASE_URL: PostgreSQL needs its driver: pip install 'tanya[replicas]'"
+            ) from None
     else:
         raise DatabaseError(f"TANYA_DATABASE_URL: {parsed.get_backend_name()} is not supported (sqlite or postgresql)")
     if migrated:
@@ -326,9 +333,11 @@ def _add_column(connection: Connection, column: Column) -> None:
     preparer = connection.dialect.identifier_preparer
     kind = column.type.compile(dialect=connection.dialect)
     default = f" NOT NULL DEFAULT '{column.server_default.arg}'" if column.server_default is not None else ""
-    connection.execute(text(
-        f"ALTER TABLE {preparer.quote(column.table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}{default}"
-    ))
+    connection.execute(
+        text(
+            f"ALTER TABLE {preparer.quote(column.table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}{default}"
+        )
+    )
 
 
 def _version(connection: Connection) -> int:
@@ -374,4 +383,3 @@ def is_damaged(error: BaseException) -> bool:
     return isinstance(original, sqlite3.DatabaseError) and (
         not isinstance(original, sqlite3.OperationalError) or "disk I/O error" in str(original)
     )
-

@@ -42,23 +42,35 @@ class Deliveries:
             statement = statement.on_conflict_do_nothing(index_elements=["update_id"]).returning(deliveries.c.update_id)
             if connection.execute(statement).first() is not None:  # (rowcount is -1 here on PostgreSQL)
                 return Claim.MINE
-            row = connection.execute(select(deliveries.c.handled_at, deliveries.c.done)
-                                     .where(deliveries.c.update_id == update_id)).one_or_none()
+            row = connection.execute(
+                select(deliveries.c.handled_at, deliveries.c.done).where(deliveries.c.update_id == update_id)
+            ).one_or_none()
             if row is None or row.done:
                 return Claim.DONE  # a row pruned at this moment was handled a day ago
             if now - row.handled_at < CLAIM_SECONDS:
                 return Claim.BUSY
-            taken = connection.execute(update(deliveries).values(handled_at=now).where(
-                deliveries.c.update_id == update_id, deliveries.c.done == 0, deliveries.c.handled_at == row.handled_at))
+            taken = connection.execute(
+                update(deliveries)
+                .values(handled_at=now)
+                .where(
+                    deliveries.c.update_id == update_id,
+                    deliveries.c.done == 0,
+                    deliveries.c.handled_at == row.handled_at,
+                )
+            )
             return Claim.MINE if taken.rowcount == 1 else Claim.BUSY
 
     def handled(self, update_id: int) -> bool:
         """Whether some replica already handled the update ``update_id``."""
         with reading(self.engine) as connection:
-            return connection.execute(
-                select(func.count()).select_from(deliveries).where(deliveries.c.update_id == update_id,
-                                                                   deliveries.c.done == 1)
-            ).scalar_one() > 0
+            return (
+                connection.execute(
+                    select(func.count())
+                    .select_from(deliveries)
+                    .where(deliveries.c.update_id == update_id, deliveries.c.done == 1)
+                ).scalar_one()
+                > 0
+            )
 
     def mark_handled(self, update_ids: list[int]) -> None:
         """Record the updates ``update_ids`` as handled (by this replica, or by another too: a re-delivery)."""
@@ -66,8 +78,9 @@ class Deliveries:
         with self.engine.begin() as connection:
             statement = insert_for(connection)(deliveries)
             statement = statement.on_conflict_do_update(index_elements=["update_id"], set_={"done": 1})
-            connection.execute(statement, [{"update_id": update_id, "handled_at": now, "done": 1}
-                                           for update_id in update_ids])
+            connection.execute(
+                statement, [{"update_id": update_id, "handled_at": now, "done": 1} for update_id in update_ids]
+            )
             if time.monotonic() - self._last_prune >= PRUNE_SECONDS:
                 self._last_prune = time.monotonic()
                 connection.execute(delete(deliveries).where(deliveries.c.handled_at < now - DELIVERIES_KEPT_SECONDS))

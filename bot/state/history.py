@@ -265,22 +265,43 @@ class History:
 
     def _write_asked(self, connection: Connection, entry: Asked) -> None:
         insert = insert_for(connection)
-        row = {"day": today(entry.asked_at), "document": entry.document or "", "questions": 1,
-               "not_sure": int(entry.not_sure), "seconds": entry.seconds, "taught": int(entry.source == "taught")}
+        row = {
+            "day": today(entry.asked_at),
+            "document": entry.document or "",
+            "questions": 1,
+            "not_sure": int(entry.not_sure),
+            "seconds": entry.seconds,
+            "taught": int(entry.source == "taught"),
+        }
         statement = insert(daily).values(**row)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "document"],
-            set_={"questions": daily.c.questions + 1, "not_sure": daily.c.not_sure + statement.excluded.not_sure,
-                  "seconds": daily.c.seconds + statement.excluded.seconds,
-                  "taught": daily.c.taught + statement.excluded.taught},
-        ))
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "document"],
+                set_={
+                    "questions": daily.c.questions + 1,
+                    "not_sure": daily.c.not_sure + statement.excluded.not_sure,
+                    "seconds": daily.c.seconds + statement.excluded.seconds,
+                    "taught": daily.c.taught + statement.excluded.taught,
+                },
+            )
+        )
         if self.days > 0:
             vector = None if entry.vector is None else np.asarray(entry.vector, dtype=np.float32).tobytes()
             statement = insert(questions).values(
-                ref=entry.ref, asked_at=entry.asked_at, chat_type=entry.chat_type, language=entry.language,
-                user=entry.user, question=entry.question, document=entry.document, section=entry.section,
-                paragraph=entry.paragraph, confidence=entry.confidence, not_sure=int(entry.not_sure),
-                seconds=entry.seconds, vector=vector, source=entry.source,
+                ref=entry.ref,
+                asked_at=entry.asked_at,
+                chat_type=entry.chat_type,
+                language=entry.language,
+                user=entry.user,
+                question=entry.question,
+                document=entry.document,
+                section=entry.section,
+                paragraph=entry.paragraph,
+                confidence=entry.confidence,
+                not_sure=int(entry.not_sure),
+                seconds=entry.seconds,
+                vector=vector,
+                source=entry.source,
             )
             connection.execute(statement.on_conflict_do_nothing(index_elements=["ref"]))
 
@@ -291,19 +312,25 @@ class History:
         statement = insert(daily).values(
             day=today(vote.voted_at), document=vote.document, helpful=helpful, unhelpful=unhelpful
         )
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "document"],
-            set_={"helpful": daily.c.helpful + statement.excluded.helpful,
-                  "unhelpful": daily.c.unhelpful + statement.excluded.unhelpful},
-        ))
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "document"],
+                set_={
+                    "helpful": daily.c.helpful + statement.excluded.helpful,
+                    "unhelpful": daily.c.unhelpful + statement.excluded.unhelpful,
+                },
+            )
+        )
         if self.days > 0:
             asked = connection.execute(select(questions.c.ref).where(questions.c.ref == vote.ref)).first()
             if asked is not None:
                 statement = insert(votes).values(ref=vote.ref, user=vote.user, vote=vote.vote, voted_at=vote.voted_at)
-                connection.execute(statement.on_conflict_do_update(
-                    index_elements=["ref", "user"],
-                    set_={"vote": statement.excluded.vote, "voted_at": statement.excluded.voted_at},
-                ))
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["ref", "user"],
+                        set_={"vote": statement.excluded.vote, "voted_at": statement.excluded.voted_at},
+                    )
+                )
 
     def _prune(self, connection: Connection) -> None:
         """Delete the rows older than ``days`` (the daily counters stay)."""
@@ -327,22 +354,33 @@ class History:
         """The figures /stats shows."""
         now = time.time() if now is None else now
         with reading(self.engine) as connection:
+
             def total(since: str) -> int:
-                return connection.execute(select(func.coalesce(func.sum(daily.c.questions), 0)).where(
-                    daily.c.day >= since)).scalar_one()
+                return connection.execute(
+                    select(func.coalesce(func.sum(daily.c.questions), 0)).where(daily.c.day >= since)
+                ).scalar_one()
 
             week = date.fromtimestamp(now) - timedelta(days=6)
-            sums = connection.execute(select(
-                func.coalesce(func.sum(daily.c.not_sure), 0), func.coalesce(func.sum(daily.c.helpful), 0),
-                func.coalesce(func.sum(daily.c.unhelpful), 0), func.coalesce(func.sum(daily.c.taught), 0),
-            )).one()
-            seconds = connection.execute(
-                select(questions.c.seconds).where(questions.c.asked_at >= now - 7 * 86400)
-            ).scalars().all()
+            sums = connection.execute(
+                select(
+                    func.coalesce(func.sum(daily.c.not_sure), 0),
+                    func.coalesce(func.sum(daily.c.helpful), 0),
+                    func.coalesce(func.sum(daily.c.unhelpful), 0),
+                    func.coalesce(func.sum(daily.c.taught), 0),
+                )
+            ).one()
+            seconds = (
+                connection.execute(select(questions.c.seconds).where(questions.c.asked_at >= now - 7 * 86400))
+                .scalars()
+                .all()
+            )
             count = func.sum(daily.c.questions)
             by_document = connection.execute(
-                select(daily.c.document, count).where(daily.c.document != "").group_by(daily.c.document)
-                .having(count > 0).order_by(count.desc(), daily.c.document)
+                select(daily.c.document, count)
+                .where(daily.c.document != "")
+                .group_by(daily.c.document)
+                .having(count > 0)
+                .order_by(count.desc(), daily.c.document)
             ).all()
             return Usage(
                 today=total(today(now)),
@@ -362,9 +400,15 @@ class History:
         first = last - timedelta(days=days - 1)
         with reading(self.engine) as connection:
             rows = connection.execute(
-                select(daily.c.day, func.sum(daily.c.questions), func.sum(daily.c.not_sure),
-                       func.sum(daily.c.helpful), func.sum(daily.c.unhelpful))
-                .where(daily.c.day >= first.isoformat()).group_by(daily.c.day)
+                select(
+                    daily.c.day,
+                    func.sum(daily.c.questions),
+                    func.sum(daily.c.not_sure),
+                    func.sum(daily.c.helpful),
+                    func.sum(daily.c.unhelpful),
+                )
+                .where(daily.c.day >= first.isoformat())
+                .group_by(daily.c.day)
             ).all()
         counts = {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
         return [
@@ -379,7 +423,8 @@ class History:
         with reading(self.engine) as connection:
             rows = connection.execute(
                 select(questions.c.question, questions.c.asked_at, questions.c.not_sure, questions.c.vector, unhelpful)
-                .where(questions.c.asked_at >= now - days * 86400).order_by(questions.c.asked_at.desc())
+                .where(questions.c.asked_at >= now - days * 86400)
+                .order_by(questions.c.asked_at.desc())
             ).all()
         groups: list[dict] = []
         for question, asked_at, not_sure, vector, was_unhelpful in rows:
@@ -388,16 +433,29 @@ class History:
             vector = np.frombuffer(vector, dtype=np.float32) if vector else None
             group = next((g for g in groups if _same(g, question, vector)), None)
             if group is None:  # rows come newest first: a group shows its latest wording
-                groups.append({"question": question, "vector": vector, "count": 0, "last": asked_at, "not_sure": 0,
-                               "unhelpful": 0, "wordings": {}})
+                groups.append(
+                    {
+                        "question": question,
+                        "vector": vector,
+                        "count": 0,
+                        "last": asked_at,
+                        "not_sure": 0,
+                        "unhelpful": 0,
+                        "wordings": {},
+                    }
+                )
                 group = groups[-1]
             group["wordings"].setdefault(" ".join(question.split()), None)
             group["count"] += 1
             group["not_sure"] += int(bool(not_sure))
             group["unhelpful"] += int(bool(was_unhelpful))
         groups.sort(key=lambda g: (-g["count"], -g["last"]))
-        return [Unanswered(g["question"], g["count"], g["last"], g["not_sure"], g["unhelpful"], tuple(g["wordings"]),
-                           g["vector"]) for g in groups]
+        return [
+            Unanswered(
+                g["question"], g["count"], g["last"], g["not_sure"], g["unhelpful"], tuple(g["wordings"]), g["vector"]
+            )
+            for g in groups
+        ]
 
     def forget(self, user: str) -> int:
         """Delete ``user``'s questions and votes; returns how many questions were deleted."""
@@ -410,21 +468,40 @@ class History:
         since = 0.0 if days is None else (time.time() if now is None else now) - days * 86400
         helpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote > 0).scalar_subquery()
         unhelpful = select(func.count()).where(votes.c.ref == questions.c.ref, votes.c.vote < 0).scalar_subquery()
-        columns = [questions.c[name] for name in ("asked_at", "chat_type", "language", "user", "question", "source",
-                                                  "document", "section", "paragraph", "confidence", "not_sure",
-                                                  "seconds")]
+        names = (
+            "asked_at",
+            "chat_type",
+            "language",
+            "user",
+            "question",
+            "source",
+            "document",
+            "section",
+            "paragraph",
+            "confidence",
+            "not_sure",
+            "seconds",
+        )
         with reading(self.engine) as connection:
             rows = connection.execute(
-                select(*columns, helpful, unhelpful).where(questions.c.asked_at >= since).order_by(questions.c.asked_at)
+                select(*(questions.c[name] for name in names), helpful, unhelpful)
+                .where(questions.c.asked_at >= since)
+                .order_by(questions.c.asked_at)
             )
             writer = CsvWriter(out)
-            writer.writerow(["asked_at", "chat_type", "language", "user", "question", "source", "document", "section",
-                             "paragraph", "confidence", "not_sure", "milliseconds", "helpful", "unhelpful"])
+            writer.writerow([*names[:-1], "milliseconds", "helpful", "unhelpful"])
             count = 0
             for row in rows:
                 asked_at = datetime.fromtimestamp(row.asked_at).strftime("%Y-%m-%d %H:%M:%S")
-                values = [asked_at, *row[1:9], round(row.confidence, 3), row.not_sure, round(row.seconds * 1000),
-                          row[12] or "", row[13] or ""]
+                values = [
+                    asked_at,
+                    *row[1:9],
+                    round(row.confidence, 3),
+                    row.not_sure,
+                    round(row.seconds * 1000),
+                    row[12] or "",
+                    row[13] or "",
+                ]
                 writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count

@@ -52,8 +52,9 @@ class Kept:
         """Keep ``answer`` for its buttons under ``answer_id`` (see ``new_id``; the chat's oldest beyond
         ANSWERS_KEPT forgotten). While the database is out of reach it is not kept: its buttons will
         say the answer expired."""
-        self._fallback("keeping an answer", None, self._keep, chat_id, "answer", _answer_bytes(answer), ANSWERS_KEPT,
-                       answer_id)
+        self._fallback(
+            "keeping an answer", None, self._keep, chat_id, "answer", _answer_bytes(answer), ANSWERS_KEPT, answer_id
+        )
 
     def kept_answer(self, chat_id: int, answer_id: str) -> KeptAnswer | None:
         """The answer kept under ``answer_id``, or None when it was forgotten (or the database is out of reach)."""
@@ -115,10 +116,14 @@ class Kept:
         thing_id = thing_id or new_id()
         now = self._clock()
         with self.engine.begin() as connection:
-            connection.execute(insert(kept).values(chat_id=chat_id, kind=kind, id=thing_id, kept_at=now, payload=payload))
+            connection.execute(
+                insert(kept).values(chat_id=chat_id, kind=kind, id=thing_id, kept_at=now, payload=payload)
+            )
             newest = (
-                select(kept.c.id).where(kept.c.chat_id == chat_id, kept.c.kind == kind)
-                .order_by(kept.c.kept_at.desc()).limit(size)
+                select(kept.c.id)
+                .where(kept.c.chat_id == chat_id, kept.c.kind == kind)
+                .order_by(kept.c.kept_at.desc())
+                .limit(size)
             )
             connection.execute(
                 delete(kept).where(kept.c.chat_id == chat_id, kept.c.kind == kind, kept.c.id.not_in(newest))
@@ -132,20 +137,31 @@ def _key(chat_id: int, kind: str, thing_id: str) -> tuple:
 
 def _answer_bytes(answer: KeptAnswer) -> bytes:
     found = answer.answer
-    return json.dumps({
-        "index_id": answer.index_id,
-        "ref": answer.ref,
-        "question": answer.question,
-        "hits": [{"passage": dataclasses.asdict(hit.passage), "score": hit.score, "number": hit.number}
-                 for hit in found.hits],
-        "sentences": found.sentences,
-        "confidence": found.confidence,
-        "sure": found.sure,
-        "taught": None if found.taught is None else {
-            "id": found.taught.taught.id, "answer": found.taught.taught.answer, "taught_at": found.taught.taught.taught_at,
-            "question": found.taught.question, "similarity": found.taught.similarity, "given": found.taught.given,
+    return json.dumps(
+        {
+            "index_id": answer.index_id,
+            "ref": answer.ref,
+            "question": answer.question,
+            "hits": [
+                {"passage": dataclasses.asdict(hit.passage), "score": hit.score, "number": hit.number}
+                for hit in found.hits
+            ],
+            "sentences": found.sentences,
+            "confidence": found.confidence,
+            "sure": found.sure,
+            "taught": None
+            if found.taught is None
+            else {
+                "id": found.taught.taught.id,
+                "answer": found.taught.taught.answer,
+                "taught_at": found.taught.taught.taught_at,
+                "question": found.taught.question,
+                "similarity": found.taught.similarity,
+                "given": found.taught.given,
+            },
         },
-    }, ensure_ascii=False).encode()
+        ensure_ascii=False,
+    ).encode()
 
 
 def _answer_from(payload: bytes, votes: dict[str, int]) -> KeptAnswer:

@@ -61,13 +61,15 @@ class Leases:
         """Take or renew the lease ``name``; False while another holder's has not expired."""
         now = self._clock()
         with self.engine.begin() as connection:
-            row = connection.execute(select(leases.c.holder, leases.c.expires_at).where(leases.c.name == name)
-                                     .with_for_update()).first()
+            row = connection.execute(
+                select(leases.c.holder, leases.c.expires_at).where(leases.c.name == name).with_for_update()
+            ).first()
             if row is None:
                 try:
                     with connection.begin_nested():
-                        connection.execute(insert(leases).values(name=name, holder=self.holder,
-                                                                 expires_at=now + LEASE_SECONDS))
+                        connection.execute(
+                            insert(leases).values(name=name, holder=self.holder, expires_at=now + LEASE_SECONDS)
+                        )
                     return True
                 except IntegrityError:
                     return False

@@ -74,9 +74,9 @@ class Members:
 
     def _add(self, connection, member_id: int, kind: str, name: str, via: str, added_by: int) -> bool:
         statement = insert_for(connection)(members).on_conflict_do_nothing(index_elements=["id"])
-        added = connection.execute(statement.values(
-            id=member_id, kind=kind, name=name, via=via, added_by=added_by, added_at=self._clock()
-        ))
+        added = connection.execute(
+            statement.values(id=member_id, kind=kind, name=name, via=via, added_by=added_by, added_at=self._clock())
+        )
         return added.rowcount == 1
 
     def remove(self, member_id: int) -> bool:
@@ -97,10 +97,15 @@ class Members:
         code = secrets.token_urlsafe(CODE_BYTES)
         now = self._clock()
         with self.engine.begin() as connection:
-            connection.execute(insert(invites).values(
-                code_hash=code_hash(code), created_by=created_by, created_at=now, expires_at=now + days * 86400,
-                uses_left=uses,
-            ))
+            connection.execute(
+                insert(invites).values(
+                    code_hash=code_hash(code),
+                    created_by=created_by,
+                    created_at=now,
+                    expires_at=now + days * 86400,
+                    uses_left=uses,
+                )
+            )
         return code
 
     def join(self, code: str, user_id: int, name: str) -> Joined:
@@ -159,7 +164,8 @@ class Members:
         request of theirs is pending (another admin decided it)."""
         with self.engine.begin() as connection:
             row = connection.execute(
-                select(access_requests).where(access_requests.c.user_id == user_id, access_requests.c.decision == 0)
+                select(access_requests)
+                .where(access_requests.c.user_id == user_id, access_requests.c.decision == 0)
                 .with_for_update()
             ).first()
             if row is None:

@@ -20,8 +20,9 @@ FOLLOW_SECONDS = 2.0  # how often a replica looks for answers taught or removed 
 def _revised(connection) -> None:
     """Bump the revision, within the caller's transaction."""
     statement = insert_for(connection)(taught_revision).values(id=1, revision=1)
-    connection.execute(statement.on_conflict_do_update(index_elements=["id"],
-                                                       set_={"revision": taught_revision.c.revision + 1}))
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"revision": taught_revision.c.revision + 1})
+    )
 
 
 class Taught:
@@ -48,9 +49,11 @@ class Taught:
                     taught_id = connection.execute(
                         insert(taught_answers).values(answer=answer, taught_by=by, taught_at=self._clock())
                     ).inserted_primary_key[0]
-                known = set(connection.execute(
-                    select(taught_questions.c.question).where(taught_questions.c.taught_id == taught_id)
-                ).scalars())
+                known = set(
+                    connection.execute(
+                        select(taught_questions.c.question).where(taught_questions.c.taught_id == taught_id)
+                    ).scalars()
+                )
                 for question in dict.fromkeys(" ".join(q.split()) for q in questions):
                     if question and question not in known:
                         connection.execute(delete(taught_questions).where(taught_questions.c.question == question))
@@ -73,11 +76,15 @@ class Taught:
         """Every taught answer, oldest first, its questions in alphabetical order."""
         with reading(self.engine) as connection:
             answers = connection.execute(
-                select(taught_answers.c.id, taught_answers.c.answer, taught_answers.c.taught_at).order_by(taught_answers.c.id)
+                select(taught_answers.c.id, taught_answers.c.answer, taught_answers.c.taught_at).order_by(
+                    taught_answers.c.id
+                )
             ).all()
             questions: dict[int, list[str]] = {}
             for taught_id, question in connection.execute(
-                select(taught_questions.c.taught_id, taught_questions.c.question).order_by(taught_questions.c.taught_id, taught_questions.c.question)
+                select(taught_questions.c.taught_id, taught_questions.c.question).order_by(
+                    taught_questions.c.taught_id, taught_questions.c.question
+                )
             ):
                 questions.setdefault(taught_id, []).append(question)
         return [TaughtAnswer(row.id, row.answer, row.taught_at, tuple(questions.get(row.id, ()))) for row in answers]

@@ -28,8 +28,9 @@ class Verdict:
 class Windows:
     """The per-user limit: at most ``per_minute`` questions in any WINDOW_SECONDS (0: no limit)."""
 
-    def __init__(self, engine: Engine, per_minute: int, fallback: Fallback,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, per_minute: int, fallback: Fallback, clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine, self.per_minute, self._fallback, self._clock = engine, per_minute, fallback, clock
         self._last_prune = float("-inf")
 

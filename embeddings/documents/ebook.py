@@ -41,5 +41,8 @@ def read_epub_document(name: str, data: bytes) -> Document:
                     chapters.append(read_html_document(name, archive.read(path)))
     except Exception as error:  # noqa: BLE001 - a damaged package fails in many ways
         raise damaged(KIND, error) from None
-    return Document(name=name, title=document_title(name),
-                    sections=tuple(section for chapter in chapters for section in chapter.sections))
+    return Document(
+        name=name,
+        title=document_title(name),
+        sections=tuple(section for chapter in chapters for section in chapter.sections),
+    )

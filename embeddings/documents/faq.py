@@ -31,7 +31,7 @@ _ANSWER_MARK = re.compile(
 )
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,3}\s*[.)]|[•\-*–])\s+")
 _ENDS_IN_QUESTION = re.compile(r"[?？]\s*[\"'”’»)\]]*\s*$")
-_FIRST_QUESTION = re.compile(r"^(.{3,%d}?[?？])\s+(\S.*)$" % MAX_QUESTION_CHARS, re.DOTALL)
+_FIRST_QUESTION = re.compile(rf"^(.{{3,{MAX_QUESTION_CHARS}}}?[?？])\s+(\S.*)$", re.DOTALL)
 
 
 def _clean_question(text: str) -> str:

@@ -213,4 +213,3 @@ def remove_document(folder: Path, name: str) -> None:
         raise ValueError(f"“{name}” is not a document of {folder.name}")
     target.unlink()
     fsync_folder(target.parent)
-

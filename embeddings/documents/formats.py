@@ -53,7 +53,12 @@ def _call(function: Callable, *args, seconds: float | None = None):
 
 
 def read_paged(
-    name: str, data: bytes, pdf: bool, ocr: Ocr, run: Callable, known: dict[int, list] | None = None,
+    name: str,
+    data: bytes,
+    pdf: bool,
+    ocr: Ocr,
+    run: Callable,
+    known: dict[int, list] | None = None,
     progress: Progress | None = None,
 ) -> tuple[Document, dict[int, list]]:
     """A PDF's text layer with its pages that have none read by OCR, or an image file's pages read by
@@ -76,8 +81,10 @@ def read_paged(
         raise ValueError(f"is an image, and {missing}")
     if unread and not missing:
         if len(unread) > ocr.max_pages:
-            raise ValueError(f"has {len(unread)} pages to read by OCR, over the limit of {ocr.max_pages} "
-                             "(TANYA_OCR_MAX_PAGES); split it")
+            raise ValueError(
+                f"has {len(unread)} pages to read by OCR, over the limit of {ocr.max_pages} "
+                "(TANYA_OCR_MAX_PAGES); split it"
+            )
         page_lines = reading.pdf_page_lines if pdf else reading.image_page_lines
         for number in unread:
             if number in known:
@@ -88,8 +95,9 @@ def read_paged(
             if progress:
                 progress(name, start, len(to_read))
             batch = to_read[start : start + at_once]
-            for number, read in zip(batch, run(page_lines, data, batch, ocr, seconds=ocr.page_seconds + READ_SECONDS),
-                                    strict=True):
+            for number, read in zip(
+                batch, run(page_lines, data, batch, ocr, seconds=ocr.page_seconds + READ_SECONDS), strict=True
+            ):
                 lines[number - 1] = read
         if progress and to_read:
             progress(name, len(to_read), len(to_read))
@@ -227,8 +235,9 @@ class DocumentReader:
         except ValueError:
             raise
         except Exception as error:  # noqa: BLE001 - a reader's library failing on a damaged file must not end the run
-            logger.warning("reading %s failed", args[0] if args and isinstance(args[0], str) else "a file",
-                           exc_info=error)
+            logger.warning(
+                "reading %s failed", args[0] if args and isinstance(args[0], str) else "a file", exc_info=error
+            )
             raise ValueError(f"could not be read ({type(error).__name__}: {error})") from None
 
     def _kept(self, key: str) -> dict[int, list] | None:

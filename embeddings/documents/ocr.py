@@ -69,24 +69,43 @@ def image_lines(image, page: int, ocr: Ocr) -> list[Line]:
     known = (image.info.get("dpi") or (0, 0))[1]  # a photo may not say; Tesseract then estimates it
     dpi = float(known or RESOLUTION) * scale
     try:
-        hocr = pytesseract.image_to_pdf_or_hocr(grey, lang=ocr.languages, extension="hocr", timeout=ocr.page_seconds,
-                                                config=f"--dpi {round(dpi)}" if known else "")
+        hocr = pytesseract.image_to_pdf_or_hocr(
+            grey,
+            lang=ocr.languages,
+            extension="hocr",
+            timeout=ocr.page_seconds,
+            config=f"--dpi {round(dpi)}" if known else "",
+        )
     except RuntimeError as error:  # pytesseract's timeout
         raise ValueError(f"page {page} took over {ocr.page_seconds:g} s to read by OCR ({error})") from None
     points = 72 / dpi
     lines = []
-    for element in html.fromstring(hocr).xpath("//*[contains(@class, 'ocr_line') or contains(@class, 'ocr_header') "
-                                               "or contains(@class, 'ocr_caption') or contains(@class, 'ocr_textfloat')]"):
-        words = [" ".join(word.text_content().split()) for word in element.xpath(".//*[@class='ocrx_word']")
-                 if _title(word).get("x_wconf", ["0"])[0] != "0"]
+    for element in html.fromstring(hocr).xpath(
+        "//*[contains(@class, 'ocr_line') or contains(@class, 'ocr_header') "
+        "or contains(@class, 'ocr_caption') or contains(@class, 'ocr_textfloat')]"
+    ):
+        words = [
+            " ".join(word.text_content().split())
+            for word in element.xpath(".//*[@class='ocrx_word']")
+            if _title(word).get("x_wconf", ["0"])[0] != "0"
+        ]
         text = " ".join(word for word in words if word)
         if not text:
             continue
         title = _title(element)
         left, top, right, bottom = (float(value) for value in title["bbox"])
         size = float(title.get("x_size", [bottom - top])[0])
-        lines.append(Line(text, page, (grey.height - top) * points, (grey.height - bottom) * points, right * points,
-                          size * points, False))
+        lines.append(
+            Line(
+                text,
+                page,
+                (grey.height - top) * points,
+                (grey.height - bottom) * points,
+                right * points,
+                size * points,
+                False,
+            )
+        )
     return lines
 
 
@@ -115,10 +134,15 @@ def _prepared(image):
     grey = ImageOps.exif_transpose(image).convert("L")
     scale = min(1.0, MAX_SIDE / max(grey.size))
     if scale < 1:
-        grey = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.Resampling.BILINEAR,
-                           reducing_gap=2.0)
-    background = (grey.reduce(8).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.GaussianBlur(3))
-                  .resize(grey.size, Image.Resampling.BILINEAR))
+        grey = grey.resize(
+            (round(grey.width * scale), round(grey.height * scale)), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
+    background = (
+        grey.reduce(8)
+        .filter(ImageFilter.MaxFilter(3))
+        .filter(ImageFilter.GaussianBlur(3))
+        .resize(grey.size, Image.Resampling.BILINEAR)
+    )
     pixels = np.asarray(grey, dtype=np.float32) / np.maximum(np.asarray(background, dtype=np.float32), 1)
     even = Image.fromarray(np.clip(pixels * 255, 0, 255).astype(np.uint8))
     small = even.copy()
@@ -139,8 +163,10 @@ def pdf_page_lines(data: bytes, numbers: list[int], ocr: Ocr) -> list[list[Line]
     """The lines OCR reads on pages ``numbers`` (1-based) of a PDF file's bytes, a page per core at once."""
     from embeddings.documents.pdf import render_page
 
-    images = [render_page(data, number, RESOLUTION, lambda w, h, n=number: _check_pixels(w, h, f"page {n}"))
-              for number in numbers]
+    images = [
+        render_page(data, number, RESOLUTION, lambda w, h, n=number: _check_pixels(w, h, f"page {n}"))
+        for number in numbers
+    ]
     return _read_all(images, numbers, ocr)
 
 
@@ -174,8 +200,10 @@ def image_page_lines(data: bytes, numbers: list[int], ocr: Ocr) -> list[list[Lin
 def _check_pixels(width: float, height: float, what: str) -> None:
     """A ValueError when an image of ``width`` × ``height`` pixels is over ``MAX_IMAGE_PIXELS``."""
     if width * height > MAX_IMAGE_PIXELS:
-        raise ValueError(f"{what} is too large an image ({round(width)} × {round(height)} pixels, over "
-                         f"{MAX_IMAGE_PIXELS // 1_000_000} million)")
+        raise ValueError(
+            f"{what} is too large an image ({round(width)} × {round(height)} pixels, over "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} million)"
+        )
 
 
 def _opened(data: bytes):

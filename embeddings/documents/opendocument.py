@@ -31,8 +31,10 @@ def _blocks(element):
             items = [" ".join(teletype.extractText(item).split()) for item in node.getElementsByType(ListItem)]
             yield False, "\n".join(f"• {item}" for item in items if item)
         elif node.qname == (TABLENS, "table"):
-            rows = [" | ".join(text for cell in row.childNodes if (text := " ".join(teletype.extractText(cell).split())))
-                    for row in node.getElementsByType(TableRow)]
+            rows = [
+                " | ".join(text for cell in row.childNodes if (text := " ".join(teletype.extractText(cell).split())))
+                for row in node.getElementsByType(TableRow)
+            ]
             yield False, "\n".join(row for row in rows if row)
         else:  # text:section, and other containers
             yield from _blocks(node)

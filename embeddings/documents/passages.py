@@ -95,9 +95,7 @@ def _pack(pieces: list[str], count_tokens: Callable[[str], int], max_tokens: int
     return packed
 
 
-def make_passages(
-    documents: Iterable[Document], count_tokens: Callable[[str], int], max_tokens: int
-) -> list[Passage]:
+def make_passages(documents: Iterable[Document], count_tokens: Callable[[str], int], max_tokens: int) -> list[Passage]:
     """Every passage of ``documents``, in reading order."""
     passages = []
     section_number = 0
@@ -108,7 +106,16 @@ def make_passages(
                 page = section.page_of(paragraph_number - 1)
                 for part, text in enumerate(fit_to_limit(paragraph, count_tokens, max_tokens), start=1):
                     passages.append(
-                        Passage(document.name, section.title, section_number, paragraph_number, part, text, page,
-                                page in document.scanned_pages, section.title if section.faq else "")
+                        Passage(
+                            document.name,
+                            section.title,
+                            section_number,
+                            paragraph_number,
+                            part,
+                            text,
+                            page,
+                            page in document.scanned_pages,
+                            section.title if section.faq else "",
+                        )
                     )
     return passages

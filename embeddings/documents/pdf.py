@@ -161,7 +161,10 @@ def read_pdf_document(name: str, data: bytes) -> Document:
 
 
 def lines_document(
-    name: str, pages: list[list[Line]], outline: list[tuple[str, int]], scanned: frozenset[int] = frozenset(),
+    name: str,
+    pages: list[list[Line]],
+    outline: list[tuple[str, int]],
+    scanned: frozenset[int] = frozenset(),
     missing: str = "OCR is not supported",
 ) -> Document:
     """The document of a file whose pages hold ``pages`` (each page's lines, read from its text layer or,
@@ -174,7 +177,9 @@ def lines_document(
         if _edge_key(line.text) not in running and not _is_page_number(line.text)
     ]
     if not lines:
-        raise ValueError(f"has no text layer (a scan?); {missing}" if not scanned else "has no text that OCR could read")
+        raise ValueError(
+            f"has no text layer (a scan?); {missing}" if not scanned else "has no text that OCR could read"
+        )
     title = document_title(name)
     body_size = statistics.median(line.size for line in lines)
     starts = {number: line.text for number, line in enumerate(lines) if _is_heading(line, body_size)}
@@ -207,7 +212,7 @@ def _sections(lines: list[Line], starts: dict[int, str], title: str) -> list[Sec
     sections: list[Section] = []
     current, paragraphs, pages = title, [], []
     # The usual distance between lines: most gaps are within paragraphs, so a low quantile is one.
-    gaps = sorted(a.top - b.top for a, b in zip(lines, lines[1:]) if a.page == b.page and a.top > b.top)
+    gaps = sorted(a.top - b.top for a, b in zip(lines, lines[1:], strict=False) if a.page == b.page and a.top > b.top)
     pitch = gaps[len(gaps) // 5] if gaps else 1.0
     width = max(line.right for line in lines)
 

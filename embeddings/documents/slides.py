@@ -19,8 +19,10 @@ def _shape_texts(shape: BaseShape) -> list[str]:
     if shape.shape_type is not None and hasattr(shape, "shapes"):  # a group
         return [text for inner in shape.shapes for text in _shape_texts(inner)]
     if getattr(shape, "has_table", False):
-        rows = [" | ".join(" ".join(cell.text.split()) for cell in row.cells if cell.text.strip())
-                for row in shape.table.rows]
+        rows = [
+            " | ".join(" ".join(cell.text.split()) for cell in row.cells if cell.text.strip())
+            for row in shape.table.rows
+        ]
         return ["\n".join(row for row in rows if row)] if any(rows) else []
     if getattr(shape, "has_text_frame", False):
         lines = [" ".join(paragraph.text.split()) for paragraph in shape.text_frame.paragraphs]

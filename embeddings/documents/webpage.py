@@ -9,8 +9,24 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHT
 from embeddings.documents.document import Document, Section, document_title
 
 # Page furniture, not content: navigation, scripts, styles, forms.
-_LEFT_OUT = ["head", "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-             "iframe", "svg", "button", "select", "textarea", "dialog"]
+_LEFT_OUT = [
+    "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "textarea",
+    "dialog",
+]
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 _TEXT_BLOCKS = ["p", "li", "pre", "blockquote", "tr", "dt", "dd", "figcaption", "caption"]
 

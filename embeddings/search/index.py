@@ -250,8 +250,9 @@ def save_index(index: PassageIndex, folder: Path) -> Path:
         if isinstance(error, OSError):
             needed = _size_estimate(index) / 2**20
             raise OSError(
-                error.errno, f"could not save the index in {folder} ({error.strerror or error}); it needs about "
-                f"{needed:.0f} MiB free there"
+                error.errno,
+                f"could not save the index in {folder} ({error.strerror or error}); it needs about "
+                f"{needed:.0f} MiB free there",
             ) from error
         raise
 

@@ -92,7 +92,9 @@ class MilvusStore:
         except Exception as error:  # noqa: BLE001 - pymilvus's errors: the alias missing, or Milvus unreachable
             if "does not exist" in str(error):
                 return None
-            raise MilvusUnavailable(f"Milvus at {self.uri}: looking up {self.alias} failed ({_first_line(error)})") from None
+            raise MilvusUnavailable(
+                f"Milvus at {self.uri}: looking up {self.alias} failed ({_first_line(error)})"
+            ) from None
 
     # ---- saving ----------------------------------------------------------------------------
 
@@ -152,8 +154,10 @@ class MilvusStore:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]))
         schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_LIMIT)
         self._call("create_collection", collection, schema=schema)
-        rows = [{"id": 1 + n, "vector": vector.tolist(), "text": text}
-                for n, (text, vector) in enumerate(zip(texts, vectors, strict=True))]
+        rows = [
+            {"id": 1 + n, "vector": vector.tolist(), "text": text}
+            for n, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        ]
         for batch in _batches(rows, BATCH):
             self._call("insert", collection, batch)
         self._call("insert", collection, [{"id": 0, "vector": [0.0] * int(vectors.shape[1]), "text": ""}])
@@ -197,7 +201,9 @@ class MilvusStore:
         passages = sorted((row for row in rows if row["kind"] == _PASSAGE), key=lambda row: row["passage"])
         sentences = sorted((row for row in rows if row["kind"] == _SENTENCE), key=lambda row: row["id"])
         if len(passages) != manifest.passages:
-            raise IndexIncompatible(f"the manifest says {manifest.passages} passages, {collection} holds {len(passages)}")
+            raise IndexIncompatible(
+                f"the manifest says {manifest.passages} passages, {collection} holds {len(passages)}"
+            )
         dimension = manifest.dimension
         vectors = np.asarray([row["vector"] for row in passages], dtype=np.float32).reshape(-1, dimension)
         sentence_vectors = np.asarray([row["vector"] for row in sentences], dtype=np.float32).reshape(-1, dimension)
@@ -206,8 +212,9 @@ class MilvusStore:
         spans = np.asarray([json.loads(row["payload"]) for row in sentences], dtype=np.int64).reshape(-1, 2)
         texts = [Passage(**json.loads(row["payload"])) for row in passages]
         lexical = LexicalIndex.build([passage.text for passage in texts])
-        return PassageIndex(texts, vector_index(vectors, manifest.search), sentence_vectors, starts, spans, lexical,
-                            manifest)
+        return PassageIndex(
+            texts, vector_index(vectors, manifest.search), sentence_vectors, starts, spans, lexical, manifest
+        )
 
     def manifest(self) -> Manifest:
         collection = self.version()
@@ -242,32 +249,50 @@ class MilvusStore:
             total = client.get_collection_stats(collection)["row_count"]
             rows = []
             for low in range(0, total, READ_BATCH):
-                rows += client.query(collection, filter=f"id >= {low} and id < {low + READ_BATCH}",
-                                     output_fields=fields)
+                rows += client.query(
+                    collection, filter=f"id >= {low} and id < {low + READ_BATCH}", output_fields=fields
+                )
             return rows
         except Exception as error:  # noqa: BLE001 - dropped meanwhile, or Milvus gone: the caller retries
-            raise MilvusUnavailable(f"Milvus at {self.uri}: reading {collection} failed ({_first_line(error)})") from None
+            raise MilvusUnavailable(
+                f"Milvus at {self.uri}: reading {collection} failed ({_first_line(error)})"
+            ) from None
 
 
 def _rows(index: PassageIndex):
     """The rows of ``index``: its manifest, then its passages, then its sentences (in order)."""
     manifest = dataclasses.replace(index.manifest, checksums={})
     zero = [0.0] * manifest.dimension
-    yield {"id": 0, "kind": _MANIFEST, "passage": -1, "vector": zero,
-           "payload": json.dumps(dataclasses.asdict(manifest), ensure_ascii=False)}
+    yield {
+        "id": 0,
+        "kind": _MANIFEST,
+        "passage": -1,
+        "vector": zero,
+        "payload": json.dumps(dataclasses.asdict(manifest), ensure_ascii=False),
+    }
     vectors = index.passage_vectors(np.arange(len(index.passages)))
     for number, passage in enumerate(index.passages):
         payload = json.dumps(dataclasses.asdict(passage), ensure_ascii=False)
         if len(payload.encode()) > _TEXT_LIMIT:
             raise ValueError(f"a passage of {passage.document} is too long for Milvus ({len(payload.encode())} bytes)")
-        yield {"id": 1 + number, "kind": _PASSAGE, "passage": number, "vector": vectors[number].tolist(),
-               "payload": payload}
+        yield {
+            "id": 1 + number,
+            "kind": _PASSAGE,
+            "passage": number,
+            "vector": vectors[number].tolist(),
+            "payload": payload,
+        }
     first = 1 + len(index.passages)
     for number in range(len(index.passages)):
         start = int(index.sentence_starts[number])
         for offset, (vector, span) in enumerate(zip(index.sentence_rows(number), index.sentences(number), strict=True)):
-            yield {"id": first + start + offset, "kind": _SENTENCE, "passage": number, "vector": vector.tolist(),
-                   "payload": json.dumps(span)}
+            yield {
+                "id": first + start + offset,
+                "kind": _SENTENCE,
+                "passage": number,
+                "vector": vector.tolist(),
+                "payload": json.dumps(span),
+            }
 
 
 def _batches(rows, size: int):

@@ -160,7 +160,7 @@ class Retriever:
             read = order[: len(readings)]
             lead = float(combined[read[0]])
             ranked = sorted(read, key=lambda p: -(readings[int(p)].logit + RANK_WEIGHT * (float(combined[p]) - lead)))
-            order = np.array([*ranked, *order[len(readings):]])
+            order = np.array([*ranked, *order[len(readings) :]])
         order = order[:k]
         first = int(order[0])
         weights = self.index.lexical.term_weights(question)
@@ -203,7 +203,9 @@ class Retriever:
             read_gap=_gap(readings, first),
         )
         confidence = answer_confidence(evidence)
-        return Answer(hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence, question_vector=query)
+        return Answer(
+            hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence, question_vector=query
+        )
 
     def _read(self, question: str, found: Candidates, order: np.ndarray) -> dict[int, Reading]:
         """The reader's verdict on the first ``READ`` candidates of ``order``, by their position in ``found``;

@@ -46,7 +46,9 @@ _MONTHS_AND_DAYS = (
     "january february march may june july august october december "
     "senin selasa rabu kamis jumat sabtu minggu monday tuesday wednesday thursday friday saturday sunday"
 )
-_DATE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\babad\b|\b(" + "|".join(_MONTHS_AND_DAYS.split()) + r")\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(1[0-9]{3}|20[0-9]{2})\b|\babad\b|\b(" + "|".join(_MONTHS_AND_DAYS.split()) + r")\b", re.IGNORECASE
+)
 _NUMBER_WORDS = "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas seratus seribu ribu juta miliar triliun puluh belas ratus"
 _NUMBER = re.compile(r"\d|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 

@@ -38,13 +38,18 @@ class TaughtMatch:
 class TaughtAnswers:
     """The taught answers a knowledge base matches questions against; safe to replace while it is read."""
 
-    def __init__(self, encoder: Encoder, given_at: float = TAUGHT_SIMILARITY, offered_at: float = TAUGHT_OFFERED) -> None:
+    def __init__(
+        self, encoder: Encoder, given_at: float = TAUGHT_SIMILARITY, offered_at: float = TAUGHT_OFFERED
+    ) -> None:
         self.encoder = encoder
         self.given_at, self.offered_at = given_at, offered_at
         self._vectors: dict[str, np.ndarray] = {}  # by question text, for the taught answers now known
         self._replacing = threading.Lock()
         # Read without a lock: replaced whole, never changed in place.
-        self._current: tuple[list[tuple[TaughtAnswer, str]], np.ndarray] = ([], np.zeros((0, encoder.dimension), np.float32))
+        self._current: tuple[list[tuple[TaughtAnswer, str]], np.ndarray] = (
+            [],
+            np.zeros((0, encoder.dimension), np.float32),
+        )
         self._count = 0  # taught answers (asked on every question: kept, not counted)
 
     def __len__(self) -> int:
