@@ -58,7 +58,7 @@ def test_the_picker_on_the_sample_and_switched_off(sample_knowledge, monkeypatch
     assert "4 Februari" in passage[start:end]
 
     monkeypatch.setenv("TANYA_SENTENCE_PICKER", "off")
-    assert load_settings().sentence_picker is False
-    by_cosine = KnowledgeBase(sample_knowledge.encoder, sample_knowledge.index, sentence_picker=False)
+    setup = load_settings().knowledge_setup()  # the setting as the bot and the command line pass it on
+    by_cosine = KnowledgeBase(sample_knowledge.encoder, sample_knowledge.index, sentence_picker=setup.sentence_picker)
     start, end = by_cosine.ask(question, k=1).sentence
     assert passage[start:end].startswith("Pertemuan virtual antara Presiden Tiongkok")
