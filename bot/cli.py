@@ -202,7 +202,7 @@ def _taught_json(answer: Answer) -> dict:
     """A taught answer as ``tanya ask --json`` prints it."""
     taught = answer.taught
     return {
-        "source": "faq",
+        "source": "taught",  # as the history and `tanya report` call it
         "text": taught.taught.answer,
         "confidence": round(taught.similarity, 4),
         "not_sure": False,

@@ -162,7 +162,7 @@ def test_faq_files_are_imported_whole_or_not_at_all_and_round_trip(run_tanya, tm
     assert run_tanya("faq", "list").stdout.splitlines() == listed
 
     found = json.loads(run_tanya("ask", "--json", "di mana tempat parkir untuk tamu kantor?").stdout)
-    assert found["source"] == "faq" and found["text"] == PARKING_ANSWER and found["question"] == PARKING
+    assert found["source"] == "taught" and found["text"] == PARKING_ANSWER and found["question"] == PARKING
     assert found["not_sure"] is False and found["confidence"] > 0.99
     documents = json.loads(run_tanya("ask", "--json", "Sektor apa saja yang dicakup kesepakatan ekonomi?").stdout)
     assert documents["source"] == "documents"
