@@ -131,9 +131,17 @@ def index_documents(
 ) -> tuple[PassageIndex, int]:
     """Embed every passage of ``documents``, and each of their sentences, into a new in-memory index.
 
-    A text found in ``known`` (see ``known_vectors``), or met before in this corpus, is not
-    embedded again. Above ``exact_search_limit`` passages, vectors are searched approximately.
-    Returns the index and the number of texts embedded.
+    Args:
+        documents: the documents read (``embeddings.documents.folder.read_documents``).
+        encoder: the model that embeds them.
+        progress: show a progress bar.
+        known: vectors already computed, by text (see ``known_vectors``): such a text, or one met
+            before in this corpus, is not embedded again.
+        exact_search_limit: above this many passages, vectors are searched approximately.
+        status: kept up to date as the run goes, when given.
+
+    Returns:
+        The index, and the number of texts embedded.
     """
     passages = make_passages(documents.documents, encoder.count_document_tokens, encoder.max_tokens)
     spans, starts = [], [0]
@@ -184,13 +192,22 @@ def reindex(
     progress: bool = False,
     status: IndexingStatus | None = None,
 ) -> tuple[PassageIndex, IndexReport]:
-    """Build the index of ``docs_dir`` and publish it atomically in ``index_dir`` (a folder, or another store).
+    """Build the index of ``docs_dir`` and publish it atomically in ``index_dir``.
 
-    Only passages and sentences whose text is not in ``previous`` (by default, the index saved
-    in ``index_dir``) are embedded: after editing one document, only its changed text is.
-    Files over ``max_document_bytes`` are skipped, with a problem saying so; scanned pages are read
-    as ``ocr`` says. ``status``, when
-    given, is kept up to date as the run goes.
+    Args:
+        docs_dir: the documents folder (only regular files inside it are read).
+        index_dir: a folder, or another store (``embeddings.search.store``), to publish in.
+        encoder: the model that embeds the passages.
+        previous: an index whose vectors are reused by text (by default, the one saved in
+            ``index_dir``): after editing one document, only its changed text is embedded.
+        max_document_bytes: larger files are skipped, with a problem saying so.
+        ocr: how scanned pages are read.
+        exact_search_limit: above this many passages, vectors are searched approximately.
+        progress: show a progress bar.
+        status: kept up to date as the run goes, when given.
+
+    Returns:
+        The new index, and a report of what it holds, what changed and which files were skipped.
     """
     started = time.perf_counter()
     store = as_store(index_dir)
@@ -338,9 +355,15 @@ def open_index(
     exact_search_limit: int = EXACT_SEARCH_LIMIT,
     progress: bool = False,
 ) -> PassageIndex:
-    """The saved index of ``docs_dir``, rebuilt first when missing, stale, damaged, built by another
-    model, or searched otherwise than ``exact_search_limit`` now asks. While the folder is
-    unavailable, a saved index is used as it is."""
+    """The saved index of ``docs_dir``, rebuilt first (see ``reindex``) when it is missing, stale,
+    damaged, built by another model, or searched otherwise than ``exact_search_limit`` now asks.
+
+    Args:
+        docs_dir, index_dir, encoder, max_document_bytes, ocr, exact_search_limit, progress: as ``reindex``.
+
+    Returns:
+        The index. While the folder is unavailable, a saved index is returned as it is.
+    """
     try:
         index = as_store(index_dir).load(encoder.name)
     except IndexMissing:

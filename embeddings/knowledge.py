@@ -184,8 +184,16 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False) -> KnowledgeBase:
-        """The documents folder of ``setup`` and its saved index, built or rebuilt first when needed
-        (see ``embeddings.indexing.open_index``); ``encoder`` may be passed in when loaded already."""
+        """The documents folder of ``setup`` and its saved index, built or rebuilt first when needed.
+
+        Args:
+            setup: where the documents and the index are, and how to answer.
+            encoder: the model, when loaded already (else ``setup.load_encoder()``).
+            progress: show a progress bar while indexing.
+
+        Returns:
+            A knowledge base that can be reindexed (see ``embeddings.indexing.open_index``).
+        """
         encoder = encoder or setup.load_encoder()
         index = open_index(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader())
@@ -194,7 +202,14 @@ class KnowledgeBase:
     def build(
         cls, setup: KnowledgeSetup, encoder: Encoder | None = None, progress: bool = False
     ) -> tuple[KnowledgeBase, IndexReport]:
-        """Index the documents folder of ``setup`` now, whatever is saved, and save the index."""
+        """Index the documents folder of ``setup`` now, whatever is saved, and save the index.
+
+        Args:
+            setup, encoder, progress: as ``open``.
+
+        Returns:
+            The knowledge base, and the report of the indexing (``embeddings.indexing.reindex``).
+        """
         encoder = encoder or setup.load_encoder()
         index, report = reindex(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader()), report
@@ -209,8 +224,19 @@ class KnowledgeBase:
         progress: bool = False,
         reader: Reader | None = None,
     ) -> KnowledgeBase:
-        """``documents`` indexed in memory only (evaluation files, benchmarks); it cannot be reindexed.
-        ``known``: vectors already computed, by text (see ``embeddings.indexing.known_vectors``)."""
+        """``documents`` indexed in memory only (evaluation files, tests, benchmarks).
+
+        Args:
+            documents: the documents to answer from.
+            encoder: the model that embeds them and the questions.
+            min_confidence: below it, an answer is not sure.
+            known: vectors already computed, by text (see ``embeddings.indexing.known_vectors``).
+            progress: show a progress bar while indexing.
+            reader: reads the best passages with each question (``embeddings.models.reader``), when given.
+
+        Returns:
+            A knowledge base that cannot be reindexed.
+        """
         index, _ = index_documents(documents, encoder, progress=progress, known=known)
         return cls(encoder, index, min_confidence, reader=reader)
 
@@ -229,12 +255,29 @@ class KnowledgeBase:
         return hashlib.sha256(f"{manifest.created_at}|{manifest.corpus_fingerprint}".encode()).hexdigest()[:6]
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
-        """The ``k`` passages that best answer ``question``, their answering sentences, whether it is
-        sure, and the taught answer for it, if any."""
+        """Answer one question.
+
+        Args:
+            question: as the user wrote it, in any language.
+            k: how many passages to return.
+
+        Returns:
+            The ``k`` passages that best answer it, best first, each with its answering sentence; the
+            confidence that the first answers it and whether that is sure; and the taught answer for
+            it, if any (``Answer``). A blank question, or an empty index, gets no passages.
+        """
         return self._with_taught(question, self._retriever.ask(question, k))
 
     def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
-        """``ask`` for many questions."""
+        """``ask`` for many questions at once.
+
+        Args:
+            questions: as users wrote them.
+            k: how many passages to return for each.
+
+        Returns:
+            One ``Answer`` per question, in the same order.
+        """
         answers = self._retriever.ask_many(questions, k)
         return [self._with_taught(question, answer) for question, answer in zip(questions, answers, strict=True)]
 

@@ -80,7 +80,14 @@ class Encoder:
         raise NotImplementedError
 
     def encode_queries(self, questions: list[str]) -> np.ndarray:
-        """Normalised float32 vectors of questions, one row each."""
+        """Embed questions (with the model's query prompt).
+
+        Args:
+            questions: the questions, any length (the model reads its first ``max_tokens`` tokens).
+
+        Returns:
+            Their normalised float32 vectors, one row each, shape ``(len(questions), dimension)``.
+        """
         vectors = np.empty((len(questions), self.dimension), dtype=np.float32)
         for number, question in enumerate(questions):
             with self._turns.turn(question=True):
@@ -90,8 +97,16 @@ class Encoder:
     def encode_documents(
         self, texts: list[str], progress: bool = False, on_embedded: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        """Normalised float32 vectors of passages, one row each; ``progress`` shows a bar, ``on_embedded``
-        is told of each text embedded."""
+        """Embed passages (with the model's passage prompt), several at once on several cores.
+
+        Args:
+            texts: the passages' texts.
+            progress: show a progress bar.
+            on_embedded: told the position of each text once it is embedded.
+
+        Returns:
+            Their normalised float32 vectors, one row each, shape ``(len(texts), dimension)``.
+        """
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         beside_others = self.workers > 1
 

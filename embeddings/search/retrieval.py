@@ -110,7 +110,17 @@ class Retriever:
         preload()
 
     def ask(self, question: str, k: int = ANSWERS) -> Answer:
-        """The ``k`` best passages for ``question`` and their answering sentences."""
+        """The best passages for one question.
+
+        Args:
+            question: as the user wrote it.
+            k: how many passages to return.
+
+        Returns:
+            The ``k`` best passages, best first, their answering sentences, the evidence and confidence
+            that the first answers it, and whether that is sure (no taught answer: ``KnowledgeBase``
+            adds it).
+        """
         question = " ".join(question.split())
         if not question or not self.index.passages:
             return Answer([], [])
