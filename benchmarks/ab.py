@@ -1,6 +1,6 @@
 """Paired speed of two checkouts of tanya: is a question slower or faster, through the noise?
 
-    .venv/bin/python benchmarks/ab.py OLD NEW [--rounds 6] [--eval ../shared/eval/xling_en-q_id-passage_dev.jsonl]
+    .venv/bin/python -m benchmarks.ab OLD NEW [--rounds 6] [--eval ../shared/eval/xling_en-q_id-passage_dev.jsonl]
 
 OLD and NEW are folders holding a checkout each (``git worktree add /tmp/old 9be860d``). Each
 round runs ``tanya eval FILE --json`` of both, one after the other (OLD first in even rounds, NEW
@@ -22,10 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
 
-from benchmarks.machine import describe  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 XLING = "xling_en-q_id-passage_dev.jsonl"
 

@@ -1,6 +1,6 @@
 """What the member check costs a question (TANYA_ACCESS=members against open), on SQLite.
 
-    .venv/bin/python benchmarks/access.py [--rounds 5] [--questions 40] [--members 1000]
+    .venv/bin/python -m benchmarks.access [--rounds 5] [--questions 40] [--members 1000]
 
 1. The check alone: ``Members.admits`` in a worker thread (as the gate runs it before every update),
    against a database of ``--members`` members.
@@ -23,15 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.speed import percentile  # noqa: E402
-from bot.state.database import default_url, open_database  # noqa: E402
-from bot.state.members import Members  # noqa: E402
-from config import load_settings  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
+from benchmarks.machine import describe
+from benchmarks.speed import percentile
+from bot.state.database import default_url, open_database
+from bot.state.members import Members
+from config import load_settings
+from tests.botapi import BotApiStandIn
 
 QUESTIONS = [
     "Kapan pertemuan virtual diadakan?",

@@ -1,6 +1,6 @@
 """What the attacks of issue 39 cost now, each as the attacker ran it, against the real `tanya`:
 
-    .venv/bin/python benchmarks/attacks.py
+    .venv/bin/python -m benchmarks.attacks
 
 - `tanya faq import` of a spreadsheet bomb: a real workbook whose shared strings unzip to 400 MiB
   of one cell: its exit status, seconds and peak resident memory.
@@ -23,14 +23,13 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.bot_roundtrip import peak_rss_mib
+from benchmarks.machine import describe
+from benchmarks.memory import environment
+from benchmarks.samples import spreadsheet_bomb
+from tests.botapi import BotApiStandIn
 
-from benchmarks.bot_roundtrip import peak_rss_mib  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.memory import environment  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
-from tests.test_attacks import _bomb  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 _LAUNCHER = (
     "import resource, subprocess, sys, time; started = time.perf_counter(); "
@@ -79,7 +78,7 @@ def main() -> None:
         env = environment(data, TANYA_DOCS_DIR=str(docs))
         subprocess.run([sys.executable, "-m", "bot", "index"], env=env, check=True, capture_output=True)  # set-up
 
-        bomb = _bomb(root / "bomb.xlsx", 400 * 2**20)
+        bomb = spreadsheet_bomb(root / "bomb.xlsx", 400 * 2**20)
         status, seconds, peak = measured(["faq", "import", str(bomb)], env)
         print(
             f"faq import of a {bomb.stat().st_size / 1024:.0f} KB workbook unzipping to 400 MiB: exit {status}, "

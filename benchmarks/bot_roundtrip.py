@@ -1,6 +1,6 @@
 """Round trip through the bot: a user's message enters the local Bot API stand-in → the reply arrives there.
 
-    .venv/bin/python benchmarks/bot_roundtrip.py [--users 20] [--questions 3] [--eval-dir ../shared/eval]
+    .venv/bin/python -m benchmarks.bot_roundtrip [--users 20] [--questions 3] [--eval-dir ../shared/eval]
 
 Runs the real `tanya serve` process (polling) against the tests' Bot API stand-in on 127.0.0.1,
 answering from the bundled sample article. Questions are FacQA test questions (Indonesian) and
@@ -23,14 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from benchmarks.speed import percentile
+from config import load_settings
+from embeddings.evaluation import read_eval_file
+from tests.botapi import BotApiStandIn
 
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.speed import percentile  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 FLOODER = 999
 

@@ -1,6 +1,6 @@
 """Questions during a reindex: how long they wait, how long the reindex takes, and its peak memory.
 
-    .venv/bin/python benchmarks/busy.py [--paragraphs 1200] [--eval-dir ../shared/eval]
+    .venv/bin/python -m benchmarks.busy [--paragraphs 1200] [--eval-dir ../shared/eval]
 
 The documents folder is the bundled sample plus one document of ``--paragraphs`` Indonesian
 Wikipedia paragraphs (TyDi QA train contexts, in file order). The knowledge base is opened on the
@@ -27,15 +27,12 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from bot.process import limit_malloc_arenas  # noqa: E402
-from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from tests.test_answers import QUESTIONS  # noqa: E402
+from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs
+from benchmarks.machine import describe
+from benchmarks.samples import QUESTIONS
+from bot.process import limit_malloc_arenas
+from config import SAMPLE_DOCS_DIR, load_settings
+from embeddings.knowledge import KnowledgeBase
 
 
 def _percentile(values: list[float], q: float) -> float:

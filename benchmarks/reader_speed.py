@@ -1,25 +1,23 @@
 """A question's time with and without the reader, paired: the same 150 TyDi QA valid questions asked
 alone of TyDi QA valid's 383 passages, reader on and off in turn (two rounds), as the bot asks (k=5).
 
-    .venv/bin/python benchmarks/reader_speed.py [--eval-dir ../shared/eval] [--questions 150]
+    .venv/bin/python -m benchmarks.reader_speed [--eval-dir ../shared/eval] [--questions 150]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.evaluation import eval_documents, read_eval_file
+from embeddings.knowledge import KnowledgeBase
 
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import eval_documents, read_eval_file  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Incremental reindex: a full reindex of 20 documents against one after editing one of them.
 
-    .venv/bin/python benchmarks/reindex.py [--eval-dir ../shared/eval] [--paragraphs 20]
+    .venv/bin/python -m benchmarks.reindex [--eval-dir ../shared/eval] [--paragraphs 20]
 
 The documents are FacQA news paragraphs, ``--paragraphs`` to a document. The edit rewrites one
 paragraph of one document and deletes another document. Prints the time and the number of texts
@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import EVAL_DIR  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
+from benchmarks.corpora import EVAL_DIR
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.evaluation import read_eval_file
+from embeddings.knowledge import KnowledgeBase
 
 DOCUMENTS = 20
 

@@ -1,7 +1,7 @@
 """Round trip through webhook replicas: one process on SQLite + FAISS (the default) vs PostgreSQL + FAISS
 vs PostgreSQL + Milvus Lite, and two replicas vs one.
 
-    .venv/bin/python benchmarks/replicas.py [--eval-dir ../shared/eval] [--rounds 5] [--sequential 80] [--users 20]
+    .venv/bin/python -m benchmarks.replicas [--eval-dir ../shared/eval] [--rounds 5] [--sequential 80] [--users 20]
 
 Real `tanya serve` processes on webhooks; the tests' Bot API stand-in posts each update to the
 replicas in turn (as Telegram does to a load balancer) and records the replies. PostgreSQL (a
@@ -29,17 +29,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.bot_roundtrip import round_trips
+from benchmarks.machine import describe
+from benchmarks.speed import percentile
+from config import load_settings
+from embeddings.evaluation import read_eval_file
+from tests.botapi import BotApiStandIn
+from tests.milvus import MilvusLiteServer
+from tests.postgres import PostgresServer, binaries, free_port
 
-from benchmarks.bot_roundtrip import round_trips  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.speed import percentile  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from tests.botapi import BotApiStandIn  # noqa: E402
-from tests.milvus import MilvusLiteServer  # noqa: E402
-from tests.postgres import PostgresServer, binaries, free_port  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 SETUPS = [  # label, database, vector store, replicas
     ("before (--before): 1 process, SQLite + FAISS, buttons and limits in memory", "sqlite", "faiss", 1),

@@ -1,6 +1,6 @@
 """Retrieval quality on the evaluation files of ../shared/eval/: tanya's retrieval against plain BM25 and plain dense.
 
-    .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval] [--index-cache DIR]
+    .venv/bin/python -m benchmarks.retrieval [--eval-dir ../shared/eval] [--index-cache DIR]
 
 Per file, the corpus is every passage of the file (for TyDi QA valid: and of TyDi QA train),
 indexed once; its scored questions are the test split where there is one, else all
@@ -20,22 +20,17 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from pathlib import Path
 
 import bm25s
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files, negatives  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.defaults import MIN_CONFIDENCE  # noqa: E402
-from embeddings.evaluation import score_rankings  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search.retrieval import CANDIDATES  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files, negatives
+from benchmarks.machine import describe
+from config import load_settings
+from embeddings.defaults import MIN_CONFIDENCE
+from embeddings.evaluation import score_rankings
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.retrieval import CANDIDATES
 
 _WORD = re.compile(r"\w+")
 

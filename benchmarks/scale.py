@@ -1,6 +1,6 @@
 """Large corpora: exact and HNSW search of passage vectors, from ten thousand to a million passages.
 
-    .venv/bin/python benchmarks/scale.py [--eval-dir ../shared/eval] [--index-cache DIR]
+    .venv/bin/python -m benchmarks.scale [--eval-dir ../shared/eval] [--index-cache DIR]
                                          [--sizes 10000,20000,50000,100000,1000000] [--queries 1000]
 
 Vectors: the real passage and sentence vectors of the four evaluation corpora (the configured
@@ -26,13 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from embeddings.search.index import file_checksum, read_vector_index, search_vectors, vector_index  # noqa: E402
-from embeddings.search.retrieval import CANDIDATES  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files
+from benchmarks.machine import describe
+from embeddings.search.index import file_checksum, read_vector_index, search_vectors, vector_index
+from embeddings.search.retrieval import CANDIDATES
 
 NOISE = 0.3
 
@@ -138,7 +135,7 @@ def main() -> None:
                 del index
                 measured = json.loads(
                     subprocess.run(
-                        [sys.executable, __file__, "--measure", str(index_file), str(queries_file)],
+                        [sys.executable, "-m", "benchmarks.scale", "--measure", str(index_file), str(queries_file)],
                         check=True,
                         capture_output=True,
                         text=True,

@@ -1,36 +1,33 @@
 """Which sentence is shown in bold: the closest by cosine (TANYA_SENTENCE_PICKER=off) against the
 picker of embeddings/search/sentences.py, over its settings.
 
-    .venv/bin/python benchmarks/sentences.py [--eval-dir ../shared/eval] [--index-cache DIR]
+    .venv/bin/python -m benchmarks.sentences [--eval-dir ../shared/eval] [--index-cache DIR]
 
 For each set, the questions whose right passage tanya ranks first (with the picker off, so every
 row sees the same passages); a hit is a chosen sentence that holds one of the question's answers.
 The picker re-ranks cosine's ``choices`` closest sentences (what the question asks for first,
 then cosine + ``word weight`` × share of the question's words). Its settings are chosen on the
 validation sets (TyDi QA valid, FacQA valid: the "choose" column); the other sets only report.
-The sample set: tests/test_answers.py's questions whose answer is one sentence, in six languages.
+The sample set: the sample's questions whose answer is one sentence, in six languages
+(benchmarks/samples.py: ANSWER_WORDS, which tests/test_answers.py asks too).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import tempfile
 from itertools import product
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import EvalSet, read_eval_file  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search.sentences import CHOICES, WORD_WEIGHT, answering_sentence, word_shares  # noqa: E402
-from tests.test_answers import ANSWER_WORDS  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files
+from benchmarks.samples import ANSWER_WORDS
+from config import load_settings
+from embeddings.evaluation import EvalSet, read_eval_file
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.sentences import CHOICES, WORD_WEIGHT, answering_sentence, word_shares
 
 
 @dataclasses.dataclass

@@ -1,6 +1,6 @@
 """Sharded indexing: the 1,200-paragraph folder indexed whole, as 1 shard, and as 2 shard processes at once.
 
-    .venv/bin/python benchmarks/shards.py [--paragraphs 1200] [--eval-dir ../shared/eval]
+    .venv/bin/python -m benchmarks.shards [--paragraphs 1200] [--eval-dir ../shared/eval]
 
 The folder is the bundled sample plus ``--paragraphs`` Indonesian Wikipedia paragraphs (TyDi QA
 train contexts, in file order), split into 8 documents so that shards have documents to share.
@@ -22,12 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.corpora import wikipedia_paragraphs
+from benchmarks.machine import describe
+from config import SAMPLE_DOCS_DIR, load_settings
 
-from benchmarks.corpora import wikipedia_paragraphs  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from config import SAMPLE_DOCS_DIR, load_settings  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 DOCUMENTS = 8
 

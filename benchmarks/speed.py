@@ -1,6 +1,6 @@
 """Speed and memory of the core: one question, indexing, model load, cold start, peak RAM.
 
-    .venv/bin/python benchmarks/speed.py [--eval-dir ../shared/eval] [--index-cache DIR] [--questions 200]
+    .venv/bin/python -m benchmarks.speed [--eval-dir ../shared/eval] [--index-cache DIR] [--questions 200]
 
 For each backend (TANYA_BACKEND: onnx-int8, onnx, torch), in the same run: questions are asked
 through the product's whole retrieval (encode, dense and BM25 candidates, sentence scores,
@@ -26,12 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, combined_index, load_eval_files  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from embeddings.defaults import BACKENDS  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, combined_index, load_eval_files
+from benchmarks.machine import describe
+from embeddings.defaults import BACKENDS
 
 
 def percentile(values: list[float], q: float) -> float:

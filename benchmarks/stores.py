@@ -1,7 +1,7 @@
 """The same answers from either index store: each evaluation file's index saved to Milvus Lite and
 loaded back, against the folder (FAISS) store's.
 
-    .venv/bin/python benchmarks/stores.py [--eval-dir ../shared/eval] [--index-cache DIR] [--milvus-uri URI]
+    .venv/bin/python -m benchmarks.stores [--eval-dir ../shared/eval] [--index-cache DIR] [--milvus-uri URI]
 
 For each file of ../shared/eval/: its passage index (from ``--index-cache`` when it holds one) is
 published to Milvus (embedded Milvus Lite in a temporary folder, or ``--milvus-uri``) and loaded
@@ -13,19 +13,15 @@ all (passages, sentences, or confidence by more than 1e-6); with the seconds to 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import EvalSet, score_rankings  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from embeddings.search.milvus import MilvusStore  # noqa: E402
+from benchmarks.corpora import add_corpus_arguments, file_index, load_eval_files
+from config import load_settings
+from embeddings.evaluation import EvalSet, score_rankings
+from embeddings.knowledge import KnowledgeBase
+from embeddings.search.milvus import MilvusStore
 
 CANDIDATES = 10
 

@@ -1,10 +1,10 @@
 """How the bot's "not sure" threshold (TANYA_MIN_CONFIDENCE) splits questions on the bundled sample, by language.
 
-    .venv/bin/python benchmarks/threshold.py [--eval-dir ../shared/eval] [--negatives 100]
+    .venv/bin/python -m benchmarks.threshold [--eval-dir ../shared/eval] [--negatives 100]
 
-Answerable: the sample article's test questions (tests/test_answers.py: SAMPLE, in Indonesian,
+Answerable: the sample article's test questions (benchmarks/samples.py: SAMPLE, in Indonesian,
 English, Malay, Chinese, German, French and Spanish). Off-topic: the questions of
-tests/test_answers.py that it does not answer (OFF_TOPIC, the same seven languages, written for
+benchmarks/samples.py that it does not answer (OFF_TOPIC, the same seven languages, written for
 the sample). Unanswerable: questions from each evaluation file of ../shared/eval/ (100 each,
 fixed shuffle), asked against the sample article. For each threshold, the share of each group
 the bot would answer with "not sure". (benchmarks/confidence.py fits the confidence and chooses
@@ -16,20 +16,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.corpora import TRAINING_FILES
+from benchmarks.samples import OFF_TOPIC, SAMPLE
+from config import load_settings
+from embeddings.evaluation import read_eval_file
+from embeddings.knowledge import KnowledgeBase
 
-from benchmarks.corpora import TRAINING_FILES  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.evaluation import read_eval_file  # noqa: E402
-from embeddings.knowledge import KnowledgeBase  # noqa: E402
-from tests.test_answers import OFF_TOPIC, SAMPLE  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

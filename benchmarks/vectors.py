@@ -1,6 +1,6 @@
 """Whether a text's vector depends on the text alone: per backend, and over whole corpora embedded in different orders.
 
-    .venv/bin/python benchmarks/vectors.py [--eval-dir ../shared/eval] [--texts 40] [--orders 3]
+    .venv/bin/python -m benchmarks.vectors [--eval-dir ../shared/eval] [--texts 40] [--orders 3]
 
 1. For each backend (TANYA_BACKEND), ``--texts`` TyDi QA valid paragraphs, each embedded as a
    passage: alone, among short texts, beside a text of ~500 tokens, and as a question would be
@@ -21,18 +21,14 @@ import dataclasses
 import os
 import platform
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import EVAL_DIR  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.defaults import BACKENDS  # noqa: E402
-from embeddings.evaluation import EvalSet, evaluate, read_eval_file  # noqa: E402
+from benchmarks.corpora import EVAL_DIR
+from config import load_settings
+from embeddings.defaults import BACKENDS
+from embeddings.evaluation import EvalSet, evaluate, read_eval_file
 
 SHORT = ["Ya.", "Energi.", "Paris est la capitale de la France.", "kerja sama"]
 LONG = " ".join(f"Kalimat nomor {n} tentang kerja sama energi dan teknologi." for n in range(45))

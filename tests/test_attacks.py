@@ -11,14 +11,13 @@ import json
 import os
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from openpyxl import Workbook
 from PIL import Image
 
+from benchmarks.samples import spreadsheet_bomb
 from bot.faq import MAX_QUESTION_CHARS, MAX_UNZIPPED_BYTES
 from bot.state.history import Asked, new_ref
 from embeddings.documents.formats import DocumentReader
@@ -73,32 +72,10 @@ def test_tanya_index_reads_only_regular_files_inside_the_folder_and_skips_the_re
         assert "rahasia" not in json.dumps(found) and found["document"] in ("cuti.md", "salinan.md")
 
 
-def _bomb(path: Path, inflated: int) -> Path:
-    """A real workbook whose shared strings unzip to ``inflated`` bytes of one cell (it zips to a few hundred KB)."""
-    workbook = Workbook()
-    workbook.active.append(["question", "answer"])
-    workbook.active.append(["Q", "Jawaban."])
-    plain = io.BytesIO()
-    workbook.save(plain)
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
-        for part in source.infolist():
-            if part.filename != "xl/sharedStrings.xml":
-                bomb.writestr(part, source.read(part))
-        with bomb.open("xl/sharedStrings.xml", "w") as strings:
-            strings.write(
-                b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                b'spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>'
-            )
-            for _ in range(inflated // 2**20):
-                strings.write(b"A" * 2**20)
-            strings.write(b"</t></si><si><t>Jawaban.</t></si></sst>")
-    return path
-
-
 def test_faq_import_refuses_a_spreadsheet_bomb_a_question_too_long_and_one_question_with_two_answers(
     run_tanya, tmp_path: Path
 ):
-    bomb = _bomb(tmp_path / "bom.xlsx", MAX_UNZIPPED_BYTES + 2**20)
+    bomb = spreadsheet_bomb(tmp_path / "bom.xlsx", MAX_UNZIPPED_BYTES + 2**20)
     assert bomb.stat().st_size < 2**20
     started = time.monotonic()
     refused = run_tanya("faq", "import", str(bomb))

@@ -27,6 +27,7 @@ from bot.formatting import (
 from bot.keyboards import (
     AnswerButton,
     ListButton,
+    NewSectionButton,
     SectionButton,
     answer_keyboard,
     parse_callback,
@@ -198,7 +199,8 @@ def test_callback_data_fits_64_bytes_at_the_largest_values_and_round_trips():
             for button in row:
                 assert len(button.callback_data.encode()) <= 64
     assert parse_callback(AnswerButton("0123abcd", 4).data()) == AnswerButton("0123abcd", 4)
-    assert parse_callback(SectionButton("abcdef", 12, 3, False).data()) == SectionButton("abcdef", 12, 3, False)
+    assert parse_callback(NewSectionButton("abcdef", 12, 3).data()) == NewSectionButton("abcdef", 12, 3)
+    assert parse_callback("s:abcdef:12:3") == SectionButton("abcdef", 12, 3) != NewSectionButton("abcdef", 12, 3)
     assert parse_callback(ListButton("abcdef", 2).data()) == ListButton("abcdef", 2)
     forged_data = (
         "a:abcdef:5",

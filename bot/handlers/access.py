@@ -14,10 +14,10 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import escape, paged_list, shorten
+from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     help_text,
     is_admin,
-    refused_to_non_admin,
     settings_of,
     show_page,
     state_of,
@@ -165,6 +165,14 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -
     await update.effective_message.reply_html(refusal, reply_markup=request_keyboard(language))
 
 
+@pressed(RequestButton)
+async def request_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: RequestButton, language: str
+) -> None:
+    """ "Ask for access" pressed by a member (a non-member's press is the gate's)."""
+    await ask_for_access(update, context)
+
+
 async def ask_for_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Ask for access" button: once a day, every admin is sent the request with Allow / Deny."""
     query, user, language = update.callback_query, update.effective_user, user_language(update)
@@ -193,6 +201,7 @@ async def ask_for_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer(text(language, "request_sent" if reached else "request_no_admin"), show_alert=True)
 
 
+@pressed(DecideButton)
 async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, target: DecideButton, language: str) -> None:
     """An admin's Allow / Deny under a request: the request decided once, the user told."""
     query, admin = update.callback_query, update.effective_user
@@ -217,8 +226,6 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, target: Dec
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/invite [uses] [days] (admins): a deep link that makes whoever opens it a member."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     numbers = [int(argument) if argument.isdigit() else 0 for argument in context.args or []]
     uses, days = (numbers + [INVITE_USES, INVITE_DAYS][len(numbers) :])[:2] if len(numbers) <= 2 else (0, 0)
     if not (1 <= uses <= MAX_INVITE_USES and 1 <= days <= MAX_INVITE_DAYS):
@@ -235,8 +242,6 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def allow_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/allowgroup (admins, sent in a group): everyone in the group may ask."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     chat = update.effective_chat
     if chat.type == ChatType.PRIVATE:
         await update.effective_message.reply_html(text(language, "allowgroup_private"))
@@ -251,13 +256,12 @@ async def allow_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def members(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/members (admins): members and allowed groups, paged, with who added them and when."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     listed, keyboard = await _members_page(context, 0, language)
     note = text(language, "access_open_note") if is_open(context) else ""
     await update.effective_message.reply_html(listed + note, reply_markup=keyboard)
 
 
+@pressed(MembersButton)
 async def show_members_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: MembersButton, language: str
 ) -> None:
@@ -298,8 +302,6 @@ def _member_line(member: Member, language: str) -> str:
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/revoke ID (a member or group, from their next update on) or /revoke LINK (an invite)."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     argument = " ".join(context.args or []).strip()
     reply = update.effective_message.reply_html
     if not argument:

@@ -20,7 +20,6 @@ from bot.formatting import (
 )
 from bot.handlers.common import (
     knowledge_of,
-    refused_to_non_admin,
     state_of,
     user_language,
 )
@@ -37,8 +36,6 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): rebuild from the documents folder while answering from the old index."""
     language = user_language(update)
     message = update.effective_message
-    if await refused_to_non_admin(update, context, language):
-        return
     knowledge = knowledge_of(context)
     job = await asyncio.to_thread(reserve, state_of(context), knowledge.start_reindex)
     if job is None:

@@ -1,107 +1,79 @@
-"""A press on any of the bot's buttons, sent to the feature it belongs to."""
+"""A press on any of the bot's buttons, sent to the handler of its kind (``bot.keyboards``).
+
+A handler is declared for its kinds with ``@pressed(Kind, ...)``; ``handlers()`` makes one
+``CallbackQueryHandler`` per kind, with the kind's pattern, and one for anything else (data of
+an older bot, or forged). What a kind declares is checked here, once for all of them: an admin's
+button pressed by anyone else is refused, and a button that names an index not the current one
+is out of date.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from collections.abc import Awaitable, Callable
 
-from telegram import (
-    Update,
-)
-from telegram.ext import ContextTypes
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot.handlers.access import ask_for_access, decide, show_members_page
-from bot.handlers.common import (
-    is_admin,
-    knowledge_of,
-    state_of,
-    user_language,
-)
-from bot.handlers.documents import answer_remove, answer_replace, show_document_list_page
-from bot.handlers.insight import show_unanswered_page
-from bot.handlers.questions import show_admins_answer, show_answer, vote
-from bot.handlers.sections import show_section_list_page, show_section_page
-from bot.handlers.teach import ask_for_answer, forget_taught, show_taught_page
-from bot.keyboards import (
-    NOTHING,
-    AdminsAnswerButton,
-    AnswerButton,
-    DecideButton,
-    DocumentsButton,
-    ForgetTaughtButton,
-    MembersButton,
-    RemoveButton,
-    RequestButton,
-    SectionButton,
-    TaughtButton,
-    TeachButton,
-    UnansweredButton,
-    UploadButton,
-    VoteButton,
-    parse_callback,
-)
+from bot.handlers.common import is_admin, knowledge_of, user_language
+from bot.keyboards import KINDS, Button, LabelButton
 from bot.texts import text
 
-logger = logging.getLogger(__name__)
+Pressed = Callable[[Update, ContextTypes.DEFAULT_TYPE, Button, str], Awaitable[None]]
 
-ADMIN_BUTTONS = (
-    UploadButton
-    | RemoveButton
-    | UnansweredButton
-    | DecideButton
-    | MembersButton
-    | TeachButton
-    | TaughtButton
-    | ForgetTaughtButton
-)
-
-# Buttons that name no index (their target is kept, or in the database), and the handler of each.
-INDEPENDENT = {
-    UploadButton: answer_replace,  # a kept upload: it holds its file, whatever the index now
-    UnansweredButton: show_unanswered_page,
-    TeachButton: ask_for_answer,
-    TaughtButton: show_taught_page,
-    ForgetTaughtButton: forget_taught,
-}
+_HANDLERS: dict[type[Button], Pressed] = {}
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A press on one of the bot's buttons; stale or forged data gets an answer and does nothing."""
-    query = update.callback_query
-    language = user_language(update)
-    if query.data == NOTHING:
-        await query.answer()
-        return
-    target = parse_callback(query.data)
-    if target is None or query.message is None:
-        await query.answer(text(language, "stale_button"), show_alert=True)
-    elif isinstance(target, RequestButton):
-        await ask_for_access(update, context)
-    elif isinstance(target, ADMIN_BUTTONS) and not is_admin(update, context):
-        await query.answer(text(language, "admins_only"), show_alert=True)
-    elif isinstance(target, DecideButton):
-        await decide(update, context, target, language)
-    elif isinstance(target, MembersButton):
-        await show_members_page(update, context, target, language)
-    elif isinstance(target, AnswerButton | VoteButton | AdminsAnswerButton):  # a kept answer, whatever the index now
-        kept = await asyncio.to_thread(state_of(context).kept.kept_answer, query.message.chat_id, target.answer_id)
-        if kept is None:
-            await query.answer(text(language, "answer_expired"), show_alert=True)
-        elif isinstance(target, VoteButton):
-            await vote(update, context, kept, target.answer_id, target.helpful, language)
-        elif isinstance(target, AdminsAnswerButton):
-            await show_admins_answer(update, context, kept, target.answer_id, language)
+def pressed(*kinds: type[Button]) -> Callable[[Pressed], Pressed]:
+    """Declares the decorated ``handler(update, context, button, language)`` as the one for ``kinds``."""
+
+    def declare(handler: Pressed) -> Pressed:
+        for kind in kinds:
+            if kind in _HANDLERS:
+                raise ValueError(f"{kind.__name__} already has a handler: {_HANDLERS[kind].__qualname__}")
+            _HANDLERS[kind] = handler
+        return handler
+
+    return declare
+
+
+def handlers() -> list[CallbackQueryHandler]:
+    """One handler per kind of button, then one that tells of any other data that the button is out of date.
+
+    Raises:
+        ValueError: when a kind has no handler declared (its module not imported, or none written).
+    """
+    missing = [kind.__name__ for kind in KINDS.values() if kind not in _HANDLERS]
+    if missing:
+        raise ValueError(f"buttons without a handler: {', '.join(missing)}")
+    made = [CallbackQueryHandler(_checked(kind, _HANDLERS[kind]), pattern=kind.pattern()) for kind in KINDS.values()]
+    return [*made, CallbackQueryHandler(_out_of_date)]
+
+
+def _checked(kind: type[Button], handler: Pressed):
+    async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        language = user_language(update)
+        target = kind.parse(query.data or "")
+        # No target: a press without data, which PTB gives to every handler whatever its pattern.
+        # No message: the button is under an inline answer, whose chat the bot cannot know.
+        if target is None or query.message is None:
+            await query.answer(text(language, "stale_button"), show_alert=True)
+        elif kind.ADMIN and not is_admin(update, context):
+            await query.answer(text(language, "admins_only"), show_alert=True)
+        elif kind.IN_INDEX and target.index_id != knowledge_of(context).index_id:
+            await query.answer(text(language, "stale_button"), show_alert=True)
         else:
-            await show_answer(update, context, kept, target, language)
-    elif type(target) in INDEPENDENT:
-        await INDEPENDENT[type(target)](update, context, target, language)
-    elif target.index_id != knowledge_of(context).index_id:
-        await query.answer(text(language, "stale_button"), show_alert=True)
-    elif isinstance(target, SectionButton):
-        await show_section_page(update, context, target, language)
-    elif isinstance(target, DocumentsButton):
-        await show_document_list_page(update, context, target, language)
-    elif isinstance(target, RemoveButton):
-        await answer_remove(update, context, target, language)
-    else:
-        await show_section_list_page(update, context, target, language)
+            await handler(update, context, target, language)
+
+    press.__qualname__ = f"pressed {kind.__name__}: {handler.__qualname__}"
+    return press
+
+
+async def _out_of_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer(text(user_language(update), "stale_button"), show_alert=True)
+
+
+@pressed(LabelButton)
+async def label(update: Update, context: ContextTypes.DEFAULT_TYPE, target: LabelButton, language: str) -> None:
+    """A label (a page number) pressed: nothing happens."""
+    await update.callback_query.answer()

@@ -10,7 +10,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from bot.delivery import may_have_arrived
 from bot.state import State
@@ -73,17 +73,27 @@ def spoken_language(update: Update, question: str) -> str:
     return answer_language(question, update.effective_user.language_code if update.effective_user else None)
 
 
+class Admins(filters.UpdateFilter):
+    """Updates from an admin (TANYA_ADMIN_IDS), whoever the message is from: the one test of admin rights,
+    used as the filter of admin commands and by the buttons and the gate (``is_admin``)."""
+
+    def __init__(self, admin_ids: frozenset[int] | set[int]) -> None:
+        super().__init__(name="Admins")
+        self.admin_ids = frozenset(admin_ids)
+
+    def filter(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.admin_ids
+
+
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in settings_of(context).admin_ids
+    return context.bot_data["admins"].filter(update)  # check_update would say no to any update but a message
 
 
-async def refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> bool:
-    """For an admin command: tell a non-admin (with their user id, to become one) and return True."""
-    if is_admin(update, context):
-        return False
+async def not_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin command from anyone else: told so, with their user id (to become an admin)."""
+    language = user_language(update)
     await update.effective_message.reply_html(text(language, "not_admin", user_id=update.effective_user.id))
-    return True
 
 
 def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

@@ -20,10 +20,9 @@ from bot.formatting import (
     shorten,
 )
 from bot.handlers.admin import run_reindex
+from bot.handlers.buttons import pressed
 from bot.handlers.common import (
-    is_admin,
     knowledge_of,
-    refused_to_non_admin,
     settings_of,
     show_page,
     state_of,
@@ -45,14 +44,16 @@ logger = logging.getLogger(__name__)
 BOT_DOWNLOAD_LIMIT = 20 * 2**20  # Telegram lets bots download files up to 20 MB
 
 
+async def only_admins_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent by anyone but an admin."""
+    await update.effective_message.reply_html(text(user_language(update), "only_admins_add"))
+
+
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A file sent in a private chat, or an admin's photo: from an admin, a document to add (asking before
-    replacing one); a photo is read by OCR, named after its caption or else the time it was sent."""
+    """An admin's file or photo in a private chat: a document to add (asking before replacing one); a photo
+    is read by OCR, named after its caption or else the time it was sent."""
     language = user_language(update)
     message = update.effective_message
-    if not is_admin(update, context):
-        await message.reply_html(text(language, "only_admins_add"))
-        return
     document = message.document or message.photo[-1]  # a photo's largest size
     file_name = message.document.file_name if message.document else _photo_name(message)
     try:
@@ -126,6 +127,7 @@ async def _add_document(
     )
 
 
+@pressed(UploadButton)
 async def answer_replace(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadButton, language: str
 ) -> None:
@@ -158,6 +160,7 @@ async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+@pressed(DocumentsButton)
 async def show_document_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
 ) -> None:
@@ -175,8 +178,6 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remove NAME (admins): asks to confirm, then deletes the document and reindexes."""
     language = user_language(update)
     message = update.effective_message
-    if await refused_to_non_admin(update, context, language):
-        return
     wanted = " ".join(context.args or [])
     if not wanted:
         await message.reply_html(text(language, "remove_usage"))
@@ -202,6 +203,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+@pressed(RemoveButton)
 async def answer_remove(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: RemoveButton, language: str
 ) -> None:

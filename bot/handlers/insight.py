@@ -19,11 +19,11 @@ from bot.formatting import (
     stats_message,
     unanswered_list,
 )
+from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     history_of,
     knowledge_of,
     read_history,
-    refused_to_non_admin,
     show_page,
     state_of,
     user_language,
@@ -46,8 +46,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): a chart of the last 30 days, then the index and how the bot is used (from the
     history, so it survives restarts)."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     manifest = knowledge_of(context).manifest
     history = history_of(context)
     try:
@@ -69,8 +67,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unanswered (admins): recent questions that got "not sure" or 👎, near-duplicates grouped, paged."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     page = await _unanswered_page(context, update.effective_chat.id, 0, language)
     if page is not None:
         await update.effective_message.reply_html(page[0], reply_markup=page[1])
@@ -78,6 +74,7 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await update.effective_message.reply_html(text(language, "history_off"))
 
 
+@pressed(UnansweredButton)
 async def show_unanswered_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
 ) -> None:

@@ -23,6 +23,7 @@ from bot.formatting import (
     format_taught,
     shorten,
 )
+from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     history_of,
     knowledge_of,
@@ -31,9 +32,10 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
-from bot.handlers.teach import answered_prompt
 from bot.keyboards import (
+    AdminsAnswerButton,
     AnswerButton,
+    VoteButton,
     answer_keyboard,
     taught_keyboard,
 )
@@ -78,8 +80,6 @@ def question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> s
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: in private chats always a question; in groups only when addressed to the bot."""
     message = update.effective_message
-    if await answered_prompt(update, context):
-        return
     if update.effective_chat.type == ChatType.PRIVATE:
         await answer(update, context, message.text)
         return
@@ -202,11 +202,21 @@ async def _find(
     return found, ref
 
 
-async def show_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, target: AnswerButton, language: str
-) -> None:
+async def _kept(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: str, language: str) -> KeptAnswer | None:
+    """The kept answer a button names (whatever the index now), or None when it has expired (the user told)."""
+    query = update.callback_query
+    kept = await asyncio.to_thread(state_of(context).kept.kept_answer, query.message.chat_id, answer_id)
+    if kept is None:
+        await query.answer(text(language, "answer_expired"), show_alert=True)
+    return kept
+
+
+@pressed(AnswerButton)
+async def show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target: AnswerButton, language: str) -> None:
     """Another passage of a kept answer, in place of the one shown."""
     query = update.callback_query
+    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+        return
     found, index_id = kept.answer, kept.index_id
     if target.rank >= len(found.hits):
         await query.answer(text(language, "stale_button"), show_alert=True)
@@ -222,11 +232,14 @@ async def show_answer(
     )
 
 
+@pressed(AdminsAnswerButton)
 async def show_admins_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str, language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, target: AdminsAnswerButton, language: str
 ) -> None:
     """The admins' taught answer of a kept answer, in place of the passage shown."""
     query = update.callback_query
+    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+        return
     if kept.answer.taught is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
@@ -234,15 +247,17 @@ async def show_admins_answer(
     await query.message.edit_text(
         format_taught(kept.answer, spoken_language(update, kept.question)),
         parse_mode=ParseMode.HTML,
-        reply_markup=taught_keyboard(answer_id, bool(kept.answer.hits), language),
+        reply_markup=taught_keyboard(target.answer_id, bool(kept.answer.hits), language),
     )
 
 
-async def vote(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str, helpful: bool, language: str
-) -> None:
+@pressed(VoteButton)
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE, target: VoteButton, language: str) -> None:
     """👍 or 👎 on a kept answer: one vote per user, which they may change; acknowledged without a message."""
     query = update.callback_query
+    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+        return
+    answer_id, helpful = target.answer_id, target.helpful
     state = state_of(context)
     history = state.history
     user = history.user(query.from_user.id)

@@ -20,6 +20,7 @@ from bot.formatting import (
     section_pages,
     shorten,
 )
+from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     knowledge_of,
     show_page,
@@ -27,6 +28,7 @@ from bot.handlers.common import (
 )
 from bot.keyboards import (
     ListButton,
+    NewSectionButton,
     SectionButton,
     section_keyboard,
     section_list_keyboard,
@@ -98,6 +100,7 @@ async def send_section_page(
         await message.reply_html(pages[page], reply_markup=keyboard)
 
 
+@pressed(SectionButton, NewSectionButton)
 async def show_section_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: SectionButton, language: str
 ) -> None:
@@ -108,9 +111,10 @@ async def show_section_page(
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
     await query.answer()
-    await send_section_page(query.message, context, entry, target.page, language, edit=target.in_place)
+    await send_section_page(query.message, context, entry, target.page, language, edit=target.IN_PLACE)
 
 
+@pressed(ListButton)
 async def show_section_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: ListButton, language: str
 ) -> None:

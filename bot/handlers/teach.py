@@ -7,17 +7,16 @@ import asyncio
 
 from telegram import ForceReply, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, taught_list
-from bot.handlers.common import is_admin, knowledge_of, refused_to_non_admin, show_page, state_of, user_language
+from bot.handlers.buttons import pressed
+from bot.handlers.common import knowledge_of, show_page, state_of, user_language
 from bot.keyboards import (
-    AdminsAnswerButton,
-    AnswerButton,
     ForgetTaughtButton,
+    OfAnswer,
     TaughtButton,
     TeachButton,
-    VoteButton,
     parse_callback,
     taught_list_keyboard,
 )
@@ -31,8 +30,6 @@ WORDINGS_KEPT = 20  # wordings of one /unanswered group taught at most
 async def teach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/teach <answer>, in reply to a question or to one of the bot's answers (admins): that question's answer."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     message = update.effective_message
     command = message.entities[0].length if message.entities and message.entities[0].offset == 0 else 0
     answer = message.text[command:].strip()  # a command is ASCII: its UTF-16 length is its length here
@@ -46,22 +43,22 @@ async def teach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _teach(update, context, [question], answer, language)
 
 
-async def answered_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Whether the message is an admin's reply to a ✍️ prompt, taught as the answer to its questions."""
+async def answered_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's reply: to a ✍️ prompt, it is taught as the answer to the prompt's questions (and is no
+    question); to anything else, it goes on to the question handler."""
     message = update.effective_message
     replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
-        return False
-    if not is_admin(update, context):
-        return False
+    if replied.from_user is None or replied.from_user.id != context.bot.id:
+        return
     kept = state_of(context).kept
     questions = await asyncio.to_thread(kept.kept_value, message.chat_id, PROMPT, str(replied.message_id))
     if questions is None:
-        return False
+        return
     await _teach(update, context, questions, message.text.strip(), user_language(update))
-    return True
+    raise ApplicationHandlerStop
 
 
+@pressed(TeachButton)
 async def ask_for_answer(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: TeachButton, language: str
 ) -> None:
@@ -86,18 +83,18 @@ async def ask_for_answer(
 async def taught(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/taught (admins): the taught answers, paged, each with 🗑."""
     language = user_language(update)
-    if await refused_to_non_admin(update, context, language):
-        return
     page = await _taught_page(context, 0, language)
     await update.effective_message.reply_html(page[0], reply_markup=page[1])
 
 
+@pressed(TaughtButton)
 async def show_taught_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: TaughtButton, language: str
 ) -> None:
     await show_page(update, language, await _taught_page(context, target.page, language, exact=True))
 
 
+@pressed(ForgetTaughtButton)
 async def forget_taught(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: ForgetTaughtButton, language: str
 ) -> None:
@@ -141,14 +138,7 @@ async def _question_of(replied: Message, context: ContextTypes.DEFAULT_TYPE) -> 
         targets = [
             parse_callback(button.callback_data) for row in (markup.inline_keyboard if markup else ()) for button in row
         ]
-        answer_id = next(
-            (
-                target.answer_id
-                for target in targets
-                if isinstance(target, AnswerButton | VoteButton | AdminsAnswerButton)
-            ),
-            None,
-        )
+        answer_id = next((target.answer_id for target in targets if isinstance(target, OfAnswer)), None)
         if answer_id is None:
             return None
         kept = await asyncio.to_thread(state_of(context).kept.kept_answer, replied.chat_id, answer_id)

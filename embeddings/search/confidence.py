@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Fitted by `python benchmarks/confidence.py`; the features are Evidence.features() in order.
+# Fitted by `python -m benchmarks.confidence`; the features are Evidence.features() in order.
 COEFFICIENTS = (
     -15.3903,
     63.9763,
@@ -39,7 +39,7 @@ COEFFICIENTS = (
     1.4702,
 )
 INTERCEPT = -52.8875
-# With the reader (embeddings.models.reader): fitted by `python benchmarks/helpdesk.py --fit` on the
+# With the reader (embeddings.models.reader): fitted by `python -m benchmarks.helpdesk --fit` on the
 # fitting half of the help-desk set and on training questions; the features are reader_features().
 READER_COEFFICIENTS = (0.1877, -0.0304, 0.2535, 0.4729)
 READER_INTERCEPT = -1.1005

@@ -26,7 +26,7 @@ LEXICAL_WEIGHT = 0.4  # at most, for a question whose words all occur in the cor
 # first's by more than RANK_WEIGHT times their difference in the retrieval's combined score (0 to 1).
 # READ chosen by benchmarks/helpdesk.py on the fit half; RANK_WEIGHT on FacQA valid and TyDi QA valid
 # (Recall@1 0.786 and 0.868 at 24; 0.763 and 0.863 at 8; 0.756 and 0.848 never reordering), the
-# help-desk fit half being flat (0.658 at 24, 0.667 at 8; benchmarks/helpdesk.py --rank-weights).
+# help-desk fit half being flat (0.658 at 24, 0.667 at 8; python -m benchmarks.helpdesk --rank-weights).
 READ = 2
 RANK_WEIGHT = 24.0
 
