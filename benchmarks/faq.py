@@ -27,7 +27,7 @@ from benchmarks.machine import describe
 from config import load_settings
 from embeddings.defaults import TAUGHT_OFFERED, TAUGHT_SIMILARITY
 from embeddings.models.encoder import load_encoder
-from embeddings.search.taught import TaughtAnswer, TaughtAnswers
+from embeddings.search.taught import TaughtAnswer, TaughtIndex
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def main() -> None:
     records = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines()]
     settings = load_settings()
     encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
-    taught = TaughtAnswers(encoder)
+    taught = TaughtIndex(encoder)
     taught.replace([TaughtAnswer(n, record["answer"], 0.0, (record["question"],)) for n, record in enumerate(records)])
     asked = [
         (n, language, text, True)
@@ -58,7 +58,7 @@ def main() -> None:
     matches = [taught.match(vector) for vector in vectors]
     taught.offered_at = -1.0  # every question's closest taught question and its cosine, whatever the thresholds
     scores = [taught.match(vector) for vector in vectors]
-    own = np.array([match.taught.id == n for match, (n, *_) in zip(scores, asked, strict=True)])
+    own = np.array([match.answer.id == n for match, (n, *_) in zip(scores, asked, strict=True)])
     cosine = np.array([match.similarity for match in scores])
     paraphrase = np.array([is_paraphrase for *_, is_paraphrase in asked])
     fit = np.array([records[n]["split"] == "fit" for n, *_ in asked])
@@ -85,7 +85,7 @@ def main() -> None:
                 continue
             for key in (language, "all"):
                 if is_paraphrase:
-                    right = match is not None and match.taught.id == n
+                    right = match is not None and match.answer.id == n
                     rows[key]["given"].append(right and match.given)
                     rows[key]["offered"].append(right)
                 else:

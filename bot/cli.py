@@ -130,19 +130,19 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         knowledge.taught.replace(state.taught.listing())
         state.close()
     answer = knowledge.ask(question, k=args.k)
-    if answer.taught is not None and answer.taught.given:
-        taught = answer.taught
+    if answer.taught_given:
+        match = answer.taught
         if args.json:
             print(json.dumps(_taught_json(answer), ensure_ascii=False))
             return 0
         print(
-            f"Taught answer (the admins', {_date(taught.taught.taught_at)}; taught for “{taught.question}”, "
-            f"similarity {taught.similarity:.3f}):"
+            f"Taught answer (the admins', {_date(match.answer.taught_at)}; taught for “{match.question}”, "
+            f"similarity {match.similarity:.3f}):"
         )
-        print(textwrap.fill(taught.taught.answer, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
+        print(textwrap.fill(match.answer.text, width=_WIDTH, initial_indent="  ", subsequent_indent="  "))
         print()
     if not answer.hits:
-        if answer.taught is not None and answer.taught.given:
+        if answer.taught_given:
             return 0
         print(
             "No documents are indexed: add documents (.txt, .md, .pdf, .docx, .html) to TANYA_DOCS_DIR "
@@ -200,14 +200,14 @@ def _answer_json(answer: Answer) -> dict:
 
 def _taught_json(answer: Answer) -> dict:
     """A taught answer as ``tanya ask --json`` prints it."""
-    taught = answer.taught
+    match = answer.taught
     return {
         "source": "taught",  # as the history and `tanya report` call it
-        "text": taught.taught.answer,
-        "confidence": round(taught.similarity, 4),
+        "text": match.answer.text,
+        "confidence": round(match.similarity, 4),
         "not_sure": False,
-        "question": taught.question,
-        "taught_at": _date(taught.taught.taught_at),
+        "question": match.question,
+        "taught_at": _date(match.answer.taught_at),
     }
 
 
@@ -246,7 +246,7 @@ def command_faq(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     for entry in taught:
         for question in entry.questions:
-            print(f"{question}\t{textwrap.shorten(entry.answer, 80)}")
+            print(f"{question}\t{textwrap.shorten(entry.text, 80)}")
     return 0
 
 

@@ -90,7 +90,7 @@ def write_faq(taught: list[TaughtAnswer], out: TextIO) -> int:
     count = 0
     for entry in taught:
         for question in entry.questions:
-            writer.writerow([question, entry.answer])
+            writer.writerow([question, entry.text])
             count += 1
     return count
 

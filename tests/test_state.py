@@ -3,23 +3,30 @@ across processes, the reindex lease, re-delivered updates, migrations, and a dat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from bot.keyboards import AnswerButton, parse_callback
 from bot.state import State
-from bot.state.database import SCHEMA_VERSION, DatabaseError, default_url, open_database
+from bot.state.database import SCHEMA_VERSION, DatabaseError, default_url, kept, open_database
 from bot.state.deliveries import CLAIM_SECONDS, Claim
 from bot.state.history import Asked, new_ref
 from bot.state.kept import ANSWERS_KEPT, KeptAnswer, new_id
 from bot.state.leases import LEASE_SECONDS
 from embeddings.documents.passages import Passage
+from embeddings.polling import Poller
+from embeddings.search.confidence import Evidence
 from embeddings.search.retrieval import Answer, Hit
+from embeddings.search.taught import TaughtAnswer, TaughtMatch
 
 
 def _answer(text: str) -> KeptAnswer:
@@ -49,6 +56,44 @@ def test_kept_answers_come_back_whole_from_another_process_and_the_oldest_are_fo
     back = other.kept.kept_answer(-100123456789, ids[-1])
     assert back == answers[-1]  # passages, spans, confidence, the index and the history's ref
     assert other.kept.kept_answer(5, ids[-1]) is None  # another chat's answer is not this chat's
+
+
+def test_a_kept_answer_keeps_its_evidence_and_taught_match_and_one_kept_in_another_form_is_out_of_date(tmp_path):
+    state = _state(default_url(tmp_path), tmp_path)
+    evidence = Evidence(0.8, 0.7, 1.0, 0.5, "id", True, reading=2.5, read_margin=1.0, read_gap=0.5)
+    match = TaughtMatch(
+        TaughtAnswer(3, "Di halaman depan.", 1000.0, ("Parkir di mana?", "Di mana parkir?")),
+        "Di mana parkir?",
+        0.93,
+        True,
+    )
+    answer = dataclasses.replace(
+        _answer("Jawaban."), answer=dataclasses.replace(_answer("Jawaban.").answer, evidence=evidence, taught=match)
+    )
+    state.kept.keep_answer(1, answer, "0123abcd")
+    assert state.kept.kept_answer(1, "0123abcd") == answer  # every wording of the taught answer, the evidence
+    with state.engine.begin() as connection:  # as versions before the format was marked kept it, and a renamed field
+        old = json.dumps(
+            {
+                "index_id": "abc123",
+                "ref": "r",
+                "question": "q",
+                "hits": [],
+                "sentences": [],
+                "confidence": 1.0,
+                "sure": True,
+            }
+        )
+        connection.execute(
+            insert(kept).values(chat_id=1, kind="answer", id="11111111", kept_at=time.time(), payload=old.encode())
+        )
+        data = answer.answer.to_data()
+        data["hits"][0]["passage"]["paragraph_number"] = data["hits"][0]["passage"].pop("paragraph")
+        renamed = json.dumps({"index_id": "abc123", "ref": "r", "question": "q", "answer": data})
+        connection.execute(
+            insert(kept).values(chat_id=1, kind="answer", id="22222222", kept_at=time.time(), payload=renamed.encode())
+        )
+    assert state.kept.kept_answer(1, "11111111") is None and state.kept.kept_answer(1, "22222222") is None
 
 
 def test_votes_on_a_kept_answer_are_one_per_user_whichever_process_records_them(database_url, tmp_path):
@@ -238,3 +283,25 @@ def test_tanya_serve_with_its_database_out_of_reach_is_one_line(run_tanya):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: TANYA_DATABASE_URL: cannot use postgresql+psycopg://tanya:***@127.0.0.1:")
     assert "s3cret" not in result.stderr
+
+
+def test_following_a_store_outlives_its_outage_and_says_so_once_each_way(caplog):
+    calls, recovered = [], threading.Event()
+
+    def check() -> None:
+        calls.append(time.monotonic())
+        if len(calls) <= 3:
+            raise OSError("the store is away")
+        recovered.set()
+
+    poller = Poller("follow the test store", check, every=0.01, now=True)
+    with caplog.at_level(logging.INFO, logger="embeddings.polling"):
+        poller.start()
+        assert recovered.wait(5)
+        poller.stop()
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "the test store" in r.getMessage()]  # not others'
+    assert said == [
+        (logging.WARNING, "could not follow the test store; trying again every 0.01 s"),
+        (logging.INFO, "could follow the test store again"),
+    ]
+    assert len(calls) == 4

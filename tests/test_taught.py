@@ -15,7 +15,7 @@ from bot.handlers.teach import PROMPT
 from bot.state import State
 from bot.state.database import SCHEMA_VERSION, open_database
 from bot.state.history import Asked
-from embeddings.search.taught import TaughtAnswer, TaughtAnswers
+from embeddings.search.taught import TaughtAnswer, TaughtIndex
 from tests.telegram_html import telegram_html_problem
 from tests.test_bot import ADMIN, buttons
 
@@ -25,16 +25,16 @@ HOURS = "Jam berapa kantor buka pada hari Senin?"
 
 
 def test_a_taught_question_is_given_in_its_own_words_and_left_alone_when_far(encoder):
-    taught = TaughtAnswers(encoder)
+    taught = TaughtIndex(encoder)
     taught.replace([TaughtAnswer(1, PARKING_ANSWER, 0.0, (PARKING,)), TaughtAnswer(2, "08.00–16.30.", 0.0, (HOURS,))])
     same = taught.match(encoder.encode_queries(["di mana tempat  parkir untuk tamu kantor?"])[0])
-    assert same.taught.id == 1 and same.given and same.similarity > 0.99
+    assert same.answer.id == 1 and same.given and same.similarity > 0.99
     far = encoder.encode_queries(["Siapa presiden Rusia yang bertemu Xi Jinping?"])[0]
     assert taught.match(far) is None
     taught.replace([TaughtAnswer(2, "08.00–16.30.", 0.0, (HOURS,))])  # removed: never matched again
     left = taught.match(encoder.encode_queries([PARKING])[0])
     # The other answer's question is near in wording (similarity 0.85): offered behind a button, never given.
-    assert left is not None and left.taught.id == 2 and not left.given
+    assert left is not None and left.answer.id == 2 and not left.given
     assert len(taught) == 1
 
 
@@ -45,7 +45,7 @@ def test_with_no_taught_answers_the_documents_answer_exactly_as_before(sample_kn
     sample_knowledge.taught.replace([TaughtAnswer(1, "Semua sektor.", 0.0, (question,))])
     try:
         taught = sample_knowledge.ask(question)
-        assert taught.taught.given and taught.hits == before.hits and taught.confidence == before.confidence
+        assert taught.taught_given and taught.hits == before.hits and taught.confidence == before.confidence
     finally:
         sample_knowledge.taught.replace([])
     assert sample_knowledge.ask(question) == before
@@ -72,7 +72,7 @@ def test_a_re_import_that_swaps_two_answers_questions_changes_the_version_and_ev
     before = taught.version()
     taught.teach_many([([HOURS], PARKING_ANSWER), ([PARKING], "Senin–Jumat 08.00–16.30.")], by=0)  # swapped
     assert taught.version() != before  # same count, same ids: only a revision tells
-    assert {entry.answer: entry.questions for entry in taught.listing()} == {
+    assert {entry.text: entry.questions for entry in taught.listing()} == {
         PARKING_ANSWER: (HOURS,),
         "Senin–Jumat 08.00–16.30.": (PARKING,),
     }

@@ -35,7 +35,7 @@ from bot.keyboards import (
 )
 from bot.state.history import Unanswered
 from bot.texts import text
-from embeddings.search.taught import TaughtAnswers
+from embeddings.search.taught import TaughtIndex
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, pag
     return pages[page].text, unanswered_keyboard(page, len(pages), groups_id, numbers, language)
 
 
-def _taught(taught: TaughtAnswers, group: Unanswered) -> bool:
+def _taught(taught: TaughtIndex, group: Unanswered) -> bool:
     """Whether a taught answer is now given for the group's question."""
     match = taught.match(group.vector) if group.vector is not None else None
     return match is not None and match.given

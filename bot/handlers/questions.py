@@ -124,7 +124,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
     spoken = spoken_language(update, asked)
     found, ref = await _find(update, context, asked, update.effective_chat.type, spoken)
-    given = found.taught is not None and found.taught.given
+    given = found.taught_given
     if not found.hits and not given:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
         return
@@ -160,7 +160,7 @@ async def _find(
     found = await asyncio.to_thread(knowledge_of(context).ask, asked, settings_of(context).answers)
     seconds = time.perf_counter() - started
     SEARCH_SECONDS.observe(seconds)
-    given = found.taught is not None and found.taught.given
+    given = found.taught_given
     QUESTIONS.labels("taught" if given else "answered" if found.hits and found.sure else "not_sure").inc()
     history = history_of(context)
     user = update.effective_user
@@ -264,7 +264,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE, target: VoteB
     vote = 1 if helpful else -1
     _, previous = await asyncio.to_thread(state.kept.vote, query.message.chat_id, answer_id, user, vote)
     if vote != previous:
-        taught = kept.answer.taught is not None and kept.answer.taught.given
+        taught = kept.answer.taught_given
         document = "" if taught or not kept.answer.hits else kept.answer.hits[0].passage.document
         history.record(Vote(kept.ref, user, vote, previous, document, time.time()))
     if helpful:
@@ -293,12 +293,12 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     spoken = spoken_language(update, asked)
     found, ref = await _find(update, context, asked, "inline", spoken)
     results = []
-    if found.taught is not None and found.taught.given:
+    if found.taught_given:
         results.append(
             InlineQueryResultArticle(
                 id=f"{ref}-t",
                 title=text(spoken, "admins_answer"),
-                description=shorten(found.taught.taught.answer, INLINE_DESCRIPTION_LIMIT),
+                description=shorten(found.taught.answer.text, INLINE_DESCRIPTION_LIMIT),
                 input_message_content=InputTextMessageContent(format_taught(found, spoken), parse_mode=ParseMode.HTML),
             )
         )

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, delete, insert, select, update
 
 from bot.state.database import Fallback, kept, reading
-from embeddings.documents.passages import Passage
-from embeddings.search.retrieval import Answer, Hit
-from embeddings.search.taught import TaughtAnswer, TaughtMatch
+from embeddings.search.retrieval import Answer
 
 # Answers kept per chat; a button under an older one asks the user to ask again (about 2 KB each).
 ANSWERS_KEPT = 100
@@ -57,7 +55,8 @@ class Kept:
         )
 
     def kept_answer(self, chat_id: int, answer_id: str) -> KeptAnswer | None:
-        """The answer kept under ``answer_id``, or None when it was forgotten (or the database is out of reach)."""
+        """The answer kept under ``answer_id``, or None when it was forgotten, was kept by a version of tanya
+        that kept answers in another form, or the database is out of reach."""
         return self._fallback("reading a kept answer", None, self._kept_answer, chat_id, answer_id)
 
     def _kept_answer(self, chat_id: int, answer_id: str) -> KeptAnswer | None:
@@ -136,41 +135,14 @@ def _key(chat_id: int, kind: str, thing_id: str) -> tuple:
 
 
 def _answer_bytes(answer: KeptAnswer) -> bytes:
-    found = answer.answer
-    return json.dumps(
-        {
-            "index_id": answer.index_id,
-            "ref": answer.ref,
-            "question": answer.question,
-            "hits": [
-                {"passage": dataclasses.asdict(hit.passage), "score": hit.score, "number": hit.number}
-                for hit in found.hits
-            ],
-            "sentences": found.sentences,
-            "confidence": found.confidence,
-            "sure": found.sure,
-            "taught": None
-            if found.taught is None
-            else {
-                "id": found.taught.taught.id,
-                "answer": found.taught.taught.answer,
-                "taught_at": found.taught.taught.taught_at,
-                "question": found.taught.question,
-                "similarity": found.taught.similarity,
-                "given": found.taught.given,
-            },
-        },
-        ensure_ascii=False,
-    ).encode()
+    kept_with = {"index_id": answer.index_id, "ref": answer.ref, "question": answer.question}
+    return json.dumps({**kept_with, "answer": answer.answer.to_data()}, ensure_ascii=False).encode()
 
 
-def _answer_from(payload: bytes, votes: dict[str, int]) -> KeptAnswer:
+def _answer_from(payload: bytes, votes: dict[str, int]) -> KeptAnswer | None:
+    """The kept answer; None when it was kept by another version of tanya in a form this one does not read."""
     raw = json.loads(payload)
-    hits = [Hit(Passage(**hit["passage"]), hit["score"], hit["number"]) for hit in raw["hits"]]
-    sentences = [tuple(span) if span else None for span in raw["sentences"]]
-    taught = raw.get("taught")
-    if taught is not None:
-        answer = TaughtAnswer(taught["id"], taught["answer"], taught["taught_at"], (taught["question"],))
-        taught = TaughtMatch(answer, taught["question"], taught["similarity"], taught["given"])
-    answer = Answer(hits, sentences, confidence=raw["confidence"], sure=raw["sure"], taught=taught)
-    return KeptAnswer(answer, raw["index_id"], raw["ref"], raw.get("question", ""), votes)
+    answer = Answer.from_data(raw.get("answer"))
+    if answer is None:
+        return None
+    return KeptAnswer(answer, raw["index_id"], raw["ref"], raw["question"], votes)

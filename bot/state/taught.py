@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from bot.state.database import insert_for, reading, reason, taught_answers, taught_questions, taught_revision
+from bot.state.database import insert_for, reading, taught_answers, taught_questions, taught_revision
+from embeddings.polling import Poller
 from embeddings.search.taught import TaughtAnswer
-
-logger = logging.getLogger(__name__)
 
 FOLLOW_SECONDS = 2.0  # how often a replica looks for answers taught or removed through another
 
@@ -30,7 +27,7 @@ class Taught:
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine, self._clock = engine, clock
-        self._stop = threading.Event()
+        self._poller: Poller | None = None
 
     def teach(self, questions: list[str], answer: str, by: int) -> int:
         """Teach ``answer`` for ``questions``; its id. An answer taught before in the same words gains the
@@ -98,21 +95,17 @@ class Taught:
     def follow(self, changed: Callable[[list[TaughtAnswer]], None], every: float = FOLLOW_SECONDS) -> None:
         """Call ``changed`` with the taught answers now, and again whenever they change (from a thread,
         until ``stop``); a database out of reach is retried."""
+        seen = [None]
 
-        def loop() -> None:
-            seen = None
-            while True:
-                try:
-                    version = self.version()
-                    if version != seen:
-                        changed(self.listing())
-                        seen = version
-                except Exception as error:  # noqa: BLE001 — the database or the encoder failing must not stop following
-                    logger.warning("taught answers: could not follow the database: %s", reason(error))
-                if self._stop.wait(every):
-                    return
+        def check() -> None:
+            version = self.version()
+            if version != seen[0]:
+                changed(self.listing())
+                seen[0] = version
 
-        threading.Thread(target=loop, name="taught-answers", daemon=True).start()
+        self._poller = Poller("follow the taught answers in the database", check, every, now=True)
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._poller is not None:
+            self._poller.stop()

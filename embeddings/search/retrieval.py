@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ LEXICAL_WEIGHT = 0.4  # at most, for a question whose words all occur in the cor
 # help-desk fit half being flat (0.658 at 24, 0.667 at 8; python -m benchmarks.helpdesk --rank-weights).
 READ = 2
 RANK_WEIGHT = 24.0
+ANSWER_FORMAT = 1  # the form ``Answer.to_data`` writes: bumped when what it holds changes shape or meaning
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,51 @@ class Answer:
     sure: bool = False
     question_vector: np.ndarray | None = field(default=None, compare=False)  # to group similar questions
     taught: TaughtMatch | None = None
+
+    def to_data(self) -> dict:
+        """The answer as JSON data to keep (the question's vector left out), marked with its format.
+
+        Returns:
+            A dict of JSON types, which ``Answer.from_data`` reads back.
+        """
+        return {
+            "format": ANSWER_FORMAT,
+            "hits": [{"passage": asdict(hit.passage), "score": hit.score, "number": hit.number} for hit in self.hits],
+            "sentences": self.sentences,
+            "evidence": None if self.evidence is None else asdict(self.evidence),
+            "confidence": self.confidence,
+            "sure": self.sure,
+            "taught": None if self.taught is None else self.taught.to_data(),
+        }
+
+    @classmethod
+    def from_data(cls, data: object) -> Answer | None:
+        """The answer ``to_data`` wrote.
+
+        Args:
+            data: what ``to_data`` returned, after a round trip through JSON.
+
+        Returns:
+            The answer; None for data of another format or shape (kept by another version of tanya).
+        """
+        if not isinstance(data, dict) or data.get("format") != ANSWER_FORMAT:
+            return None
+        try:
+            return cls(
+                hits=[Hit(Passage(**hit["passage"]), float(hit["score"]), int(hit["number"])) for hit in data["hits"]],
+                sentences=[(int(span[0]), int(span[1])) if span else None for span in data["sentences"]],
+                evidence=None if data["evidence"] is None else Evidence(**data["evidence"]),
+                confidence=float(data["confidence"]),
+                sure=bool(data["sure"]),
+                taught=None if data["taught"] is None else TaughtMatch.from_data(data["taught"]),
+            )
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
+    @property
+    def taught_given(self) -> bool:
+        """Whether the admins' taught answer is given (close enough), instead of the documents'."""
+        return self.taught is not None and self.taught.given
 
     @property
     def sentence(self) -> tuple[int, int] | None:

@@ -1,13 +1,13 @@
 """Answers the admins taught: their questions embedded as questions are, matched to a question's vector.
 
-The store of record is elsewhere (the bot's database); ``TaughtAnswers.replace`` is given the whole
+The store of record is elsewhere (the bot's database); ``TaughtIndex.replace`` is given the whole
 list whenever it changes and embeds only the questions it has not embedded before.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -20,7 +20,7 @@ class TaughtAnswer:
     """An answer the admins wrote, and the questions (one or more wordings) it answers."""
 
     id: int
-    answer: str
+    text: str
     taught_at: float  # Unix time
     questions: tuple[str, ...]
 
@@ -29,13 +29,31 @@ class TaughtAnswer:
 class TaughtMatch:
     """The taught answer closest to a question: through which of its questions, and how close."""
 
-    taught: TaughtAnswer
+    answer: TaughtAnswer
     question: str
     similarity: float
     given: bool  # close enough to be given as the answer; otherwise only offered beside the documents'
 
+    def to_data(self) -> dict:
+        """The match as JSON data (kept with an answer: see ``Answer.to_data``)."""
+        return {
+            "answer": asdict(self.answer),
+            "question": self.question,
+            "similarity": self.similarity,
+            "given": self.given,
+        }
 
-class TaughtAnswers:
+    @classmethod
+    def from_data(cls, data: dict) -> TaughtMatch:
+        """The match ``to_data`` wrote. Raises KeyError, TypeError or ValueError for data of another shape."""
+        answer = data["answer"]
+        taught = TaughtAnswer(
+            int(answer["id"]), str(answer["text"]), float(answer["taught_at"]), tuple(answer["questions"])
+        )
+        return cls(taught, str(data["question"]), float(data["similarity"]), bool(data["given"]))
+
+
+class TaughtIndex:
     """The taught answers a knowledge base matches questions against; safe to replace while it is read."""
 
     def __init__(
