@@ -167,10 +167,10 @@ def test_one_reindex_lease_across_processes_and_a_dead_holders_expires(database_
 
 def test_a_handled_update_is_known_to_every_process(database_url, tmp_path):
     one, other = _state(database_url, tmp_path), _state(database_url, tmp_path)
-    assert not other.deliveries.handled(123456789012)
     one.deliveries.mark_handled([123456789012, 5])
     other.deliveries.mark_handled([123456789012])  # a re-delivery handled twice over is not an error
-    assert other.deliveries.handled(123456789012) and other.deliveries.handled(5) and not other.deliveries.handled(6)
+    assert other.deliveries.claim(123456789012) is Claim.DONE and other.deliveries.claim(5) is Claim.DONE
+    assert other.deliveries.claim(6) is Claim.MINE
 
 
 def test_an_update_is_claimed_by_one_process_and_a_dead_ones_claim_is_taken_over(database_url, tmp_path):

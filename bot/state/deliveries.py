@@ -6,9 +6,9 @@ import enum
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, select, update
 
-from bot.state.database import deliveries, insert_for, reading
+from bot.state.database import deliveries, insert_for
 
 DELIVERIES_KEPT_SECONDS = 86400.0  # Telegram gives up re-delivering an update long before this
 PRUNE_SECONDS = 600.0  # how often older records are forgotten
@@ -59,18 +59,6 @@ class Deliveries:
                 )
             )
             return Claim.MINE if taken.rowcount == 1 else Claim.BUSY
-
-    def handled(self, update_id: int) -> bool:
-        """Whether some replica already handled the update ``update_id``."""
-        with reading(self.engine) as connection:
-            return (
-                connection.execute(
-                    select(func.count())
-                    .select_from(deliveries)
-                    .where(deliveries.c.update_id == update_id, deliveries.c.done == 1)
-                ).scalar_one()
-                > 0
-            )
 
     def mark_handled(self, update_ids: list[int]) -> None:
         """Record the updates ``update_ids`` as handled (by this replica, or by another too: a re-delivery)."""
