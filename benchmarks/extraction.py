@@ -53,16 +53,17 @@ def _case(case: str, folder: Path) -> dict:
     """Run one case in this process; returns what it read and its time."""
     from embeddings.documents.folder import read_documents
     from embeddings.documents.formats import DocumentReader
+    from embeddings.documents.ocr import Ocr
     from embeddings.documents.pdf import read_pdf_document
 
     started = time.perf_counter()
     if case == "pdf, in process":
         documents = [read_pdf_document("handbook.pdf", (folder / "handbook.pdf").read_bytes())]
     elif case == "pdf, reading process":
-        with DocumentReader() as reader:
+        with DocumentReader(ocr=Ocr()) as reader:
             documents = [reader.read("handbook.pdf", (folder / "handbook.pdf").read_bytes())]
     else:
-        result = read_documents(folder / "mixed")
+        result = read_documents(folder / "mixed", ocr=Ocr())
         documents = list(result.documents)
         assert not result.problems, result.problems
     seconds = time.perf_counter() - started

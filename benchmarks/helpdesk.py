@@ -33,6 +33,7 @@ import numpy as np
 from benchmarks.machine import describe
 from config import load_settings
 from embeddings.documents.folder import read_documents
+from embeddings.documents.ocr import Ocr
 from embeddings.knowledge import KnowledgeBase
 from embeddings.search.confidence import reader_features
 
@@ -57,7 +58,7 @@ def ask_organisation(org: str, settings, encoder, reader) -> list[dict]:
         for line in (DATA / org / "questions.jsonl").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    documents = read_documents(DATA / org / "docs")
+    documents = read_documents(DATA / org / "docs", ocr=Ocr())
     if documents.problems:
         raise SystemExit(f"{org}: {documents.problems}")
     knowledge = KnowledgeBase.in_memory(documents, encoder, settings.min_confidence, reader=reader)

@@ -167,6 +167,7 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
     from benchmarks.samples import ANSWERABLE
     from config import SAMPLE_DOCS_DIR, load_settings
     from embeddings.documents.folder import read_documents
+    from embeddings.documents.ocr import Ocr
     from embeddings.knowledge import KnowledgeBase
 
     text_dir, scan_dir = folder / "text", folder / "scan"
@@ -175,8 +176,8 @@ def _questions(folder: Path, pdf: Path, clean: list) -> None:
     (text_dir / "sampel.txt").write_bytes((SAMPLE_DOCS_DIR / "pertemuan-xi-putin.txt").read_bytes())
     write_scanned_pdf(scan_dir / "sampel.pdf", clean)
     encoder = load_settings().knowledge_setup().load_encoder()
-    text = KnowledgeBase.in_memory(read_documents(text_dir), encoder)
-    scan = KnowledgeBase.in_memory(read_documents(scan_dir), encoder)
+    text = KnowledgeBase.in_memory(read_documents(text_dir, ocr=Ocr()), encoder)
+    scan = KnowledgeBase.in_memory(read_documents(scan_dir, ocr=Ocr()), encoder)
     same = 0
     for question, _, _ in ANSWERABLE:
         expected, found = text.ask(question).hits[0].passage.text, scan.ask(question).hits[0].passage.text

@@ -80,17 +80,7 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
 
     setup = settings.knowledge_setup()
     encoder, store = setup.load_encoder(), setup.index_store()
-    limits = setup.limits()
-    report = index_shard(
-        setup.docs_dir,
-        store,
-        encoder,
-        shard - 1,
-        shards,
-        max_document_bytes=limits["max_document_bytes"],
-        ocr=limits["ocr"],
-        progress=True,
-    )
+    report = index_shard(setup.docs_dir, store, encoder, shard - 1, shards, limits=setup.limits, progress=True)
     print(
         f"Shard {report.shard}: {report.documents} documents, {report.embedded} new texts embedded in "
         f"{report.seconds:.1f} s; {report.shards_in} of {shards} shards in"
@@ -100,7 +90,8 @@ def _index_shard(settings: Settings, shard: int, shards: int) -> int:
         return 0
     state = open_state(settings)
     with holding(state, lambda: print("All shards are in; waiting for the reindex or publishing under way to end…")):
-        index = publish_shards(setup.docs_dir, store, encoder, shards, **limits)  # one publisher, never mid-reindex
+        # one publisher, never mid-reindex
+        index = publish_shards(setup.docs_dir, store, encoder, shards, limits=setup.limits)
     if index is None:
         print("Another shard published the index.")
     else:

@@ -100,7 +100,7 @@ async def _reindex(application: Application, stop: asyncio.Event) -> None:
     setup = knowledge.setup
     while not stop.is_set():
         await asyncio.to_thread(knowledge.refresh)  # another replica may have published the folder as it is
-        current = await asyncio.to_thread(folder_fingerprint, setup.docs_dir, setup.max_document_bytes)
+        current = await asyncio.to_thread(folder_fingerprint, setup.docs_dir, setup.limits.max_document_bytes)
         if current == knowledge.manifest.corpus_fingerprint:
             return
         job = await asyncio.to_thread(reserve, state, knowledge.start_reindex)

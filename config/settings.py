@@ -277,25 +277,30 @@ class Settings(BaseSettings):
         """Where converted models are cached."""
         return self.data_dir / "models"
 
+    @property
+    def ocr_cache_dir(self) -> Path:
+        """Where what OCR read is kept, by the file's checksum: beside the index."""
+        return self.index_dir / "ocr"
+
     def knowledge_setup(self) -> KnowledgeSetup:
-        """The core's plain values for these settings (the one place they are handed to it)."""
+        """The core's objects for these settings (the one place they are handed to it)."""
+        from embeddings.documents.ocr import Ocr
+        from embeddings.indexing import IndexLimits
         from embeddings.knowledge import KnowledgeSetup  # loads FAISS and the model code: only when needed
 
+        ocr = Ocr(self.ocr_languages, self.ocr_max_pages, cache_dir=self.ocr_cache_dir)
         return KnowledgeSetup(
             docs_dir=self.docs_dir,
             index_dir=self.index_dir,
             model_cache_dir=self.model_cache_dir,
+            limits=IndexLimits(ocr, self.max_document_bytes, self.exact_search_limit),
             model=self.model,
             backend=self.backend,
-            max_document_bytes=self.max_document_bytes,
-            exact_search_limit=self.exact_search_limit,
             min_confidence=self.min_confidence,
             sentence_picker=self.sentence_picker,
             reader=self.reader,
             vector_store=self.vector_store,
             milvus_uri=self.milvus_uri,
-            ocr_languages=self.ocr_languages,
-            ocr_max_pages=self.ocr_max_pages,
         )
 
 

@@ -32,6 +32,17 @@ from embeddings.search.store import IndexStore, as_store
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class IndexLimits:
+    """What indexing a documents folder keeps to: how scanned pages are read (``ocr``), the largest
+    document read (larger ones are skipped, with a problem saying so), and above how many passages
+    vectors are searched approximately."""
+
+    ocr: Ocr
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    exact_search_limit: int = EXACT_SEARCH_LIMIT
+
+
 @dataclass
 class IndexingStatus:
     """How far an indexing run has got, updated as it goes (for another thread to read)."""
@@ -185,10 +196,8 @@ def reindex(
     index_dir: Path | IndexStore,
     encoder: Encoder,
     *,
+    limits: IndexLimits,
     previous: PassageIndex | None = None,
-    max_document_bytes: int = MAX_DOCUMENT_BYTES,
-    ocr: Ocr = Ocr(),
-    exact_search_limit: int = EXACT_SEARCH_LIMIT,
     progress: bool = False,
     status: IndexingStatus | None = None,
 ) -> tuple[PassageIndex, IndexReport]:
@@ -198,11 +207,9 @@ def reindex(
         docs_dir: the documents folder (only regular files inside it are read).
         index_dir: a folder, or another store (``embeddings.search.store``), to publish in.
         encoder: the model that embeds the passages.
+        limits: how scanned pages are read, the largest document read, when search is approximate.
         previous: an index whose vectors are reused by text (by default, the one saved in
             ``index_dir``): after editing one document, only its changed text is embedded.
-        max_document_bytes: larger files are skipped, with a problem saying so.
-        ocr: how scanned pages are read.
-        exact_search_limit: above this many passages, vectors are searched approximately.
         progress: show a progress bar.
         status: kept up to date as the run goes, when given.
 
@@ -217,12 +224,12 @@ def reindex(
         except IndexUnavailable:
             previous = None
     status = status or IndexingStatus()
-    documents = read_documents(docs_dir, max_document_bytes, ocr, status.scanned)
+    documents = read_documents(docs_dir, limits.max_document_bytes, ocr=limits.ocr, progress=status.scanned)
     for problem in documents.problems:
         logger.warning("skipped %s", problem.message)
     status.documents = len(documents.documents)
     known = known_vectors(previous, encoder)
-    index, embedded = index_documents(documents, encoder, progress, known, exact_search_limit, status)
+    index, embedded = index_documents(documents, encoder, progress, known, limits.exact_search_limit, status)
     store.save(index)
     manifest = index.manifest
     report = IndexReport(
@@ -265,8 +272,7 @@ def index_shard(
     shard: int,
     shards: int,
     *,
-    max_document_bytes: int = MAX_DOCUMENT_BYTES,
-    ocr: Ocr = Ocr(),
+    limits: IndexLimits,
     progress: bool = False,
 ) -> ShardReport:
     """Embed shard ``shard`` (0-based) of ``shards`` of ``docs_dir``'s documents and keep its vectors in
@@ -275,7 +281,7 @@ def index_shard(
     published index holds are not embedded again."""
     started = time.perf_counter()
     store = as_store(index_dir)
-    documents = read_documents(docs_dir, max_document_bytes, ocr)
+    documents = read_documents(docs_dir, limits.max_document_bytes, ocr=limits.ocr)
     mine = DocumentSet(tuple(d for d in documents.documents if shard_of(d.name, shards) == shard))
     try:
         known = known_vectors(store.load(encoder.name), encoder)
@@ -305,15 +311,13 @@ def publish_shards(
     encoder: Encoder,
     shards: int,
     *,
-    max_document_bytes: int = MAX_DOCUMENT_BYTES,
-    ocr: Ocr = Ocr(),
-    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+    limits: IndexLimits,
 ) -> PassageIndex | None:
     """Build the whole index from the published one's vectors and every shard's, publish it, and drop
     the shards; None when the run's shards are not all in (or were published already). Call it
     holding the one reindex lease, so that one process publishes."""
     store = as_store(index_dir)
-    documents = read_documents(docs_dir, max_document_bytes, ocr)
+    documents = read_documents(docs_dir, limits.max_document_bytes, ocr=limits.ocr)
     run = _run_name(documents.fingerprint, shards)
     staged = store.staged(run)
     if len(staged) < shards:
@@ -324,7 +328,7 @@ def publish_shards(
         known = {}
     for vectors in staged.values():
         known.update(vectors)
-    index, embedded = index_documents(documents, encoder, known=known, exact_search_limit=exact_search_limit)
+    index, embedded = index_documents(documents, encoder, known=known, exact_search_limit=limits.exact_search_limit)
     if embedded:
         logger.warning("publishing embedded %d texts no shard had: the documents changed during the run", embedded)
     store.save(index)
@@ -350,16 +354,14 @@ def open_index(
     index_dir: Path | IndexStore,
     encoder: Encoder,
     *,
-    max_document_bytes: int = MAX_DOCUMENT_BYTES,
-    ocr: Ocr = Ocr(),
-    exact_search_limit: int = EXACT_SEARCH_LIMIT,
+    limits: IndexLimits,
     progress: bool = False,
 ) -> PassageIndex:
     """The saved index of ``docs_dir``, rebuilt first (see ``reindex``) when it is missing, stale,
-    damaged, built by another model, or searched otherwise than ``exact_search_limit`` now asks.
+    damaged, built by another model, or searched otherwise than ``limits.exact_search_limit`` now asks.
 
     Args:
-        docs_dir, index_dir, encoder, max_document_bytes, ocr, exact_search_limit, progress: as ``reindex``.
+        docs_dir, index_dir, encoder, limits, progress: as ``reindex``.
 
     Returns:
         The index. While the folder is unavailable, a saved index is returned as it is.
@@ -379,20 +381,11 @@ def open_index(
                 "documents folder %s is unavailable: answering from the index built %s", docs_dir, manifest.created_at
             )
             return index
-        if manifest.corpus_fingerprint != folder_fingerprint(docs_dir, max_document_bytes):
+        if manifest.corpus_fingerprint != folder_fingerprint(docs_dir, limits.max_document_bytes):
             logger.info("documents changed since the index was built: rebuilding it")
-        elif manifest.search != search_method(manifest.passages, exact_search_limit):
+        elif manifest.search != search_method(manifest.passages, limits.exact_search_limit):
             logger.info("the exact search limit changed: rebuilding the index (%s search)", manifest.search)
         else:
             return index
-    index, _ = reindex(
-        docs_dir,
-        index_dir,
-        encoder,
-        previous=index,
-        max_document_bytes=max_document_bytes,
-        ocr=ocr,
-        exact_search_limit=exact_search_limit,
-        progress=progress,
-    )
+    index, _ = reindex(docs_dir, index_dir, encoder, limits=limits, previous=index, progress=progress)
     return index

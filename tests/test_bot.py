@@ -459,11 +459,11 @@ def test_webhook_mode_answers_and_checks_the_secret_token(bot_factory):
     assert _post_update(port, update(1, "Kapan pertemuan virtual diadakan?"), secret=None) == 403
     assert _post_update(port, update(2, "Kapan pertemuan virtual diadakan?"), secret="wrong") == 403
     assert _post_update(port, update(3, "Why is energy a key area of cooperation?"), secret="s3cret-token") == 200
-    [sent] = bot.standin.wait_for(lambda c: c.method == "sendMessage")
+    # The webhook answers a request only once it is done with its update (bot/webhook.py), so whatever the
+    # three were to get is sent by now, with no wait: the reply is there already, and nothing for the forged.
+    [sent] = [c for c in bot.standin.calls if c.method == "sendMessage"]
     assert "section 4, paragraph 2" in sent.params["text"]
     assert sent.params["reply_parameters"]["message_id"] == 3
-    time.sleep(1)
-    assert len([c for c in bot.standin.calls if c.method == "sendMessage"]) == 1  # the forged ones did nothing
 
 
 def test_tanya_serve_answers_and_stops_cleanly_on_sigterm(data_dir, docs_dir, tmp_path):

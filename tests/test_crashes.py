@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from embeddings.documents.folder import folder_fingerprint
-from embeddings.indexing import open_index, reindex
+from embeddings.documents.ocr import Ocr
+from embeddings.indexing import IndexLimits, open_index, reindex
 from embeddings.knowledge import KnowledgeBase
 from embeddings.search.index import Manifest, load_index, read_manifest
 from tests.botapi import BotApiStandIn
@@ -45,6 +46,14 @@ def new_version_started(index_dir: Path) -> bool:
     return any(entry.startswith("v-") and entry != current for entry in os.listdir(index_dir))
 
 
+def wait_for_a_save(process, index_dir: Path, timeout: float = 300.0) -> None:
+    """Wait until ``process`` has begun saving a new version of the index (or has ended)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and not new_version_started(index_dir):
+        assert time.monotonic() < deadline, f"no save began within {timeout} s"
+        time.sleep(0.001)  # a save is short: looked for every millisecond, but no core spinning beside the indexer
+
+
 def test_sigkill_in_the_middle_of_tanya_index_leaves_the_old_or_the_new_index(encoder, data_dir, docs_dir, tmp_path):
     index_dir, log = data_dir / "index", tmp_path / "tanya.log"
     first = tanya(data_dir, docs_dir, "index", log=log)
@@ -60,8 +69,7 @@ def test_sigkill_in_the_middle_of_tanya_index_leaves_the_old_or_the_new_index(en
         if moment == "embedding":
             wait_for_output(process, log, "Embedding passages")
         else:
-            while process.poll() is None and not new_version_started(index_dir):
-                pass
+            wait_for_a_save(process, index_dir)
         process.kill()
         if process.wait(timeout=60) == -signal.SIGKILL:
             killed_while.append(moment)
@@ -149,12 +157,12 @@ def test_a_damaged_index_is_detected_logged_and_rebuilt_never_answered_from(
     encoder, docs_dir, tmp_path, caplog, damage
 ):
     index_dir = tmp_path / "index"
-    built, _ = reindex(docs_dir, index_dir, encoder)
+    built, _ = reindex(docs_dir, index_dir, encoder, limits=IndexLimits(Ocr()))
     expected = [KnowledgeBase(encoder, built).ask(question).hits[0].passage for question, _, _ in QUESTIONS]
     damage_index, reason = damage
     damage_index((index_dir / "current").resolve())
     with caplog.at_level("WARNING"):
-        rebuilt = open_index(docs_dir, index_dir, encoder)
+        rebuilt = open_index(docs_dir, index_dir, encoder, limits=IndexLimits(Ocr()))
     assert "rebuilding the index: " in caplog.text and reason in caplog.text
     assert [KnowledgeBase(encoder, rebuilt).ask(question).hits[0].passage for question, _, _ in QUESTIONS] == expected
     assert complete_manifest(index_dir, encoder).passages == len(built.passages)

@@ -9,11 +9,12 @@ import pytest
 from config import SAMPLE_DOCS_DIR
 from embeddings.documents.document import document_title
 from embeddings.documents.folder import folder_fingerprint, read_documents
+from embeddings.documents.ocr import Ocr
 from embeddings.documents.text import is_plain_text_heading, parse_document
 
 
 def test_sample_article_has_an_opening_section_and_four_headings():
-    documents = read_documents(SAMPLE_DOCS_DIR)
+    documents = read_documents(SAMPLE_DOCS_DIR, ocr=Ocr())
     assert documents.problems == ()
     [article] = documents.documents
     assert article.name == "pertemuan-xi-putin.txt"
@@ -54,7 +55,7 @@ def test_markdown_without_text_before_first_heading_has_no_opening_section():
 
 def test_crlf_line_endings_and_utf8_bom(tmp_path: Path):
     (tmp_path / "windows.txt").write_bytes("\ufeffJudul\r\n\r\nIsi paragraf.\r\n".encode())
-    [document] = read_documents(tmp_path).documents
+    [document] = read_documents(tmp_path, ocr=Ocr()).documents
     assert [(s.title, s.paragraphs) for s in document.sections] == [("Judul", ("Isi paragraf.",))]
 
 
@@ -65,7 +66,7 @@ def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Pat
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / ".hidden.txt").write_text("secret", encoding="utf-8")
-    result = read_documents(tmp_path)
+    result = read_documents(tmp_path, ocr=Ocr())
     assert [d.name for d in result.documents] == ["good.md"]
     messages = {p.name: p.message for p in result.problems}
     assert set(messages) == {"latin1.txt", "image.txt", "empty.md", "notes.pdf"}  # notes.pdf: just a header
@@ -78,12 +79,12 @@ def test_bad_files_are_reported_by_name_and_the_rest_is_still_read(tmp_path: Pat
 def test_a_file_over_the_size_limit_is_skipped_unread_and_named(tmp_path: Path):
     (tmp_path / "cuti.txt").write_text("Cuti tahunan dua belas hari.", encoding="utf-8")
     (tmp_path / "arsip.txt").write_text("Arsip rapat. " * 25_000, encoding="utf-8")  # 325,000 bytes
-    result = read_documents(tmp_path, max_bytes=2**18)
+    result = read_documents(tmp_path, max_bytes=2**18, ocr=Ocr())
     assert [d.name for d in result.documents] == ["cuti.txt"]
     assert [p.message for p in result.problems] == [
         "arsip.txt: is 0.3 MiB, over the 0.25 MiB limit (TANYA_MAX_DOCUMENT_MB); split it"
     ]
-    assert [d.name for d in read_documents(tmp_path, max_bytes=2**19).documents] == ["arsip.txt", "cuti.txt"]
+    assert [d.name for d in read_documents(tmp_path, max_bytes=2**19, ocr=Ocr()).documents] == ["arsip.txt", "cuti.txt"]
     # raising the limit changes the fingerprint, so a saved index is rebuilt with the file
     assert folder_fingerprint(tmp_path, 2**18) != folder_fingerprint(tmp_path, 2**19)
     assert result.fingerprint == folder_fingerprint(tmp_path, 2**18)
@@ -95,7 +96,7 @@ def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_p
     # it is not even opened now: a link out of the documents folder is never read (tests/test_attacks.py).
     (tmp_path / "rusak.txt").symlink_to("/proc/self/mem")
     (tmp_path / "hilang.txt").symlink_to(tmp_path / "dihapus.txt")
-    result = read_documents(tmp_path)
+    result = read_documents(tmp_path, ocr=Ocr())
     assert [d.name for d in result.documents] == ["cuti.txt"]
     assert [p.message for p in result.problems] == [
         "hilang.txt: is a link to nothing",
@@ -107,7 +108,7 @@ def test_a_file_that_cannot_be_read_is_reported_and_the_rest_is_still_read(tmp_p
 def test_documents_in_subfolders_are_named_by_relative_path(tmp_path: Path):
     (tmp_path / "hr").mkdir()
     (tmp_path / "hr" / "cuti.txt").write_text("Cuti tahunan dua belas hari.", encoding="utf-8")
-    [document] = read_documents(tmp_path).documents
+    [document] = read_documents(tmp_path, ocr=Ocr()).documents
     assert document.name == "hr/cuti.txt"
 
 

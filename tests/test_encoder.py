@@ -120,7 +120,11 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(
     shutil.copytree(model_cache, moved, copy_function=os.link)  # as `mv` would: same files, same times
     exports = sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith("."))
     (moved / "onnx" / f"{DEFAULT_MODEL}-0badc0de").mkdir()  # an export of earlier weights
-    (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").touch()  # and its lock file
+    for kept in (
+        f".{DEFAULT_MODEL}-0badc0de.version",
+        f".{DEFAULT_MODEL}-0badc0de.lock",
+    ):  # its marker, the reader's lock
+        (moved / "onnx" / kept).touch()
 
     def no_export(*args: object) -> None:
         raise AssertionError("exported again")
@@ -128,7 +132,7 @@ def test_the_onnx_export_moves_with_the_data_folder_and_an_old_one_is_removed(
     monkeypatch.setattr(onnx_model, "_export", no_export)
     moved_encoder = load_encoder(DEFAULT_MODEL, moved)  # the backend the session's encoder has
     assert sorted(path.name for path in (moved / "onnx").iterdir() if not path.name.startswith(".")) == exports
-    assert not (moved / "onnx" / f".{DEFAULT_MODEL}-0badc0de.lock").exists()
+    assert not list((moved / "onnx").glob(f".{DEFAULT_MODEL}-0badc0de.*"))
     assert np.allclose(moved_encoder.encode_queries(["energi"]), encoder.encode_queries(["energi"]), atol=1e-6)
 
 

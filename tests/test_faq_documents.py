@@ -12,6 +12,7 @@ from fpdf import FPDF
 from embeddings.documents.faq import questions_and_answers
 from embeddings.documents.folder import read_documents
 from embeddings.documents.formats import DocumentReader
+from embeddings.documents.ocr import Ocr
 from embeddings.documents.text import parse_document
 from embeddings.knowledge import KnowledgeBase
 
@@ -33,7 +34,7 @@ def pairs_of(document) -> list[tuple[str, str]]:
 
 
 def read(path: Path):
-    with DocumentReader() as reader:
+    with DocumentReader(ocr=Ocr()) as reader:
         return reader.read(path.name, path.read_bytes())
 
 
@@ -127,7 +128,7 @@ def test_a_faq_answers_a_paraphrase_and_bolds_the_answer(tmp_path: Path, encoder
     (docs / "cuti.md").write_text(
         "# Cuti\n\nSetiap karyawan berhak atas dua belas hari cuti tahunan.\n", encoding="utf-8"
     )
-    knowledge = KnowledgeBase.in_memory(read_documents(docs), encoder)
+    knowledge = KnowledgeBase.in_memory(read_documents(docs, ocr=Ocr()), encoder)
     answer = knowledge.ask("I forgot my password, how can I set a new one?")
     first = answer.hits[0].passage
     assert first.question == "How do I reset my password?" and first.section == first.question

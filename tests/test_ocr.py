@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from embeddings.documents import ocr as ocr_module
 from embeddings.documents.formats import DocumentReader
 from embeddings.documents.ocr import Ocr, ocr_missing
 from tests.documents import PDF_SECTIONS, page_images, write_pdf, write_scanned_pdf
@@ -27,8 +28,8 @@ def _similarity(read: str, expected: str) -> float:
     return difflib.SequenceMatcher(None, read, expected).ratio()
 
 
-def _read(name: str, data: bytes, ocr: Ocr = Ocr()):
-    with DocumentReader(ocr=ocr) as reader:
+def _read(name: str, data: bytes, ocr: Ocr | None = None):
+    with DocumentReader(ocr=ocr or Ocr()) as reader:
         return reader.read(name, data)
 
 
@@ -84,6 +85,9 @@ def test_what_ocr_read_is_kept_by_checksum_and_used_without_the_engine(tmp_path:
             _read("lain.pdf", scan + b"\n%", ocr)  # other bytes: nothing kept for them
         with pytest.raises(ValueError, match="^is an image, and OCR needs Tesseract"):
             _read("foto.png", _png(page_images(tmp_path / "pedoman.pdf")[0]), ocr)
+        monkeypatch.setattr(ocr_module, "PREPARATION_VERSION", ocr_module.PREPARATION_VERSION + 1)
+        with pytest.raises(ValueError, match="has no text layer \\(a scan\\?\\); OCR needs Tesseract"):
+            _read("pindaian.pdf", scan, ocr)  # kept by an older preparation of the pages: not used
     finally:
         ocr_missing.cache_clear()
 
@@ -138,7 +142,7 @@ def test_a_reindex_tells_how_many_pages_ocr_has_read_and_an_unchanged_scan_is_no
     import logging
 
     from bot.formatting import reindex_progress
-    from embeddings.indexing import IndexingStatus, reindex
+    from embeddings.indexing import IndexingStatus, IndexLimits, reindex
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -152,11 +156,11 @@ def test_a_reindex_tells_how_many_pages_ocr_has_read_and_an_unchanged_scan_is_no
 
     ocr = Ocr(cache_dir=tmp_path / "ocr")
     with caplog.at_level(logging.INFO, logger="embeddings.indexing"):
-        index, report = reindex(docs, tmp_path / "index", encoder, ocr=ocr, status=Watched())
+        index, report = reindex(docs, tmp_path / "index", encoder, limits=IndexLimits(ocr), status=Watched())
     at_once = len(os.sched_getaffinity(0))  # pages read together
     steps = [*range(0, 3, at_once), 3]
     assert seen == [f"Reading the documents… pindaian.pdf by OCR: {done} of 3 pages" for done in steps]
     assert report.passages >= 4 and all(passage.scanned for passage in index.passages)
     seen.clear()
-    reindex(docs, tmp_path / "index", encoder, ocr=ocr, status=Watched())  # unchanged: what OCR read is kept
+    reindex(docs, tmp_path / "index", encoder, limits=IndexLimits(ocr), status=Watched())  # unchanged: OCR's kept
     assert seen == []

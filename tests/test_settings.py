@@ -83,11 +83,16 @@ def test_the_core_gets_the_settings_values(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("TANYA_MIN_CONFIDENCE", "0.5")
     monkeypatch.setenv("TANYA_MAX_DOCUMENT_MB", "2")
     monkeypatch.setenv("TANYA_BACKEND", "onnx")
+    monkeypatch.setenv("TANYA_OCR_LANGUAGES", "chi_sim+eng")
+    monkeypatch.setenv("TANYA_OCR_MAX_PAGES", "7")
     setup = load_settings().knowledge_setup()
     assert (setup.index_dir, setup.model_cache_dir) == (tmp_path / "index", tmp_path / "models")
-    assert (setup.min_confidence, setup.max_document_bytes, setup.backend) == (0.5, 2 * 2**20, "onnx")
+    assert (setup.min_confidence, setup.limits.max_document_bytes, setup.backend) == (0.5, 2 * 2**20, "onnx")
     assert (setup.docs_dir, setup.model) == (SAMPLE_DOCS_DIR, DEFAULT_MODEL)
-    assert setup.exact_search_limit == EXACT_SEARCH_LIMIT
+    assert setup.limits.exact_search_limit == EXACT_SEARCH_LIMIT
+    # scanned pages are read in the languages set, wherever the setup goes (indexing, an upload read)
+    ocr = setup.limits.ocr
+    assert (ocr.languages, ocr.max_pages, ocr.cache_dir) == ("chi_sim+eng", 7, tmp_path / "index" / "ocr")
 
 
 @pytest.mark.parametrize(

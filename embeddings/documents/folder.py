@@ -12,8 +12,8 @@ from pathlib import Path, PurePosixPath
 
 from embeddings.defaults import MAX_DOCUMENT_BYTES
 from embeddings.documents.document import Document
-from embeddings.documents.formats import SUFFIXES, DocumentReader, Progress
-from embeddings.documents.ocr import Ocr
+from embeddings.documents.formats import SUFFIXES, DocumentReader
+from embeddings.documents.ocr import Ocr, Progress
 from embeddings.files import fsync_folder, write_synced
 
 
@@ -121,7 +121,7 @@ def _read(path: Path | None, skipped: str, max_bytes: int) -> tuple[bytes | None
 
 
 def read_documents(
-    folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES, ocr: Ocr = Ocr(), progress: Progress | None = None
+    folder: Path, max_bytes: int = MAX_DOCUMENT_BYTES, *, ocr: Ocr, progress: Progress | None = None
 ) -> DocumentSet:
     """Read every document in ``folder`` (scanned pages as ``ocr`` says, told to ``progress`` page by
     page); a file that can't be used (unreadable, over ``max_bytes``, not in its format, empty) is

