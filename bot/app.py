@@ -10,6 +10,7 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -19,7 +20,7 @@ from telegram.ext import (
 
 from bot import metrics
 from bot.delivery import ReadableUpdates, RetryingRateLimiter
-from bot.handlers import access, admin, buttons, common, documents, insight, questions, sections, teach
+from bot.handlers import access, admin, buttons, common, documents, helpdesk, insight, questions, sections, teach
 from bot.state import State, open_state
 from bot.texts import FALLBACK, LANGUAGES, commands, load_catalogs
 from bot.watcher import follow_folder
@@ -30,7 +31,8 @@ from embeddings.models.encoder import Encoder
 
 logger = logging.getLogger(__name__)
 
-GATE, PROMPTS = -2, -1  # handler groups before the default one: the access gate, then replies to ✍️ prompts
+# Handler groups before the default one: the access gate, replies to ✍️ prompts, replies on help-desk tickets.
+GATE, PROMPTS, TICKETS = -3, -2, -1
 
 COMMANDS = {
     ("start", "help"): common.start,
@@ -51,7 +53,10 @@ ADMIN_COMMANDS = {  # answered for admins only (TANYA_ADMIN_IDS); anyone else is
     "members": access.members,
     "revoke": access.revoke,
     "remove": documents.remove,
+    "helpdesk": helpdesk.helpdesk,
+    "tickets": helpdesk.tickets_list,
 }
+TICKET_SECONDS = 60  # how often reminders and expiries of help-desk tickets are looked for
 
 
 class RedactToken(logging.Filter):
@@ -123,6 +128,7 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
                 raise error
         state = application.bot_data["state"]
         state.history.start()
+        application.job_queue.run_repeating(helpdesk.follow_tickets, interval=TICKET_SECONDS, first=TICKET_SECONDS)
         metrics.follow(lambda: application.bot_data.get("knowledge"), lambda: state.history.waiting)
         if settings.metrics_port is not None:
             application.bot_data["metrics"] = metrics.start_http_server(settings.metrics_port, settings.metrics_listen)
@@ -163,6 +169,9 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
     # An admin's reply to a ✍️ prompt teaches its answer, and is no question (ApplicationHandlerStop).
     replies = filters.TEXT & ~filters.COMMAND & filters.REPLY & admins
     application.add_handler(MessageHandler(replies, teach.answered_prompt), group=PROMPTS)
+    # A reply on a help-desk ticket goes to the other side (ApplicationHandlerStop), whoever sent it.
+    application.add_handler(MessageHandler(filters.REPLY & ~filters.COMMAND, helpdesk.relay), group=TICKETS)
+    application.add_handler(ChatMemberHandler(helpdesk.desk_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     for names, handler in COMMANDS.items():
         application.add_handler(CommandHandler(names, handler))
     for names, handler in ADMIN_COMMANDS.items():  # admin rights: here and in bot.keyboards' ADMIN, nowhere else

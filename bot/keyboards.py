@@ -120,6 +120,29 @@ class VoteButton(OfAnswer):
 
 
 @dataclass(frozen=True)
+class HandoffButton(OfAnswer):
+    """🙋: hand the kept answer's question to the help-desk group."""
+
+    PREFIX = "h"
+
+
+@dataclass(frozen=True)
+class TeachTicketButton(Button):
+    """📌 in the help-desk group: teach the help desk's answer on ticket ``ticket_id``."""
+
+    PREFIX = "k"
+    ticket_id: Id
+
+
+@dataclass(frozen=True)
+class CloseTicketButton(Button):
+    """✅ in the help-desk group: close ticket ``ticket_id``."""
+
+    PREFIX = "c"
+    ticket_id: Id
+
+
+@dataclass(frozen=True)
 class SectionButton(Button):
     """Page ``page`` (0-based) of section number ``section``, in place of the message the button is under."""
 
@@ -268,10 +291,18 @@ def _button(label: str, target: Button) -> InlineKeyboardButton:
 
 
 def answer_keyboard(
-    answer_id: str, rank: int, total: int, index_id: str, section: int, language: str, taught: bool = False
+    answer_id: str,
+    rank: int,
+    total: int,
+    index_id: str,
+    section: int,
+    language: str,
+    taught: bool = False,
+    handoff: bool = False,
 ) -> InlineKeyboardMarkup:
     """Previous / more answers (passage ``rank`` of ``total`` is shown), open the shown passage's section,
-    the admins' answer when one was ``taught`` for the question, 👍 / 👎."""
+    the admins' answer when one was ``taught`` for the question, 👍 / 👎, and 🙋 when a person may be asked
+    (``handoff``)."""
     navigation = []
     if rank > 0:
         navigation.append(_button(text(language, "previous"), AnswerButton(answer_id, rank - 1)))
@@ -282,7 +313,25 @@ def answer_keyboard(
     if taught:
         rows.append([_button(text(language, "admins_answer"), AdminsAnswerButton(answer_id))])
     rows.append([_button("👍", VoteButton(answer_id, True)), _button("👎", VoteButton(answer_id, False))])
+    if handoff:
+        rows.append([_button(text(language, "ask_person"), HandoffButton(answer_id))])
     return InlineKeyboardMarkup(rows)
+
+
+def with_handoff(markup: InlineKeyboardMarkup | None, answer_id: str, language: str) -> InlineKeyboardMarkup:
+    """``markup`` with 🙋 below it (once)."""
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    button = _button(text(language, "ask_person"), HandoffButton(answer_id))
+    if all(other.callback_data != button.callback_data for row in rows for other in row):
+        rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+def ticket_keyboard(ticket_id: int, language: str, teach: bool = False) -> InlineKeyboardMarkup:
+    """Under a ticket in the help-desk group: 📌 (once it has an answer: ``teach``) and ✅."""
+    row = [_button(text(language, "teach_ticket"), TeachTicketButton(ticket_id))] if teach else []
+    row.append(_button(text(language, "close_ticket"), CloseTicketButton(ticket_id)))
+    return InlineKeyboardMarkup([row])
 
 
 def taught_keyboard(answer_id: str, documents: bool, language: str) -> InlineKeyboardMarkup:

@@ -49,12 +49,22 @@ DATABASE_ERRORS = Counter("tanya_database_errors", "Database operations that fai
 DATABASE_RETRIES = Counter("tanya_database_retries", "History writes put off to retry, the database out of reach.")
 BOT_API_ERRORS = Counter("tanya_bot_api_errors", "Bot API requests that failed, by method.", ["method"])
 BOT_API_RETRIES = Counter("tanya_bot_api_retries", "Bot API requests repeated after a network error.", ["method"])
+HANDOFFS = Counter(
+    "tanya_handoffs", "Questions handed to the help desk, by what became of them.", ["outcome"]
+)  # asked, answered (first reply reached the asker), taught (📌), expired (closed without messages)
+HANDOFF_REPLY_SECONDS = Histogram(
+    "tanya_handoff_reply_seconds",
+    "From a question handed to the help desk to the first reply reaching the asker.",
+    buckets=(60, 300, 900, 1800, 3600, 3 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400),
+)
 HISTORY_QUEUE = Gauge("tanya_history_queue", "Questions and votes queued for the history, not yet written.")
 
 for _outcome in OUTCOMES:  # every outcome is exported from the start, at 0
     QUESTIONS.labels(_outcome)
 for _outcome in ("succeeded", "failed"):
     REINDEXES.labels(_outcome)
+for _outcome in ("asked", "answered", "taught", "expired"):
+    HANDOFFS.labels(_outcome)
 
 
 def follow(knowledge: Callable[[], KnowledgeBase | None], history_queue: Callable[[], int]) -> None:

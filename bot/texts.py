@@ -45,6 +45,63 @@ MESSAGES: dict[str, str] = {
     "command_documents": N_("List the documents"),
     "command_ask": N_("Ask a question (works in groups)"),
     "command_forget": N_("Delete my questions and votes from the bot's history"),
+    "helpdesk_on": N_(
+        "🙋 This group is the help desk now: questions I can't answer come here as tickets when the asker "
+        "taps “Ask a person”. Anyone here may answer: <b>reply</b> to a ticket and I send the reply to "
+        "the asker; 📌 then teaches it to me. /tickets lists the open ones; /helpdesk off stops it."
+    ),
+    "helpdesk_off": N_(
+        "This group is no longer the help desk. Nobody is offered “Ask a person” until an admin sets one."
+    ),
+    "helpdesk_not_here": N_("This group is not the help desk."),
+    "helpdesk_private": N_("Send /helpdesk in the group where your staff should get the questions I can't answer."),
+    "helpdesk_only": N_("This button works in the help-desk group only."),
+    "helpdesk_removed": N_(
+        "🙋 I was removed from the help-desk group “{name}”, so there is no help desk now. Send /helpdesk in another group to set one."
+    ),
+    "ask_person": N_("🙋 Ask a person"),
+    "handoff_sent": N_("🙋 I've passed your question to a person (ticket #{ticket}). Their answer will come here."),
+    "handoff_sent_eta": N_(
+        "🙋 I've passed your question to a person (ticket #{ticket}). Their answer will come here, usually within {eta}."
+    ),
+    "handoff_already": N_("🙋 Your question is already with a person; their answer will come here."),
+    "handoff_no_desk": N_(
+        "Sorry, there is nobody to pass questions to right now. Admins see the questions I answer badly."
+    ),
+    "handoff_unavailable": N_("Sorry, I could not reach the help desk just now. Please try again later."),
+    "handoff_auto": N_("🙋 I'm not sure, so I've also passed your question to a person (ticket #{ticket})."),
+    "helpdesk_answer": N_("💬 <b>From the help desk:</b>\n\n{answer}"),
+    "helpdesk_delivered": N_(
+        "✅ Sent to the asker (ticket #{ticket}). 📌 teaches it to me for everyone who asks the same."
+    ),
+    "helpdesk_asker_blocked": N_(
+        "⚠️ Ticket #{ticket}: the asker has blocked me or left, so the reply did not reach them."
+    ),
+    "helpdesk_text_only": N_("Only text is passed on to the asker. Please reply with text."),
+    "helpdesk_followup": N_("💬 <b>Ticket #{ticket}</b>: {name} replies:"),
+    "helpdesk_followup_sent": N_("Sent to the help desk."),
+    "helpdesk_taught": N_("📌 Taught: I now give this answer to that question."),
+    "teach_ticket": N_("📌 Teach this answer"),
+    "close_ticket": N_("✅ Close"),
+    "ticket_closed": N_("Ticket #{ticket} closed."),
+    "ticket_closed_already": N_("Ticket #{ticket} was closed already."),
+    "ticket_head": N_("🙋 <b>Ticket #{ticket}</b>"),
+    "ticket_asker": N_("From: {who}, language {speaks}, user id <code>{id}</code>"),
+    "ticket_chat": N_("Asked in: {chat}"),
+    "ticket_private_chat": N_("a private chat with me"),
+    "ticket_guess": N_("My best guess: {guess}"),
+    "ticket_how": N_("<i>Reply to this message to answer; the asker gets your reply.</i>"),
+    "ticket_reminder": N_("⏰ Still waiting for an answer:"),
+    "tickets_none": N_("🙋 No open tickets."),
+    "tickets_title": N_("🙋 <b>Open tickets</b> ({count}), oldest first:"),
+    "ticket_line": N_("#{ticket} · {age} · {name} · {state}\n<i>{question}</i>"),
+    "ticket_answered": N_("answered"),
+    "ticket_waiting": N_("waiting"),
+    "help_admins": N_(
+        "\n\n<b>For admins:</b> send /helpdesk in your staff's group and the questions I can't answer go there "
+        "as tickets; anyone in that group may answer by replying, and I bring the answer back. /tickets lists "
+        "the open ones."
+    ),
     "start": N_(
         "👋 Hi! I answer questions from <b>{documents}</b> document(s) with <b>{sections}</b> sections.\n"
         "\n"

@@ -169,6 +169,22 @@ class Settings(BaseSettings):
             "their questions until then, so one flooding user does not slow everyone else. 0: no limit."
         ),
     )
+    handoff: Literal["button", "auto", "off"] = Field(
+        default="button",
+        description=(
+            "What happens to a question the documents don't answer, once an admin made a group the help desk "
+            "(/helpdesk): button, a 🙋 “Ask a person” button under “not sure” and after 👎; auto, every “not "
+            "sure” is handed over at once; off, never."
+        ),
+    )
+    ticket_days: int = Field(
+        default=7, ge=1, description="Days without messages after which a help-desk ticket is closed."
+    )
+    ticket_remind_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="Minutes after which a ticket nobody has answered is posted in the help-desk group again (once).",
+    )
     history_days: int = Field(
         default=90,
         ge=0,

@@ -17,6 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from benchmarks.samples import OFF_TOPIC
+from bot.texts import text
 from tests.botapi import BotApiStandIn
 from tests.milvus import MilvusLiteServer
 from tests.postgres import free_port
@@ -165,8 +167,8 @@ def test_any_replica_handles_any_update_buttons_and_votes_included(cluster: Clus
         assert time.monotonic() < deadline, stats
         time.sleep(0.5)
     assert cluster.healthz(0)[0] == cluster.healthz(1)[0] == 200
-    for text in cluster.standin.sent_texts():
-        assert telegram_html_problem(text) is None, text[:200]
+    for sent in cluster.standin.sent_texts():
+        assert telegram_html_problem(sent) is None, sent[:200]
 
 
 @pytest.mark.parametrize("cluster", [{"TANYA_ACCESS": "members", "TANYA_WEBHOOK_SECRET": None}], indirect=True)
@@ -275,3 +277,26 @@ def test_an_answer_taught_through_one_replica_is_given_by_the_other_within_5_s(c
     standin.route = 0
     time.sleep(max(0.0, deadline - time.monotonic()))
     assert not cluster.ask(question, user_id=802)["text"].startswith("🧑‍🏫")
+
+
+def test_a_ticket_handed_over_through_one_replica_is_answered_through_the_other(cluster: Cluster):
+    standin, group, asker = cluster.standin, -100600, 901
+    standin.route = 0
+    desk = cluster.ask("/helpdesk", user_id=ADMIN, chat_id=group, chat_type="supergroup")
+    assert desk["text"] == text("en", "helpdesk_on")
+    question = standin.send(OFF_TOPIC["id"][2], user_id=asker)
+    reply = standin.reply_to(question, timeout=120)
+    standin.route = 1
+    pressed = standin.press(reply, buttons(reply)[text("en", "ask_person")], user_id=asker)
+    [ticket] = standin.wait_for(
+        lambda c: c.method == "sendMessage" and c.params["chat_id"] == group and "#1" in c.params["text"]
+    )
+    standin.route = 0
+    staff = standin.send(
+        "Di halaman depan.", user_id=902, chat_id=group, chat_type="supergroup", reply_to=ticket.result
+    )
+    [answered] = standin.wait_for(
+        lambda c: c.method == "sendMessage" and c.params["chat_id"] == asker and "Di halaman depan." in c.params["text"]
+    )
+    assert answered.params["reply_parameters"]["message_id"] == question["message_id"]
+    assert cluster.handled_by(pressed) == 1 and cluster.handled_by(staff) == 0

@@ -210,6 +210,9 @@ def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_
             "taught_questions",
             "taught_answers",
             "taught_revision",
+            "ticket_messages",
+            "tickets",
+            "helpdesk",
         ):
             connection.exec_driver_sql(f"DROP TABLE {table}")
         connection.execute(
@@ -292,7 +295,8 @@ def test_following_a_store_outlives_its_outage_and_says_so_once_each_way(caplog)
         calls.append(time.monotonic())
         if len(calls) <= 3:
             raise OSError("the store is away")
-        recovered.set()
+        if len(calls) == 5:  # the round after the first success, which was logged by then
+            recovered.set()
 
     poller = Poller("follow the test store", check, every=0.01, now=True)
     with caplog.at_level(logging.INFO, logger="embeddings.polling"):
@@ -304,4 +308,4 @@ def test_following_a_store_outlives_its_outage_and_says_so_once_each_way(caplog)
         (logging.WARNING, "could not follow the test store; trying again every 0.01 s"),
         (logging.INFO, "could follow the test store again"),
     ]
-    assert len(calls) == 4
+    assert len(calls) >= 5

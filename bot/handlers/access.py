@@ -39,6 +39,8 @@ from bot.texts import language_of, text
 
 logger = logging.getLogger(__name__)
 
+GROUP_SETUP = ("/allowgroup", "/helpdesk")  # an admin's commands that make a group one the bot works in
+
 INVITE_USES, INVITE_DAYS = 1, 7  # an invite's defaults
 MAX_INVITE_USES, MAX_INVITE_DAYS = 1000, 365
 ACCESS_PARAMETER = "access"  # the start parameter of the inline button that opens the bot to ask for access
@@ -70,7 +72,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     - Business updates (the bot connected to a person's Telegram Business account) go no further in
       any mode: a reply there would be sent in that person's name, into their customer's chat.
     - With TANYA_ACCESS=members, an update from a non-member, or from a group not allowed (an
-      admin's too, but for /allowgroup), goes no further. Its only ways in are an invite
+      admin's too, but for /allowgroup and /helpdesk), goes no further. Its only ways in are an invite
       (``/start CODE``) and the button that asks the admins for access; everything else gets one
       short refusal.
     """
@@ -81,7 +83,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat, user = update.effective_chat, update.effective_user
     in_group = chat is not None and chat.type != ChatType.PRIVATE
-    if is_admin(update, context) and (not in_group or _command(update.effective_message) == "/allowgroup"):
+    if is_admin(update, context) and (not in_group or _command(update.effective_message) in GROUP_SETUP):
         return
     member_id = chat.id if in_group else (user.id if user is not None else None)
     try:

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes, filters
 from bot.delivery import may_have_arrived
 from bot.state import State
 from bot.state.history import History
+from bot.state.kept import KeptAnswer
 from bot.texts import answer_language, language_of, text
 from config import Settings
 from embeddings.knowledge import KnowledgeBase
@@ -63,6 +64,18 @@ async def show_page(update: Update, language: str, page: tuple[str, InlineKeyboa
     await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
 
 
+async def kept_answer_of(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: str, language: str
+) -> KeptAnswer | None:
+    """The kept answer a pressed button names (whatever the index now), or None when it has expired (the
+    user told)."""
+    query = update.callback_query
+    kept = await asyncio.to_thread(state_of(context).kept.kept_answer, query.message.chat_id, answer_id)
+    if kept is None:
+        await query.answer(text(language, "answer_expired"), show_alert=True)
+    return kept
+
+
 def user_language(update: Update) -> str:
     """The language of commands, buttons and menus: the user's Telegram language."""
     return language_of(update.effective_user.language_code if update.effective_user else None)
@@ -103,6 +116,8 @@ def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     message = text(language, "start", documents=manifest.documents, sections=manifest.sections)
     if update.effective_chat.type != ChatType.PRIVATE:
         message += text(language, "group_hint")
+    if is_admin(update, context):
+        message += text(language, "help_admins")
     return message
 
 

@@ -26,18 +26,21 @@ from bot.formatting import (
 from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     history_of,
+    kept_answer_of,
     knowledge_of,
     settings_of,
     spoken_language,
     state_of,
     user_language,
 )
+from bot.handlers.helpdesk import guess_of, hand_over, offers_handoff
 from bot.keyboards import (
     AdminsAnswerButton,
     AnswerButton,
     VoteButton,
     answer_keyboard,
     taught_keyboard,
+    with_handoff,
 )
 from bot.metrics import QUESTIONS, REPLY_SECONDS, SEARCH_SECONDS
 from bot.state.history import Asked, Vote, new_ref
@@ -140,14 +143,25 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
         REPLY_SECONDS.observe(time.perf_counter() - received)
         return
     section_number = found.hits[0].passage.section_number
+    handoff = settings_of(context).handoff
     await message.reply_html(
         format_answer(found, 0, language=spoken),
         reply_markup=answer_keyboard(
-            answer_id, 0, len(found.hits), index_id, section_number, language, found.taught is not None
+            answer_id,
+            0,
+            len(found.hits),
+            index_id,
+            section_number,
+            language,
+            found.taught is not None,
+            not found.sure and await offers_handoff(context),
         ),
         do_quote=True,
     )
     REPLY_SECONDS.observe(time.perf_counter() - received)
+    if not found.sure and handoff == "auto" and await asyncio.to_thread(state.tickets.desk) is not None:
+        told = await hand_over(update, context, asked, message.message_id, guess_of(found), language)
+        await message.reply_html(told, do_quote=True)
 
 
 async def _find(
@@ -202,22 +216,14 @@ async def _find(
     return found, ref
 
 
-async def _kept(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: str, language: str) -> KeptAnswer | None:
-    """The kept answer a button names (whatever the index now), or None when it has expired (the user told)."""
-    query = update.callback_query
-    kept = await asyncio.to_thread(state_of(context).kept.kept_answer, query.message.chat_id, answer_id)
-    if kept is None:
-        await query.answer(text(language, "answer_expired"), show_alert=True)
-    return kept
-
-
 @pressed(AnswerButton)
 async def show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target: AnswerButton, language: str) -> None:
     """Another passage of a kept answer, in place of the one shown."""
     query = update.callback_query
-    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+    if (kept := await kept_answer_of(update, context, target.answer_id, language)) is None:
         return
     found, index_id = kept.answer, kept.index_id
+    handoff = not found.sure and await offers_handoff(context)
     if target.rank >= len(found.hits):
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
@@ -227,7 +233,14 @@ async def show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target
         format_answer(found, target.rank, language=spoken_language(update, kept.question)),
         parse_mode=ParseMode.HTML,
         reply_markup=answer_keyboard(
-            target.answer_id, target.rank, len(found.hits), index_id, section_number, language, found.taught is not None
+            target.answer_id,
+            target.rank,
+            len(found.hits),
+            index_id,
+            section_number,
+            language,
+            found.taught is not None,
+            handoff,
         ),
     )
 
@@ -238,7 +251,7 @@ async def show_admins_answer(
 ) -> None:
     """The admins' taught answer of a kept answer, in place of the passage shown."""
     query = update.callback_query
-    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+    if (kept := await kept_answer_of(update, context, target.answer_id, language)) is None:
         return
     if kept.answer.taught is None:
         await query.answer(text(language, "stale_button"), show_alert=True)
@@ -255,7 +268,7 @@ async def show_admins_answer(
 async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE, target: VoteButton, language: str) -> None:
     """👍 or 👎 on a kept answer: one vote per user, which they may change; acknowledged without a message."""
     query = update.callback_query
-    if (kept := await _kept(update, context, target.answer_id, language)) is None:
+    if (kept := await kept_answer_of(update, context, target.answer_id, language)) is None:
         return
     answer_id, helpful = target.answer_id, target.helpful
     state = state_of(context)
@@ -271,6 +284,10 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE, target: VoteB
         await query.answer(text(language, "vote_up"))
     else:  # the answer shown may not be the first: "More answers" is under it while there are more
         await query.answer(text(language, "vote_down" if len(kept.answer.hits) > 1 else "vote_down_last"))
+        if await offers_handoff(context, after_vote=True):  # a person may answer what the documents did not
+            markup = with_handoff(query.message.reply_markup, answer_id, language)
+            if markup != query.message.reply_markup:
+                await query.message.edit_reply_markup(reply_markup=markup)
 
 
 async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,7 +1,8 @@
 """Everything the bot keeps between updates, in the one database all replicas share, one module per
 kind of record: the history (``history``), what buttons refer to (``kept``), each user's question
 window (``windows``), leases (``leases``), handled webhook updates (``deliveries``), members and
-invites (``members``), the answers admins taught (``taught``), and shared secrets (``keys``). Nothing is cached in a process, so any
+invites (``members``), the answers admins taught (``taught``), the help desk's tickets (``tickets``), and
+shared secrets (``keys``). Nothing is cached in a process, so any
 replica can handle any update.
 """
 
@@ -21,6 +22,7 @@ from bot.state.keys import salt, webhook_secret
 from bot.state.leases import Leases
 from bot.state.members import Members
 from bot.state.taught import Taught
+from bot.state.tickets import Tickets
 from bot.state.windows import Windows
 from config import Settings
 
@@ -47,6 +49,7 @@ class State:
         self.deliveries = Deliveries(engine, clock)
         self.members = Members(engine, clock)
         self.taught = Taught(engine, clock)
+        self.tickets = Tickets(engine, clock)
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, history_days: int, per_minute: int) -> State:

@@ -190,6 +190,46 @@ taught_revision = Table(  # one row, bumped in the transaction of every change t
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("revision", BigInteger, nullable=False),
 )
+# Schema 6: the help desk (bot.state.tickets): its group, its tickets, and the messages of each ticket.
+helpdesk = Table(  # one row while a group is the help desk
+    "helpdesk",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger),  # the forum topic, if it was set in one
+    Column("set_by", BigInteger, nullable=False),
+    Column("set_at", Float, nullable=False),
+)
+tickets = Table(  # a question handed to a person; the asker's chat and name are kept to bring the answer back
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),  # the ticket number people see
+    Column("asker_chat_id", BigInteger, nullable=False),
+    Column("asker_id", BigInteger, nullable=False),
+    Column("asker_name", Text, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("question_message_id", BigInteger),
+    Column("guess", Text, nullable=False, server_default=""),
+    Column("group_chat_id", BigInteger, nullable=False),
+    Column("group_message_id", BigInteger),
+    Column("opened_at", Float, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("answered_at", Float),
+    Column("answer", Text, nullable=False, server_default=""),
+    Column("closed_at", Float),
+    Column("reminded", Integer, nullable=False, server_default="0"),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("tickets_by_asker", "asker_chat_id", "closed_at"),
+    sqlite_autoincrement=True,
+)
+ticket_messages = Table(  # the messages of a ticket, in the group and in the asker's chat: a reply continues it
+    "ticket_messages",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each entry migrates the schema from its position's version to the next: tables to create, and
@@ -200,6 +240,7 @@ _MIGRATIONS: list[tuple[Table | Column, ...]] = [
     (members, invites, access_requests),
     (questions.c.source, daily.c.taught, taught_answers, taught_questions),
     (deliveries.c.done, taught_revision),
+    (helpdesk, tickets, ticket_messages),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
