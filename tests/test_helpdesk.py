@@ -8,9 +8,9 @@ from __future__ import annotations
 import html
 import time
 
-import pytest
-
 from benchmarks.samples import OFF_TOPIC
+from bot.state.database import open_database
+from bot.state.tickets import Tickets
 from bot.texts import text
 from tests.botapi import Fault
 from tests.telegram_html import telegram_html_problem
@@ -49,7 +49,6 @@ def _set_desk(bot) -> None:
     assert reply["text"] == text("en", "helpdesk_on")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_question_the_documents_miss_reaches_a_person_whose_reply_reaches_the_asker_and_teaches(
     bot_factory, database_url
 ):
@@ -173,3 +172,35 @@ def test_the_bot_removed_from_the_help_desk_tells_the_admins_and_nobody_is_offer
     assert told.params["text"] == text("en", "helpdesk_removed", name=html.escape("Staff <room>"))
     reply = bot.ask(NOT_SURE, user_id=ASKER)
     assert text("en", "ask_person") not in buttons(reply)
+
+
+def test_an_unanswered_ticket_is_reminded_once_by_one_replica_and_a_quiet_one_closes(database_url):
+    now = [1000.0]
+    one, other = (Tickets(open_database(database_url), clock=lambda: now[0]) for _ in range(2))
+    one.set_desk(GROUP, None, ADMIN)
+    first = one.open_ticket(7, 7, "Seven", "id", "Di mana parkir?", 11, "", GROUP)
+    second = one.open_ticket(8, 8, "Eight", "en", "Where is the canteen?", 12, "", GROUP)
+    assert one.open_for(7, "Di mana parkir?") == first and one.open_for(7, "Where is the canteen?") is None
+    now[0] += 30 * 60
+    other.replied(second.id, "On the 2nd floor.")
+    assert one.due(3600, 86400) == ([], [])
+    now[0] += 31 * 60
+    assert [t.id for t in one.due(3600, 86400)[0]] == [first.id] and other.due(3600, 86400) == ([], [])  # once
+    assert one.median_reply_seconds() == 30 * 60
+    now[0] += 86400
+    expired = [t.id for t in other.due(3600, 86400)[1]]
+    assert sorted(expired) == [first.id, second.id] and one.open_tickets() == []
+    assert one.replied(first.id, "Di halaman depan.").open  # a reply opens a closed ticket again
+
+
+def test_a_reply_to_an_answer_is_read_with_the_question_it_answered(bot_factory):
+    bot = bot_factory()
+    first = bot.ask("Kapan pertemuan virtual diadakan?", user_id=ASKER)
+    alone = bot.ask("siapa yang hadir?", user_id=OTHER)  # the same words, asked on their own
+    assert alone["text"].startswith(text("id", "not_sure"))
+    followup = bot.standin.reply_to(bot.standin.send("siapa yang hadir?", user_id=ASKER, reply_to=first))
+    assert not followup["text"].startswith(text("id", "not_sure")) and "bagian 1, paragraf 1" in followup["text"]
+    long = "Berapa hari cuti tahunan yang diberikan kepada pegawai baru?"  # a question of its own: asked alone
+    assert bot.standin.reply_to(bot.standin.send(long, user_id=ASKER, reply_to=first))["text"].startswith(
+        text("id", "not_sure")
+    )

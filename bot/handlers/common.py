@@ -7,12 +7,14 @@ import logging
 
 from telegram import (
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes, filters
 
 from bot.delivery import may_have_arrived
+from bot.keyboards import OfAnswer, parse_callback
 from bot.state import State
 from bot.state.history import History
 from bot.state.kept import KeptAnswer
@@ -74,6 +76,19 @@ async def kept_answer_of(
     if kept is None:
         await query.answer(text(language, "answer_expired"), show_alert=True)
     return kept
+
+
+async def answered_question(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The question one of the bot's answers (``message``) answered, by the kept answer its buttons name;
+    None for any other message, or an answer no longer kept."""
+    if message.from_user is None or message.from_user.id != context.bot.id or message.reply_markup is None:
+        return None
+    targets = [parse_callback(button.callback_data) for row in message.reply_markup.inline_keyboard for button in row]
+    answer_id = next((target.answer_id for target in targets if isinstance(target, OfAnswer)), None)
+    if answer_id is None:
+        return None
+    kept = await asyncio.to_thread(state_of(context).kept.kept_answer, message.chat_id, answer_id)
+    return kept.question if kept else None
 
 
 def user_language(update: Update) -> str:

@@ -25,6 +25,7 @@ from bot.formatting import (
 )
 from bot.handlers.buttons import pressed
 from bot.handlers.common import (
+    answered_question,
     history_of,
     kept_answer_of,
     knowledge_of,
@@ -83,12 +84,12 @@ def question_in_group(message: Message, context: ContextTypes.DEFAULT_TYPE) -> s
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: in private chats always a question; in groups only when addressed to the bot."""
     message = update.effective_message
-    if update.effective_chat.type == ChatType.PRIVATE:
-        await answer(update, context, message.text)
+    asked = message.text if update.effective_chat.type == ChatType.PRIVATE else question_in_group(message, context)
+    if asked is None:
         return
-    asked = question_in_group(message, context)
-    if asked is not None:
-        await answer(update, context, asked)
+    replied = message.reply_to_message  # a reply to one of the bot's answers is asked with that answer's question
+    earlier = await answered_question(replied, context) if replied is not None else None
+    await answer(update, context, asked, earlier)
 
 
 async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,8 +101,9 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, context, asked)
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str) -> None:
-    """Reply with the best passage, its answering sentence in bold, and buttons for more."""
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str, earlier: str | None = None) -> None:
+    """Reply with the best passage, its answering sentence in bold, and buttons for more; ``asked`` is a
+    follow-up to ``earlier`` when it replies to the bot's answer to that (``KnowledgeBase.ask_followup``)."""
     received = time.perf_counter()
     language = user_language(update)
     message = update.effective_message
@@ -126,7 +128,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
     knowledge = knowledge_of(context)
     index_id = knowledge.index_id  # read before asking: a reindex may swap the index meanwhile
     spoken = spoken_language(update, asked)
-    found, ref = await _find(update, context, asked, update.effective_chat.type, spoken)
+    found, ref = await _find(update, context, asked, update.effective_chat.type, spoken, earlier)
     given = found.taught_given
     if not found.hits and not given:
         await message.reply_html(text(language, "no_documents"), do_quote=True)
@@ -165,13 +167,22 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str)
 
 
 async def _find(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asked: str, chat_type: str, language: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    asked: str,
+    chat_type: str,
+    language: str,
+    earlier: str | None = None,
 ) -> tuple[Answer, str]:
     """Ask the knowledge base (in a worker thread) and record the question in the history, under the
     id returned with the answer."""
     ref = new_ref()
     started = time.perf_counter()
-    found = await asyncio.to_thread(knowledge_of(context).ask, asked, settings_of(context).answers)
+    knowledge, k = knowledge_of(context), settings_of(context).answers
+    if earlier:
+        found = await asyncio.to_thread(knowledge.ask_followup, earlier, asked, k)
+    else:
+        found = await asyncio.to_thread(knowledge.ask, asked, k)
     seconds = time.perf_counter() - started
     SEARCH_SECONDS.observe(seconds)
     given = found.taught_given

@@ -11,13 +11,11 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, taught_list
 from bot.handlers.buttons import pressed
-from bot.handlers.common import knowledge_of, show_page, state_of, user_language
+from bot.handlers.common import answered_question, knowledge_of, show_page, state_of, user_language
 from bot.keyboards import (
     ForgetTaughtButton,
-    OfAnswer,
     TaughtButton,
     TeachButton,
-    parse_callback,
     taught_list_keyboard,
 )
 from bot.texts import text
@@ -134,15 +132,7 @@ async def _question_of(replied: Message, context: ContextTypes.DEFAULT_TYPE) -> 
     """The question ``replied`` asked: its text when a user sent it, the question answered when it is
     one of the bot's answers; None when there is none."""
     if replied.from_user is not None and replied.from_user.id == context.bot.id:
-        markup = replied.reply_markup
-        targets = [
-            parse_callback(button.callback_data) for row in (markup.inline_keyboard if markup else ()) for button in row
-        ]
-        answer_id = next((target.answer_id for target in targets if isinstance(target, OfAnswer)), None)
-        if answer_id is None:
-            return None
-        kept = await asyncio.to_thread(state_of(context).kept.kept_answer, replied.chat_id, answer_id)
-        return kept.question if kept else None
+        return await answered_question(replied, context)
     words = (replied.text or "").split()
     if words and words[0].startswith("/"):  # /ask question
         words = words[1:]
