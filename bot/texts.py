@@ -223,6 +223,9 @@ MESSAGES: dict[str, str] = {
     "from_documents": N_("📄 From the documents"),
     "admins_answer": N_("🧑‍🏫 Admins' answer"),
     "usage_taught": N_("\nAnswered from taught answers: {taught}"),
+    "usage_handoffs": N_(
+        "\nHanded to the help desk: {handed}, answered {answered}; median time to a first reply: {median}"
+    ),
     "history_off": N_("I keep no questions (TANYA_HISTORY_DAYS is 0), only daily counts."),
     "history_unavailable": N_("I can't read my history just now ({reason}). Please try again later."),
     "forget_done": N_("🧹 Deleted {count} of your questions and your votes from my history."),

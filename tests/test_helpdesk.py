@@ -96,6 +96,8 @@ def test_a_question_the_documents_miss_reaches_a_person_whose_reply_reaches_the_
 
     listed = bot.ask("/tickets", user_id=ADMIN)["text"]
     assert "#1" in listed and text("en", "ticket_answered") in listed and telegram_html_problem(listed) is None
+    stats = bot.ask("/stats", user_id=ADMIN)["text"]
+    assert "Handed to the help desk: 1, answered 1; median time to a first reply: 1 minute" in stats
     refused = bot.ask("/tickets", user_id=STAFF)["text"]
     assert refused == text("en", "not_admin", user_id=STAFF)
 

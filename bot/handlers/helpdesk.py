@@ -44,6 +44,22 @@ async def offers_handoff(context: ContextTypes.DEFAULT_TYPE, after_vote: bool = 
     return await asyncio.to_thread(state_of(context).tickets.desk) is not None
 
 
+async def handoff_line(context: ContextTypes.DEFAULT_TYPE, language: str) -> str:
+    """/stats' line on the help desk: questions handed over, answered, the median time to a first reply;
+    "" while none was ever handed over."""
+    tickets = state_of(context).tickets
+    opened, answered = await asyncio.to_thread(tickets.counts)
+    if not opened:
+        return ""
+    median = await asyncio.to_thread(tickets.median_reply_seconds)
+    shown = "—" if median is None else _duration(median, language)
+    return text(language, "usage_handoffs", handed=opened, answered=answered, median=escape(shown))
+
+
+def _duration(seconds: float, language: str) -> str:
+    return format_timedelta(timedelta(seconds=max(seconds, 60)), locale=LANGUAGES.get(language, "en"))
+
+
 async def helpdesk(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/helpdesk in a group (admins): questions go to people here from now on; /helpdesk off: no more."""
     language, message, chat = user_language(update), update.effective_message, update.effective_chat
@@ -119,8 +135,7 @@ async def hand_over(
     median = await asyncio.to_thread(tickets.median_reply_seconds)
     if median is None:
         return text(language, "handoff_sent", ticket=ticket.id)
-    when = format_timedelta(timedelta(seconds=max(median, 60)), locale=LANGUAGES.get(language, "en"))
-    return text(language, "handoff_sent_eta", ticket=ticket.id, eta=escape(when))
+    return text(language, "handoff_sent_eta", ticket=ticket.id, eta=escape(_duration(median, language)))
 
 
 async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -28,6 +28,7 @@ from bot.handlers.common import (
     state_of,
     user_language,
 )
+from bot.handlers.helpdesk import handoff_line
 from bot.handlers.teach import GROUPS, WORDINGS_KEPT
 from bot.keyboards import (
     UnansweredButton,
@@ -55,13 +56,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("could not read the history for /stats: %s", error)
         await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
         return
+    message = stats_message(manifest, usage, language) + await handoff_line(context, language)
     if not any(day.questions for day in days):  # no chart of nothing: the numbers say so
         empty = "\n\n" + text(language, "chart_empty", days=CHART_DAYS)
-        await update.effective_message.reply_html(stats_message(manifest, usage, language) + empty)
+        await update.effective_message.reply_html(message + empty)
         return
     chart = await asyncio.to_thread(usage_chart, days, language)  # drawn off the event loop
     await update.effective_message.reply_photo(chart, caption=caption(days, language), parse_mode=ParseMode.HTML)
-    await update.effective_message.reply_html(stats_message(manifest, usage, language))
+    await update.effective_message.reply_html(message)
 
 
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

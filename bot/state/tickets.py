@@ -8,7 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from bot.state.database import helpdesk, insert_for, reading, ticket_messages, tickets
 
@@ -196,6 +196,14 @@ class Tickets:
                 select(tickets).where(tickets.c.closed_at.is_(None)).order_by(tickets.c.opened_at, tickets.c.id)
             ).all()
         return [_ticket(row) for row in rows]
+
+    def counts(self) -> tuple[int, int]:
+        """(tickets opened, tickets answered), all time."""
+        with reading(self.engine) as connection:
+            opened, answered = connection.execute(
+                select(func.count(), func.count(tickets.c.answered_at)).select_from(tickets)
+            ).one()
+        return opened, answered
 
     def median_reply_seconds(self) -> float | None:
         """The median time from hand-off to the group's first reply, over the last answered tickets."""
