@@ -123,6 +123,7 @@ def test_a_reply_after_a_restart_still_reaches_the_asker_and_a_blocked_asker_is_
     start = len(first.standin.calls)
     first.press(reply, buttons(reply)[text("en", "ask_person")], user_id=ASKER)
     [ticket] = _to_group(first, start)
+    _to_chat(first, ASKER, start)  # the asker was told: the ticket's post is recorded
     first.stop()
 
     second = bot_factory()  # the same database; the messages are Telegram's, as they were

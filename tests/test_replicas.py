@@ -291,7 +291,8 @@ def test_a_ticket_handed_over_through_one_replica_is_answered_through_the_other(
     [ticket] = standin.wait_for(
         lambda c: c.method == "sendMessage" and c.params["chat_id"] == group and "#1" in c.params["text"]
     )
-    standin.route = 0
+    standin.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == asker and "#1" in c.params["text"])
+    standin.route = 0  # the asker was told: the ticket's post is recorded (a person replies after it, not before)
     staff = standin.send(
         "Di halaman depan.", user_id=902, chat_id=group, chat_type="supergroup", reply_to=ticket.result
     )
