@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from bot.keyboards import AnswerButton, parse_callback
 from bot.state import State
-from bot.state.database import SCHEMA_VERSION, DatabaseError, default_url, kept, open_database
+from bot.state.database import _MIGRATIONS, SCHEMA_VERSION, DatabaseError, default_url, kept, metadata, open_database
 from bot.state.deliveries import CLAIM_SECONDS, Claim
 from bot.state.history import Asked, new_ref
 from bot.state.kept import ANSWERS_KEPT, KeptAnswer, new_id
@@ -192,29 +192,20 @@ def test_every_process_hashes_users_alike(database_url, tmp_path):
     assert one.history.user(42) == other.history.user(42) != one.history.user(43)
 
 
+def tables_since(schema: int) -> list[Table]:
+    """The tables schema ``schema`` and later ones created, dependent ones first (to drop them in order)."""
+    created = {change for step in _MIGRATIONS[schema - 1 :] for change in step if isinstance(change, Table)}
+    return [table for table in reversed(metadata.sorted_tables) if table in created]
+
+
 def test_a_history_file_of_schema_1_is_migrated_and_keeps_its_rows_and_salt(tmp_path: Path):
     from bot.state.database import HISTORY_FILE, questions
 
     engine = open_database(default_url(tmp_path))
     with engine.begin() as connection:  # what the first tanya wrote: schema 1 and user_version, no schema_version
         connection.exec_driver_sql("DROP TABLE schema_version")
-        for table in (
-            "secrets",
-            "kept",
-            "windows",
-            "leases",
-            "deliveries",
-            "members",
-            "invites",
-            "access_requests",
-            "taught_questions",
-            "taught_answers",
-            "taught_revision",
-            "ticket_messages",
-            "tickets",
-            "helpdesk",
-        ):
-            connection.exec_driver_sql(f"DROP TABLE {table}")
+        for table in tables_since(2):
+            connection.exec_driver_sql(f"DROP TABLE {table.name}")
         connection.execute(
             questions.insert().values(
                 ref="r1",

@@ -18,6 +18,7 @@ from bot.state.history import Asked
 from embeddings.search.taught import TaughtAnswer, TaughtIndex
 from tests.telegram_html import telegram_html_problem
 from tests.test_bot import ADMIN, buttons
+from tests.test_state import tables_since
 
 PARKING = "Di mana tempat parkir untuk tamu kantor?"
 PARKING_ANSWER = "Tamu parkir di basement B1 <gedung & lobi> — tunjukkan KTP ke satpam."
@@ -82,15 +83,8 @@ def test_a_schema_3_database_is_migrated_with_its_history_kept(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = open_database(url)
     with engine.begin() as connection:  # back to schema 3, with a question asked then
-        for table in (
-            "taught_questions",
-            "taught_answers",
-            "taught_revision",
-            "ticket_messages",
-            "tickets",
-            "helpdesk",
-        ):
-            connection.execute(text(f"DROP TABLE {table}"))
+        for table in tables_since(4):
+            connection.execute(text(f"DROP TABLE {table.name}"))
         connection.execute(text("ALTER TABLE deliveries DROP COLUMN done"))
         connection.execute(text("ALTER TABLE questions DROP COLUMN source"))
         connection.execute(text("ALTER TABLE daily DROP COLUMN taught"))
