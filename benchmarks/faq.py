@@ -26,7 +26,7 @@ import numpy as np
 from benchmarks.machine import describe
 from config import load_settings
 from embeddings.defaults import TAUGHT_OFFERED, TAUGHT_SIMILARITY
-from embeddings.models.encoder import load_encoder
+from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.search.taught import TaughtAnswer, TaughtIndex
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,13 +36,18 @@ NEAR_MISS_GOAL = 0.05  # near misses given a taught answer, at most
 OFFERED_GOAL = 0.90  # paraphrases offered their taught answer, at least
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def taught_set(description: str | None) -> tuple[list[dict], Encoder]:
+    """The taught-answer set (``--data``, by default ``DATA``) as records, and the configured model."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     records = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines()]
     settings = load_settings()
-    encoder = load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+    return records, load_encoder(settings.model, settings.model_cache_dir, settings.backend)
+
+
+def main() -> None:
+    records, encoder = taught_set(__doc__)
     taught = TaughtIndex(encoder)
     taught.replace([TaughtAnswer(n, record["answer"], 0.0, (record["question"],)) for n, record in enumerate(records)])
     asked = [

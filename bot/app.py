@@ -57,6 +57,7 @@ ADMIN_COMMANDS = {  # answered for admins only (TANYA_ADMIN_IDS); anyone else is
     "tickets": helpdesk.tickets_list,
 }
 TICKET_SECONDS = 60  # how often reminders and expiries of help-desk tickets are looked for
+SETTLE_EVERY = 20  # how often tapped taught answers a minute old are decided (bot.state.taught.settle)
 
 
 class RedactToken(logging.Filter):
@@ -129,6 +130,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         state = application.bot_data["state"]
         state.history.start()
         application.job_queue.run_repeating(helpdesk.follow_tickets, interval=TICKET_SECONDS, first=TICKET_SECONDS)
+        if settings.learn_wordings != "off":
+            application.job_queue.run_repeating(teach.settle_wordings, interval=SETTLE_EVERY, first=SETTLE_EVERY)
         metrics.follow(lambda: application.bot_data.get("knowledge"), lambda: state.history.waiting)
         if settings.metrics_port is not None:
             application.bot_data["metrics"] = metrics.start_http_server(settings.metrics_port, settings.metrics_listen)

@@ -1,4 +1,5 @@
-"""/stats's chart (and ``tanya report --plot``): questions per day, the "not sure" share, and votes."""
+"""/stats's chart (and ``tanya report --plot``): questions per day and those handed to a person, the
+"not sure" share, and votes."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from bot.state.history import Day
 from bot.texts import FALLBACK, text
 
 CHART_DAYS = 30  # how far back the chart looks
-LABELS = ("chart_title", "chart_questions", "chart_not_sure", "chart_helpful", "chart_unhelpful")
+LABELS = ("chart_title", "chart_questions", "chart_handoffs", "chart_not_sure", "chart_helpful", "chart_unhelpful")
 
 
-def caption(days: Sequence[Day], language: str) -> str:
-    """The chart's numbers, in words (the photo's caption)."""
+def caption(days: Sequence[Day], language: str, handoffs: Sequence[int] = ()) -> str:
+    """The chart's numbers, in words (the photo's caption); ``handoffs``: questions handed to a person on
+    each of ``days``."""
     questions = sum(day.questions for day in days)
     not_sure = sum(day.not_sure for day in days)
-    return text(
+    words = text(
         language,
         "chart_caption",
         days=len(days),
@@ -25,11 +27,13 @@ def caption(days: Sequence[Day], language: str) -> str:
         helpful=sum(day.helpful for day in days),
         unhelpful=sum(day.unhelpful for day in days),
     )
+    return words + (text(language, "chart_caption_handoffs", handed=sum(handoffs)) if any(handoffs) else "")
 
 
-def usage_chart(days: Sequence[Day], language: str) -> bytes:
-    """A PNG of ``days``: questions per day, the share answered "not sure", 👍 and 👎. Titles are in
-    ``language`` where the installed fonts can draw it, else in English."""
+def usage_chart(days: Sequence[Day], language: str, handoffs: Sequence[int] = ()) -> bytes:
+    """A PNG of ``days``: questions per day (and of them ``handoffs``, those handed to a person, when
+    any), the share answered "not sure", 👍 and 👎. Titles are in ``language`` where the installed fonts
+    can draw it, else in English."""
     from matplotlib import font_manager
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure  # drawn with Agg, without pyplot's global state
@@ -42,7 +46,11 @@ def usage_chart(days: Sequence[Day], language: str) -> bytes:
     top, middle, bottom = figure.subplots(3, 1, sharex=True, height_ratios=(2, 1, 1.4))
     figure.suptitle(labels["chart_title"].format(days=len(days)), fontsize=13)  # the template, filled here
 
-    top.bar(when, [day.questions for day in days], color="#2a7ab9")
+    top.bar(when, [day.questions for day in days], color="#2a7ab9", label=labels["chart_questions"])
+    if any(handoffs):
+        top.bar(when, list(handoffs), width=0.5, color="#7b4fa6", label=labels["chart_handoffs"])
+        top.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
+        top.set_ylim(top=1.25 * max(day.questions for day in days))  # room for the legend above the bars
     top.set_ylabel(labels["chart_questions"])
     shares = [100 * day.not_sure / day.questions if day.questions else float("nan") for day in days]
     middle.plot(when, shares, marker="o", markersize=3, color="#d9822b")

@@ -339,6 +339,7 @@ def command_report(settings: Settings, args: argparse.Namespace) -> int:
 def _plot(history, path: Path) -> int:
     """``tanya report --plot``: /stats's chart, written to ``path`` whole or not at all."""
     from bot.chart import CHART_DAYS, usage_chart
+    from bot.state.tickets import Tickets
     from bot.texts import FALLBACK
     from embeddings.files import write_synced
 
@@ -346,8 +347,9 @@ def _plot(history, path: Path) -> int:
     if not any(day.questions for day in days):
         print(f"No questions in the last {CHART_DAYS} days, so no chart was written.")
         return 1
+    handoffs = Tickets(history.engine).opened_by_day([day.day for day in days])
     partial = path.with_name(f".{path.name}.partial")
-    write_synced(partial, usage_chart(days, FALLBACK))
+    write_synced(partial, usage_chart(days, FALLBACK, handoffs))
     partial.replace(path)
     print(f"Wrote the chart of the last {CHART_DAYS} days to {path}")
     return 0

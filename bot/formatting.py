@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 
 from bot.keyboards import LIST_PAGE_SIZE
 from bot.state.history import Unanswered, Usage
+from bot.state.taught import Suggestion
 from bot.texts import text
 from embeddings.documents.passages import sentence_spans
 from embeddings.indexing import IndexingStatus
@@ -245,10 +246,23 @@ def taught_date(taught: TaughtAnswer) -> str:
     return date.fromtimestamp(taught.taught_at).isoformat()
 
 
-def taught_list(taught: list[TaughtAnswer], language: str) -> list[ListPage]:
-    """/taught: every taught answer, its questions and its date, oldest first, paged by length."""
+SUGGESTIONS_SHOWN = 2  # suggested wordings listed under one taught answer at a time (the oldest)
+
+
+def shown_suggestions(number: int, suggested: list[Suggestion]) -> list[tuple[str, Suggestion]]:
+    """The suggested wordings listed under taught answer ``number`` of /taught, each with its label
+    ("3a", "3b"), the one its ✅ / ✖ buttons carry."""
+    return [(f"{number}{chr(ord('a') + n)}", suggestion) for n, suggestion in enumerate(suggested[:SUGGESTIONS_SHOWN])]
+
+
+def taught_list(
+    taught: list[TaughtAnswer], language: str, suggested: dict[int, list[Suggestion]] | None = None
+) -> list[ListPage]:
+    """/taught: every taught answer, its questions and its date, oldest first, with the wordings
+    suggested for it (``shown_suggestions``), paged by length."""
     if not taught:
         return [ListPage(text(language, "taught_none"), range(0))]
+    suggested = suggested or {}
     lines = []
     for number, entry in enumerate(taught, start=1):
         questions = " · ".join(
@@ -257,10 +271,19 @@ def taught_list(taught: list[TaughtAnswer], language: str) -> list[ListPage]:
         if len(entry.questions) > 3:
             questions += f" (+{len(entry.questions) - 3})"
         answer = escape(shorten(entry.text, TAUGHT_SHOWN))
-        lines.append(
-            text(language, "taught_line", number=number, questions=questions, answer=answer, date=taught_date(entry))
-        )
-    return paged_list(text(language, "taught_title", count=len(taught)), lines)
+        line = text(language, "taught_line", number=number, questions=questions, answer=answer, date=taught_date(entry))
+        waiting = suggested.get(entry.id, [])
+        for label, suggestion in shown_suggestions(number, waiting):
+            line += text(
+                language, "suggested_line", label=label, question=escape(shorten(suggestion.question, QUESTION_LIMIT))
+            )
+        if len(waiting) > SUGGESTIONS_SHOWN:
+            line += f" (+{len(waiting) - SUGGESTIONS_SHOWN})"
+        lines.append(line)
+    head = text(language, "taught_title", count=len(taught))
+    if suggested:
+        head += text(language, "suggested_title", count=sum(len(waiting) for waiting in suggested.values()))
+    return paged_list(head, lines)
 
 
 def question_lines(questions: list[str] | tuple[str, ...], shown: int = 5) -> str:

@@ -243,6 +243,26 @@ class ForgetTaughtButton(Button):
 
 
 @dataclass(frozen=True)
+class ApproveWordingButton(Button):
+    """✅ in /taught: suggested wording ``suggestion_id`` becomes a question of its answer (page ``page``)."""
+
+    PREFIX = "w"
+    ADMIN = True
+    suggestion_id: Id
+    page: Page
+
+
+@dataclass(frozen=True)
+class RejectWordingButton(Button):
+    """✖ in /taught: drop suggested wording ``suggestion_id`` (page ``page``)."""
+
+    PREFIX = "W"
+    ADMIN = True
+    suggestion_id: Id
+    page: Page
+
+
+@dataclass(frozen=True)
 class RequestButton(Button):
     """A non-member asks the admins for access."""
 
@@ -391,10 +411,17 @@ def unanswered_keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def taught_list_keyboard(page: int, pages: int, taught: list[tuple[int, int]]) -> InlineKeyboardMarkup | None:
-    """🗑 per taught answer listed (``taught``: its number in the list, its id), ◀ ▶ between pages."""
+def taught_list_keyboard(
+    page: int, pages: int, taught: list[tuple[int, int]], suggested: list[tuple[str, int]] = ()
+) -> InlineKeyboardMarkup | None:
+    """✅ / ✖ per suggested wording listed (``suggested``: its label, like "3a", and its id), 🗑 per taught
+    answer listed (``taught``: its number in the list, its id), ◀ ▶ between pages."""
+    decide = [
+        [_button(f"✅ {label}", ApproveWordingButton(sid, page)), _button(f"✖ {label}", RejectWordingButton(sid, page))]
+        for label, sid in suggested
+    ]
     targets = [ForgetTaughtButton(taught_id, page) for _, taught_id in taught]
-    rows = _page_rows(targets, [f"🗑 {number}" for number, _ in taught], page, pages, TaughtButton)
+    rows = decide + _page_rows(targets, [f"🗑 {number}" for number, _ in taught], page, pages, TaughtButton)
     return InlineKeyboardMarkup(rows) if rows else None
 
 

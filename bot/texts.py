@@ -38,6 +38,8 @@ MESSAGES: dict[str, str] = {
         "📊 Last {days} days: <b>{questions}</b> questions, {not_sure} answered “not sure”, "
         "👍 {helpful} · 👎 {unhelpful}."
     ),
+    "chart_handoffs": N_("Handed to a person"),
+    "chart_caption_handoffs": N_(" Handed to a person: {handed}."),
     "chart_empty": N_("📊 No questions in the last {days} days, so there is no chart yet."),
     "command_help": N_("What I know and how to ask"),
     "command_sections": N_("Browse the documents' sections"),
@@ -213,6 +215,13 @@ MESSAGES: dict[str, str] = {
     ),
     "taught_title": N_("🧑‍🏫 <b>Taught answers</b> ({count}), oldest first. Press 🗑 and a number to remove one."),
     "taught_line": N_("\n{number}. {questions} → {answer} <i>({date})</i>"),
+    "suggested_title": N_(
+        "\n💡 Wordings people used, suggested by their taps and 👍: {count}. ✅ gives the answer to that wording "
+        "at once, ✖ drops it."
+    ),
+    "suggested_line": N_("\n    💡 {label}: <i>{question}</i>"),
+    "suggestion_approved": N_("✅ Taught: this wording now gets the answer."),
+    "suggestion_rejected": N_("✖ Dropped: this wording will not be suggested for that answer again."),
     "taught_none": N_(
         "No answers taught yet. Reply to one of my answers with /teach and the answer, or press ✍️ in /unanswered."
     ),

@@ -177,6 +177,14 @@ class Settings(BaseSettings):
             "sure” is handed over at once; off, never."
         ),
     )
+    learn_wordings: Literal["approve", "auto", "off"] = Field(
+        default="approve",
+        description=(
+            "What the bot learns when someone taps an offered taught answer and then 👍 it (or asks nothing "
+            "more within a minute): approve, their wording is suggested in /taught, where an admin's ✅ makes "
+            "it one of the answer's questions (then given at once); auto, it becomes one at once; off, nothing."
+        ),
+    )
     ticket_days: int = Field(
         default=7, ge=1, description="Days without messages after which a help-desk ticket is closed."
     )

@@ -198,6 +198,7 @@ def _field_values(bot) -> dict[str, object]:
         "groups_id": "0123abcd",
         "group": 0,
         "taught_id": 1,
+        "suggestion_id": 1,
         "ticket_id": 1,
     }
 
@@ -382,7 +383,7 @@ ADMIN_ONLY_COMMANDS = {
 }  # fmt: skip
 # By prefix (bot.keyboards); the help desk's 📌 and ✅ (k, c) work in the help-desk group only, for anyone there.
 PUBLIC_BUTTONS = {"a", "t", "v", "h", "s", "S", "l", "d", "r", "n", "k", "c"}
-ADMIN_ONLY_BUTTONS = {"x", "u", "q", "T", "P", "F", "m", "M"}
+ADMIN_ONLY_BUTTONS = {"x", "u", "q", "T", "P", "F", "m", "M", "w", "W"}
 
 
 def test_no_admin_handler_acts_for_a_member_who_is_no_admin(bot_factory):
@@ -397,7 +398,22 @@ def test_no_admin_handler_acts_for_a_member_who_is_no_admin(bot_factory):
     bot.ask(f"/start {_invite(bot)}", user_id=OUTSIDER + 1)  # a member, to be revoked if /revoke acted
     taught_id = state.taught.teach(["Di mana parkir tamu?"], "Di halaman depan.", by=ADMIN)
     assert taught_id == _field_values(bot)["taught_id"]  # the 🗑 button of the walk names it
-    before = (knowledge.index_id, knowledge.documents(), state.members.listing(), state.taught.listing())
+    state.taught.tapped(taught_id, "Parkir tamu di sebelah mana?", "someone", OUTSIDER + 1, "0123abcd")
+    state.taught.voted(OUTSIDER + 1, "0123abcd", helpful=True, auto=False)
+    [suggestion] = state.taught.suggestions()[taught_id]
+    assert suggestion.id == _field_values(bot)["suggestion_id"]  # the ✅ / ✖ buttons of the walk name it
+
+    def snapshot() -> tuple:
+        taught = state.taught
+        return (
+            knowledge.index_id,
+            knowledge.documents(),
+            state.members.listing(),
+            taught.listing(),
+            taught.suggestions(),
+        )
+
+    before = snapshot()
     start = len(standin.calls)
     for chat_id, chat_type in ((OUTSIDER, "private"), (-100777, "supergroup")):
         for what, raw in _walk_updates(bot, chat_id, chat_type):
@@ -420,7 +436,7 @@ def test_no_admin_handler_acts_for_a_member_who_is_no_admin(bot_factory):
     acts = [c.method for c in standin.calls[start:] if not c.method.startswith("get") and c.method not in replies]
     assert not acts, acts
     assert not [c for c in standin.calls[start:] if c.params.get("chat_id") == ADMIN]
-    assert (knowledge.index_id, knowledge.documents(), state.members.listing(), state.taught.listing()) == before
+    assert snapshot() == before
 
 
 # ---- the records behind it, on SQLite and PostgreSQL -------------------------------------------

@@ -227,3 +227,113 @@ def test_admins_teach_by_reply_and_from_unanswered_and_remove_through_taught(bot
     assert "Answered from taught answers: 2" in stats
     for sent in standin.sent_texts():
         assert telegram_html_problem(sent) is None, sent[:200]
+
+
+GUESTS = "Where can guests of the office park their car?"  # cosine 0.88 to PARKING: offered, not given
+VISITORS = "Tamu yang bawa mobil parkir di mana?"  # 0.91: offered, not given
+
+
+def _tap_and_vote(bot, question: str, user_id: int, vote: str) -> dict:
+    """Ask ``question``, tap the admins' answer offered under the reply, and vote on it; the reply."""
+    offered = bot.ask(question, user_id=user_id)
+    assert "🧑‍🏫" in offered["text"] and "🧑‍🏫 Admins' answer" in buttons(offered), offered["text"][:200]
+    bot.press(offered, buttons(offered)["🧑‍🏫 Admins' answer"], user_id=user_id)
+    bot.wait_until_handled()  # the tap is recorded after the answer is shown
+    bot.press(offered, buttons(offered)[vote], user_id=user_id)
+    bot.wait_until_handled()
+    return offered
+
+
+def test_a_wording_tapped_and_liked_is_suggested_and_once_approved_given_directly(bot_factory, database_url):
+    bot = bot_factory(database_url=database_url)
+    taught = bot.application.bot_data["state"].taught
+    _teach_reply(bot, bot.ask(PARKING, user_id=ADMIN), PARKING_ANSWER)
+    assert not bot.ask(GUESTS, user_id=1001)["text"].startswith("🧑‍🏫 <b>")  # offered only, before learning
+
+    _tap_and_vote(bot, VISITORS, 1002, "👎")  # the tap did not help: nothing learned
+    _tap_and_vote(bot, GUESTS, 1001, "👍")
+    assert [s.question for s in sum(taught.suggestions().values(), [])] == [GUESTS]
+    listing = bot.ask("/taught", user_id=ADMIN)
+    assert f"💡 1a: <i>{GUESTS}</i>" in listing["text"] and VISITORS not in listing["text"]
+    assert telegram_html_problem(listing["text"]) is None
+    assert bot.press(listing, buttons(listing)["✅ 1a"], user_id=1001).params["text"] == "Only admins can do this."
+    assert taught.suggestions()  # a member's press changed nothing
+    approved = bot.press(listing, buttons(listing)["✅ 1a"], user_id=ADMIN)
+    assert approved.params["text"].startswith("✅ Taught")
+    assert bot.press(listing, buttons(listing)["✅ 1a"], user_id=ADMIN).params["text"].startswith("This button is out")
+    assert GUESTS in taught.listing()[0].questions and not taught.suggestions()
+    given = bot.ask(GUESTS, user_id=1003)  # anyone, in the same words: given at once
+    assert given["text"].startswith("🧑‍🏫 <b>Answer from the admins</b>"), given["text"][:200]
+
+    # ✖: dropped, and a later tap and 👍 on the same wording is not suggested again.
+    _tap_and_vote(bot, VISITORS, 1004, "👍")
+    listing = bot.ask("/taught", user_id=ADMIN)
+    assert VISITORS in listing["text"]
+    assert bot.press(listing, buttons(listing)["✖ 1a"], user_id=ADMIN).params["text"].startswith("✖ Dropped")
+    _tap_and_vote(bot, VISITORS, 1005, "👍")
+    assert not taught.suggestions() and VISITORS not in taught.listing()[0].questions
+    assert not bot.ask(VISITORS, user_id=1006)["text"].startswith("🧑‍🏫 <b>")
+
+    # /forget deletes the wordings a user tapped, with their questions.
+    _tap_and_vote(bot, "Where do visitors leave their cars at the office?", 1007, "👍")
+    assert taught.suggestions()
+    assert bot.ask("/forget", user_id=1007)["text"].startswith("🧹")
+    assert not taught.suggestions()
+
+
+def test_with_learn_wordings_auto_a_liked_wording_is_taught_at_once_and_off_learns_nothing(bot_factory):
+    bot = bot_factory(learn_wordings="auto")
+    _teach_reply(bot, bot.ask(PARKING, user_id=ADMIN), PARKING_ANSWER)
+    _tap_and_vote(bot, GUESTS, 1001, "👍")
+    assert bot.ask(GUESTS, user_id=1002)["text"].startswith("🧑‍🏫 <b>Answer from the admins</b>")
+    bot.stop()
+
+    off = bot_factory(learn_wordings="off")  # the same database: the taught answer and its new wording kept
+    _tap_and_vote(off, VISITORS, 1003, "👍")
+    taught = off.application.bot_data["state"].taught
+    assert not taught.suggestions() and taught.listing()[0].questions == tuple(sorted((PARKING, GUESTS)))
+
+
+def test_a_tapped_wording_without_a_vote_is_kept_after_a_quiet_minute_and_dropped_when_asked_again(database_url):
+    start = time.time() - 3600  # recent: the history keeps 90 days
+    now = [start]
+    state = State(open_database(database_url), 90, 20, clock=lambda: now[0])
+    taught, history = state.taught, state.history
+    taught_id = taught.teach([PARKING], PARKING_ANSWER, by=ADMIN)
+    quiet, asking = history.user(1), history.user(2)
+    taught.tapped(taught_id, GUESTS, quiet, 5, "aaaa0001")
+    taught.tapped(taught_id, VISITORS, asking, 6, "aaaa0002")
+    history.record(_asked("again", asking, start + 30))  # 30 s after the tap: the taught answer did not do
+    history.start().flush()
+    now[0] = start + 59
+    assert not taught.settle(history.asked_between, auto=False) and not taught.suggestions()  # not a minute yet
+    now[0] = start + 61
+    assert not taught.settle(history.asked_between, auto=False)
+    assert [s.question for s in taught.suggestions()[taught_id]] == [GUESTS]
+    assert not taught.settle(history.asked_between, auto=False)  # each decided once
+    taught.tapped(taught_id, VISITORS, quiet, 5, "aaaa0003")
+    now[0] = start + 200  # unknown (no questions kept): dropped, not guessed
+    assert not taught.settle(lambda *_: None, auto=True) and len(taught.suggestions()[taught_id]) == 1
+    taught.tapped(taught_id, VISITORS, quiet, 5, "aaaa0004")
+    now[0] = start + 300
+    assert taught.settle(history.asked_between, auto=True)  # auto: taught at once
+    assert VISITORS in taught.listing()[0].questions
+    history.close()
+
+
+def _asked(ref: str, user: str, at: float) -> Asked:
+    return Asked(
+        ref=ref,
+        asked_at=at,
+        chat_type="private",
+        language="en",
+        user=user,
+        question="Something else?",
+        seconds=0.1,
+        vector=None,
+        document=None,
+        section=None,
+        paragraph=None,
+        confidence=0.2,
+        not_sure=True,
+    )

@@ -14,6 +14,7 @@ from datetime import timedelta
 from html import escape
 
 from babel.dates import format_timedelta
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
@@ -21,8 +22,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import QUESTION_LIMIT, TAUGHT_ANSWER_LIMIT, escape_within, escaped_length, paged_list, shorten
 from bot.handlers.buttons import pressed
-from bot.handlers.common import kept_answer_of, settings_of, state_of, user_language
-from bot.handlers.teach import relearn
+from bot.handlers.common import history_of, kept_answer_of, read_history, settings_of, state_of, user_language
+from bot.handlers.teach import WORDINGS_KEPT, relearn
 from bot.keyboards import CloseTicketButton, HandoffButton, TeachTicketButton, ticket_keyboard
 from bot.metrics import HANDOFF_REPLY_SECONDS, HANDOFFS
 from bot.state.tickets import Ticket
@@ -233,7 +234,8 @@ async def teach_ticket(
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
     state = state_of(context)
-    await asyncio.to_thread(state.taught.teach, [ticket.question], ticket.answer, update.effective_user.id)
+    wordings = await _wordings_of(context, ticket.question)
+    await asyncio.to_thread(state.taught.teach, wordings, ticket.answer, update.effective_user.id)
     await relearn(context)
     HANDOFFS.labels("taught").inc()
     await query.answer(text(language, "helpdesk_taught"), show_alert=True)
@@ -253,6 +255,19 @@ async def close_ticket(
     await query.answer(text(language, "ticket_closed" if closed else "ticket_closed_already", ticket=ticket.id))
     if closed:
         await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def _wordings_of(context: ContextTypes.DEFAULT_TYPE, question: str) -> list[str]:
+    """``question`` and the other wordings /unanswered groups with it (WORDINGS_KEPT at most); the question
+    alone while the history is out of reach."""
+    try:
+        groups = await read_history(context, history_of(context).unanswered)
+    except SQLAlchemyError as error:
+        logger.warning("help desk: teaching the ticket's question alone, the history is out of reach: %s", error)
+        return [question]
+    asked = " ".join(question.split())
+    wordings = next((group.wordings for group in groups if asked in group.wordings), ())
+    return [asked, *(wording for wording in wordings if wording != asked)][:WORDINGS_KEPT]
 
 
 async def _desk_ticket(

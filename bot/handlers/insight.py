@@ -52,6 +52,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         usage = await read_history(context, history.usage)
         days = await asyncio.to_thread(history.by_day, CHART_DAYS)
+        handoffs = await asyncio.to_thread(state_of(context).tickets.opened_by_day, [day.day for day in days])
     except SQLAlchemyError as error:
         logger.error("could not read the history for /stats: %s", error)
         await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
@@ -61,8 +62,10 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         empty = "\n\n" + text(language, "chart_empty", days=CHART_DAYS)
         await update.effective_message.reply_html(message + empty)
         return
-    chart = await asyncio.to_thread(usage_chart, days, language)  # drawn off the event loop
-    await update.effective_message.reply_photo(chart, caption=caption(days, language), parse_mode=ParseMode.HTML)
+    chart = await asyncio.to_thread(usage_chart, days, language, handoffs)  # drawn off the event loop
+    await update.effective_message.reply_photo(
+        chart, caption=caption(days, language, handoffs), parse_mode=ParseMode.HTML
+    )
     await update.effective_message.reply_html(message)
 
 
@@ -121,7 +124,9 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = user_language(update)
     history = history_of(context)
     try:
-        count = await read_history(context, history.forget, history.user(update.effective_user.id))
+        user = history.user(update.effective_user.id)
+        count = await read_history(context, history.forget, user)
+        await asyncio.to_thread(state_of(context).taught.forget, user)  # the wordings they tapped, too
     except SQLAlchemyError as error:
         logger.error("could not delete a user's history: %s", error)
         reason = escape(shorten(str(error), 200))

@@ -23,6 +23,7 @@ from bot.formatting import (
     format_taught,
     shorten,
 )
+from bot.handlers import teach
 from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     answered_question,
@@ -273,6 +274,7 @@ async def show_admins_answer(
         parse_mode=ParseMode.HTML,
         reply_markup=taught_keyboard(target.answer_id, bool(kept.answer.hits), language),
     )
+    await teach.tapped(update, context, kept, target.answer_id)
 
 
 @pressed(VoteButton)
@@ -288,6 +290,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE, target: VoteB
     vote = 1 if helpful else -1
     _, previous = await asyncio.to_thread(state.kept.vote, query.message.chat_id, answer_id, user, vote)
     if vote != previous:
+        await teach.voted(context, query.message.chat_id, answer_id, helpful)
         taught = kept.answer.taught_given
         document = "" if taught or not kept.answer.hits else kept.answer.hits[0].passage.document
         history.record(Vote(kept.ref, user, vote, previous, document, time.time()))

@@ -1,5 +1,7 @@
 """Answers admins teach: /teach in reply to a question or to one of the bot's answers, ✍️ under
-/unanswered (the answer asked for with a ForceReply), and /taught to list and remove them."""
+/unanswered (the answer asked for with a ForceReply), and /taught to list and remove them; and the
+wordings learned from use (an offered taught answer tapped, then 👍 or no new question within a
+minute), suggested in /taught with ✅ / ✖ (TANYA_LEARN_WORDINGS)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,18 @@ from telegram import ForceReply, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, taught_list
+from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, shown_suggestions, taught_list
 from bot.handlers.buttons import pressed
-from bot.handlers.common import answered_question, knowledge_of, show_page, state_of, user_language
+from bot.handlers.common import answered_question, knowledge_of, settings_of, show_page, state_of, user_language
 from bot.keyboards import (
+    ApproveWordingButton,
     ForgetTaughtButton,
+    RejectWordingButton,
     TaughtButton,
     TeachButton,
     taught_list_keyboard,
 )
+from bot.state.kept import KeptAnswer
 from bot.texts import text
 
 PROMPT = "prompt"  # kept by the id of a ForceReply prompt: the questions whose answer it asks for
@@ -103,8 +108,65 @@ async def forget_taught(
     if removed:
         await relearn(context)
     await query.answer(text(language, "taught_removed" if removed else "stale_button"), show_alert=not removed)
-    page = await _taught_page(context, target.page, language)
-    await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+    if removed:
+        page = await _taught_page(context, target.page, language)
+        await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+
+
+@pressed(ApproveWordingButton, RejectWordingButton)
+async def decide_wording(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    target: ApproveWordingButton | RejectWordingButton,
+    language: str,
+) -> None:
+    """✅ or ✖ beside a suggested wording in /taught; the page shown again without it."""
+    query = update.callback_query
+    taught = state_of(context).taught
+    approve = isinstance(target, ApproveWordingButton)
+    decided = await asyncio.to_thread(taught.approve if approve else taught.reject, target.suggestion_id)
+    if decided and approve:
+        await relearn(context)
+    done = "suggestion_approved" if approve else "suggestion_rejected"
+    await query.answer(text(language, done if decided else "stale_button"), show_alert=not decided)
+    if decided:  # else the page may be as shown, and Telegram refuses an edit that changes nothing
+        page = await _taught_page(context, target.page, language)
+        await query.message.edit_text(page[0], parse_mode=ParseMode.HTML, reply_markup=page[1])
+
+
+async def tapped(update: Update, context: ContextTypes.DEFAULT_TYPE, kept: KeptAnswer, answer_id: str) -> None:
+    """The taught answer offered under the kept answer ``answer_id`` was tapped: its question's wording
+    waits for the user's 👍 (``voted``) or a minute without another question (``settle_wordings``)."""
+    match = kept.answer.taught
+    if settings_of(context).learn_wordings == "off" or match is None or match.given:
+        return
+    state = state_of(context)
+    user = state.history.user(update.effective_user.id)
+    chat_id = update.effective_chat.id
+    learn = (state.taught.tapped, match.answer.id, kept.question, user, chat_id, answer_id)
+    # Learning is a side effect of the tap: the database out of reach must not fail it.
+    await asyncio.to_thread(state.fallback, "keeping a tapped wording", None, *learn)
+
+
+async def voted(context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer_id: str, helpful: bool) -> None:
+    """A 👍 or 👎 on a kept answer decides the wording tapped under it, if any."""
+    mode = settings_of(context).learn_wordings
+    if mode == "off":
+        return
+    state = state_of(context)
+    decide = (state.taught.voted, chat_id, answer_id, helpful, mode == "auto")
+    if await asyncio.to_thread(state.fallback, "deciding a tapped wording", False, *decide):
+        await relearn(context)
+
+
+async def settle_wordings(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A job: the wordings tapped a minute ago or more without a vote are kept when the user asked
+    nothing more in that minute, else dropped."""
+    state = state_of(context)
+    auto = settings_of(context).learn_wordings == "auto"
+    settle = (state.taught.settle, state.history.asked_between, auto)
+    if await asyncio.to_thread(state.fallback, "deciding the tapped wordings", False, *settle):
+        await relearn(context)
 
 
 async def relearn(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,12 +205,18 @@ async def _question_of(replied: Message, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _taught_page(context: ContextTypes.DEFAULT_TYPE, page: int, language: str, exact: bool = False):
     """Page ``page`` of /taught and its keyboard (the last page when there are fewer, unless ``exact``:
     then None)."""
-    listing = await asyncio.to_thread(state_of(context).taught.listing)
-    pages = taught_list(listing, language)
+    taught = state_of(context).taught
+    listing, suggested = await asyncio.to_thread(lambda: (taught.listing(), taught.suggestions()))
+    pages = taught_list(listing, language, suggested)
     if page >= len(pages):
         if exact:
             return None
         page = len(pages) - 1
     entries = pages[page].entries
-    keyboard = taught_list_keyboard(page, len(pages), [(n + 1, listing[n].id) for n in entries])
+    shown = [
+        (label, suggestion.id)
+        for n in entries
+        for label, suggestion in shown_suggestions(n + 1, suggested.get(listing[n].id, []))
+    ]
+    keyboard = taught_list_keyboard(page, len(pages), [(n + 1, listing[n].id) for n in entries], shown)
     return pages[page].text, keyboard

@@ -230,6 +230,22 @@ ticket_messages = Table(  # the messages of a ticket, in the group and in the as
     Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
 )
+# Schema 7: wordings people used for a taught answer they were offered (bot.state.taught), to learn from.
+taught_suggestions = Table(
+    "taught_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("taught_id", Integer, ForeignKey("taught_answers.id", ondelete="CASCADE"), nullable=False),
+    Column("question", Text, nullable=False),  # the wording, as asked
+    Column("state", String(16), nullable=False),  # tapped (until confirmed), suggested, or rejected
+    Column("user", Text, nullable=False),  # salted hash of who tapped the offered answer
+    Column("chat_id", BigInteger, nullable=False),  # the chat and the kept answer it was tapped under
+    Column("answer_id", String(16), nullable=False),
+    Column("at", Float, nullable=False),  # when it was tapped
+    Index("suggestions_by_answer", "chat_id", "answer_id"),
+    Index("suggestions_by_state", "state", "at"),
+    sqlite_autoincrement=True,
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each entry migrates the schema from its position's version to the next: tables to create, and
@@ -241,6 +257,7 @@ _MIGRATIONS: list[tuple[Table | Column, ...]] = [
     (questions.c.source, daily.c.taught, taught_answers, taught_questions),
     (deliveries.c.done, taught_revision),
     (helpdesk, tickets, ticket_messages),
+    (taught_suggestions,),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

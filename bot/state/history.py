@@ -457,6 +457,19 @@ class History:
             for g in groups
         ]
 
+    def asked_between(self, user: str, since: float, until: float) -> bool | None:
+        """Whether ``user`` (a hash) asked a question after ``since`` and by ``until``; None when questions
+        are not kept (TANYA_HISTORY_DAYS=0)."""
+        if self.days == 0:
+            return None
+        with reading(self.engine) as connection:
+            found = connection.execute(
+                select(questions.c.ref)
+                .where(questions.c.user == user, questions.c.asked_at > since, questions.c.asked_at <= until)
+                .limit(1)
+            ).first()
+        return found is not None
+
     def forget(self, user: str) -> int:
         """Delete ``user``'s questions and votes; returns how many questions were deleted."""
         with self.engine.begin() as connection:

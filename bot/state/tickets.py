@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import date, datetime
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
@@ -204,6 +206,16 @@ class Tickets:
                 select(func.count(), func.count(tickets.c.answered_at)).select_from(tickets)
             ).one()
         return opened, answered
+
+    def opened_by_day(self, days: list[date]) -> list[int]:
+        """How many tickets were opened on each of ``days`` (the server's local dates)."""
+        if not days:
+            return []
+        since = datetime.combine(min(days), datetime.min.time()).timestamp()
+        with reading(self.engine) as connection:
+            opened = connection.execute(select(tickets.c.opened_at).where(tickets.c.opened_at >= since)).scalars()
+            counts = Counter(date.fromtimestamp(moment) for moment in opened)
+        return [counts.get(day, 0) for day in days]
 
     def median_reply_seconds(self) -> float | None:
         """The median time from hand-off to the group's first reply, over the last answered tickets."""
