@@ -96,7 +96,11 @@ def main() -> None:
     for side, checkout in checkouts.items():
         medians[side] = statistics.median(figures[side])
         print(f"| {side} ({checkout.name}) | {medians[side]:.1f} | {min(figures[side]):.1f}–{max(figures[side]):.1f} |")
-    print(f"new / old, median p50: {medians['new'] / medians['old']:.2f}×")
+    ratios = [new / old for new, old in zip(figures["new"], figures["old"], strict=True)]
+    print(
+        f"new / old, median p50: {medians['new'] / medians['old']:.2f}×; median of the rounds' own ratios "
+        f"{statistics.median(ratios):.2f}× (new faster in {sum(r < 1 for r in ratios)} of {len(ratios)} rounds)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,19 @@ from telegram.ext import (
 
 from bot import metrics
 from bot.delivery import ReadableUpdates, RetryingRateLimiter
-from bot.handlers import access, admin, buttons, common, documents, helpdesk, insight, questions, sections, teach
+from bot.handlers import (
+    access,
+    admin,
+    buttons,
+    collections,
+    common,
+    documents,
+    helpdesk,
+    insight,
+    questions,
+    sections,
+    teach,
+)
 from bot.state import State, open_state
 from bot.texts import FALLBACK, LANGUAGES, commands, load_catalogs
 from bot.watcher import follow_folder
@@ -55,6 +67,9 @@ ADMIN_COMMANDS = {  # answered for admins only (TANYA_ADMIN_IDS); anyone else is
     "remove": documents.remove,
     "helpdesk": helpdesk.helpdesk,
     "tickets": helpdesk.tickets_list,
+    "collection": collections.collection,
+    "grant": collections.grant,
+    "ungrant": collections.ungrant,
 }
 TICKET_SECONDS = 60  # how often reminders and expiries of help-desk tickets are looked for
 SETTLE_EVERY = 20  # how often tapped taught answers a minute old are decided (bot.state.taught.settle)
@@ -185,8 +200,8 @@ def build_application(settings: Settings, encoder: Encoder | None = None) -> App
         application.add_handler(handler)
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
-    files = private & (filters.Document.ALL | filters.PHOTO)
-    application.add_handler(MessageHandler(files & admins, documents.upload))
+    files = filters.Document.ALL | filters.PHOTO
+    application.add_handler(MessageHandler(files & admins & (private | filters.ChatType.GROUPS), documents.upload))
     application.add_handler(MessageHandler(private & filters.Document.ALL, documents.only_admins_add))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, common.not_text))
     application.add_error_handler(common.error)

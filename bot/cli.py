@@ -120,7 +120,10 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
         state = open_state(settings)
         knowledge.taught.replace(state.taught.listing())
         state.close()
-    answer = knowledge.ask(question, k=args.k)
+    collections = _collections(knowledge, args.collection)
+    if collections is False:
+        return 2
+    answer = knowledge.ask(question, k=args.k, collections=collections)
     if answer.taught_given:
         match = answer.taught
         if args.json:
@@ -241,8 +244,25 @@ def command_faq(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _collections(knowledge, names: list[str] | None):
+    """The collections ``--collection`` named (None: every one); False, with the reason printed, when one
+    is not in the index."""
+    if not names:
+        return None
+    known = knowledge.collections()
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"error: no collection {', '.join(unknown)}; the collections are {', '.join(known)}", file=sys.stderr)
+        return False
+    return frozenset(names)
+
+
 def command_sections(settings: Settings, args: argparse.Namespace) -> int:
-    sections = _knowledge(settings).sections()
+    knowledge = _knowledge(settings)
+    collections = _collections(knowledge, args.collection)
+    if collections is False:
+        return 2
+    sections = knowledge.sections(collections)
     if not sections:
         print("No documents are indexed.")
         return 1
@@ -390,9 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=_positive, default=1, help="how many passages to show (default 1)")
     ask.add_argument("--json", action="store_true", help="print the best answer as one JSON object on one line")
+    ask.add_argument(
+        "--collection",
+        action="append",
+        metavar="NAME",
+        help="answer only from this collection (a top-level subfolder of TANYA_DOCS_DIR; 'general': the files "
+        "directly in it); repeat for several",
+    )
     ask.set_defaults(run=command_ask)
 
     sections = commands.add_parser("sections", help="list the documents' sections, numbered")
+    sections.add_argument(
+        "--collection", action="append", metavar="NAME", help="only this collection's sections; repeat for several"
+    )
     sections.set_defaults(run=command_sections)
 
     evaluation = commands.add_parser("eval", help="measure retrieval on a question→passage JSONL file")

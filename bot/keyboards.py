@@ -205,6 +205,18 @@ class UploadButton(Button):
 
 
 @dataclass(frozen=True)
+class UploadToButton(Button):
+    """Put the kept upload into collection number ``collection`` (of the index's, by name) and add it."""
+
+    PREFIX = "o"
+    ADMIN = True
+    IN_INDEX = True
+    upload_id: AnswerId
+    index_id: IndexId
+    collection: Page
+
+
+@dataclass(frozen=True)
 class UnansweredButton(Button):
     """Page ``page`` of the unanswered questions."""
 
@@ -446,3 +458,9 @@ def decide_keyboard(user_id: int, language: str) -> InlineKeyboardMarkup:
 def confirm_keyboard(yes: tuple[str, Button], no: tuple[str, Button]) -> InlineKeyboardMarkup:
     """Two buttons: do it, or not."""
     return InlineKeyboardMarkup([[_button(*yes), _button(*no)]])
+
+
+def collection_keyboard(upload_id: str, index_id: str, collections: list[str]) -> InlineKeyboardMarkup:
+    """A button per collection, two to a row, to choose where the kept upload goes."""
+    buttons = [_button(f"📁 {name}", UploadToButton(upload_id, index_id, n)) for n, name in enumerate(collections)]
+    return InlineKeyboardMarkup([buttons[n : n + 2] for n in range(0, len(buttons), 2)])

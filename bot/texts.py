@@ -298,7 +298,8 @@ MESSAGES: dict[str, str] = {
     "join_expired": N_("This invite link has expired. Ask an admin for a new one."),
     "join_used": N_("This invite link has been used already. Ask an admin for a new one."),
     "invite_usage": N_(
-        "Send /invite, or /invite USES DAYS (uses 1–{max_uses}, days 1–{max_days}), for example /invite 5 30."
+        "Send /invite, or /invite USES DAYS (uses 1–{max_uses}, days 1–{max_days}), for example /invite 5 30. "
+        "Collections named first are all its members read: /invite hr,finance 5 30."
     ),
     "invite_created": N_(
         "🔗 Invite link, good for {uses} use(s) until {expires}:\n"
@@ -312,6 +313,28 @@ MESSAGES: dict[str, str] = {
     "allowgroup_private": N_("Send /allowgroup inside the group you want to allow."),
     "group_allowed": N_("✅ This group is allowed: everyone in it can ask me."),
     "group_already": N_("This group is allowed already."),
+    "collection_private": N_(
+        "📚 Send /collection in a group to choose what it reads: /collection NAME… (one or more of {collections}), "
+        "/collection all for every one. In members-only mode, a member reads what their invite named or /grant gave."
+    ),
+    "collection_bound": N_(
+        "📚 This group now reads only {collections}. Documents of other collections are not shown here."
+    ),
+    "collection_all": N_("📚 This group reads every collection again."),
+    "collection_shown": N_(
+        "📚 This group reads {collections}. /collection NAME… changes it; /collection all reads every collection."
+    ),
+    "collection_shown_all": N_("📚 This group reads every collection: {collections}. /collection NAME… limits it."),
+    "collection_unknown": N_("There is no collection {names}. The collections are {collections}."),
+    "grant_usage": N_(
+        "Send /grant USER NAME… to let a member read these collections too, or /ungrant USER NAME… to take them "
+        "away (USER: the id /members shows; the collections are {collections})."
+    ),
+    "grant_no_member": N_("No member has the id <code>{id}</code>: /members lists them."),
+    "grant_done": N_("✅ Member <code>{id}</code> now reads {collections}."),
+    "upload_which_collection": N_("📁 Which collection should {name} go into?"),
+    "member_reads": N_(" · reads {collections}"),
+    "invite_collections": N_("\nWhoever joins through it reads {collections}."),
     "members_title": N_("👥 <b>Members</b> ({count})"),
     "members_none": N_("No members yet. /invite makes an invite link; /allowgroup, sent in a group, allows it."),
     "member_line": N_("{name} — <code>{id}</code>, {via} by <code>{added_by}</code> on {added_at}"),

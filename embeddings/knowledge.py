@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.collections import collection_of
 from embeddings.defaults import (
     ANSWERS,
     AUTO_BACKEND,
@@ -246,34 +247,44 @@ class KnowledgeBase:
         manifest = self.manifest
         return hashlib.sha256(f"{manifest.created_at}|{manifest.corpus_fingerprint}".encode()).hexdigest()[:6]
 
-    def ask(self, question: str, k: int = ANSWERS) -> Answer:
+    def ask(self, question: str, k: int = ANSWERS, collections: frozenset[str] | None = None) -> Answer:
         """Answer one question.
 
         Args:
             question: as the user wrote it, in any language.
             k: how many passages to return.
+            collections: answer only from the documents of these collections (``embeddings.collections``),
+                and only with the taught answers open to one of them; None: from everything.
 
         Returns:
             The ``k`` passages that best answer it, best first, each with its answering sentence; the
             confidence that the first answers it and whether that is sure; and the taught answer for
             it, if any (``Answer``). A blank question, or an empty index, gets no passages.
         """
-        return self._with_taught(question, self._retriever.ask(question, k))
+        return self._with_taught(question, self._retriever.ask(question, k, collections), collections)
 
-    def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
+    def ask_many(
+        self, questions: list[str], k: int = ANSWERS, collections: frozenset[str] | None = None
+    ) -> list[Answer]:
         """``ask`` for many questions at once.
 
         Args:
             questions: as users wrote them.
             k: how many passages to return for each.
+            collections: as for ``ask``.
 
         Returns:
             One ``Answer`` per question, in the same order.
         """
-        answers = self._retriever.ask_many(questions, k)
-        return [self._with_taught(question, answer) for question, answer in zip(questions, answers, strict=True)]
+        answers = self._retriever.ask_many(questions, k, collections)
+        return [
+            self._with_taught(question, answer, collections)
+            for question, answer in zip(questions, answers, strict=True)
+        ]
 
-    def ask_followup(self, earlier: str, question: str, k: int = ANSWERS) -> Answer:
+    def ask_followup(
+        self, earlier: str, question: str, k: int = ANSWERS, collections: frozenset[str] | None = None
+    ) -> Answer:
         """Answer a reply to the answer to ``earlier``. A short one ("and for foreigners?": at most
         FOLLOWUP_WORDS words) is asked alone and after ``earlier`` (``joined_question``), and the answer
         more likely to be right (the higher confidence) is kept; a longer one is a question of its own,
@@ -283,26 +294,35 @@ class KnowledgeBase:
             earlier: the question the replied-to answer answered.
             question: the reply.
             k: how many passages to return.
+            collections: as for ``ask``.
 
         Returns:
             The ``Answer`` kept, as ``ask`` returns it.
         """
         if len(question.split()) > FOLLOWUP_WORDS:
-            return self.ask(question, k)
-        alone, joined = self.ask_many([question, joined_question(earlier, question)], k)
+            return self.ask(question, k, collections)
+        alone, joined = self.ask_many([question, joined_question(earlier, question)], k, collections)
         return joined if joined.confidence >= alone.confidence else alone
 
-    def _with_taught(self, question: str, answer: Answer) -> Answer:
+    def _with_taught(self, question: str, answer: Answer, collections: frozenset[str] | None) -> Answer:
         if not len(self.taught) or not question.strip():
             return answer
         vector = answer.question_vector
         if vector is None:  # no passages to search: the question was not embedded
             vector = self.encoder.encode_queries([" ".join(question.split())])[0]
-        return replace(answer, taught=self.taught.match(vector), question_vector=vector)
+        return replace(answer, taught=self.taught.match(vector, collections), question_vector=vector)
 
-    def sections(self) -> list[SectionEntry]:
-        """The sections in document order, numbered from 1."""
-        return self.index.sections()
+    def sections(self, collections: frozenset[str] | None = None) -> list[SectionEntry]:
+        """The sections in document order, numbered from 1 across all collections; only those of
+        ``collections`` when it is given (their numbers kept)."""
+        sections = self.index.sections()
+        if collections is None:
+            return sections
+        return [entry for entry in sections if collection_of(entry.document) in collections]
+
+    def collections(self) -> list[str]:
+        """The collections the index holds, by name."""
+        return sorted(set(self.index.collections))
 
     def _version(self) -> str | None:
         """The store's version; None (logged once until it is back) while the store is out of reach."""
@@ -355,25 +375,27 @@ class KnowledgeBase:
         logger.info("loaded the index another process saved: %d passages", index.manifest.passages)
         return True
 
-    def section(self, number: int) -> SectionEntry | None:
-        """Section ``number``, if there is one."""
-        return next((entry for entry in self.sections() if entry.number == number), None)
+    def section(self, number: int, collections: frozenset[str] | None = None) -> SectionEntry | None:
+        """Section ``number``, if there is one (in ``collections``, when given)."""
+        return next((entry for entry in self.sections(collections) if entry.number == number), None)
 
-    def find_section(self, words: str) -> SectionEntry | None:
-        """The section whose title has the most of ``words`` (a word may be the start of a title word)."""
+    def find_section(self, words: str, collections: frozenset[str] | None = None) -> SectionEntry | None:
+        """The section whose title has the most of ``words`` (a word may be the start of a title word);
+        only among those of ``collections`` when it is given."""
         wanted = _words(words)
         best, best_overlap = None, 0
-        for entry in self.sections():
+        for entry in self.sections(collections):
             title = _words(entry.title)
             overlap = sum(1 for word in wanted if any(title_word.startswith(word) for title_word in title))
             if overlap > best_overlap:
                 best, best_overlap = entry, overlap
         return best
 
-    def documents(self) -> list[DocumentEntry]:
-        """The indexed documents, in the order of their sections."""
+    def documents(self, collections: frozenset[str] | None = None) -> list[DocumentEntry]:
+        """The indexed documents, in the order of their sections; only those of ``collections`` when it
+        is given."""
         grouped: dict[str, list[SectionEntry]] = {}
-        for entry in self.sections():
+        for entry in self.sections(collections):
             grouped.setdefault(entry.document, []).append(entry)
         listed = []
         for name, entries in grouped.items():

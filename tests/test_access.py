@@ -199,6 +199,7 @@ def _field_values(bot) -> dict[str, object]:
         "group": 0,
         "taught_id": 1,
         "suggestion_id": 1,
+        "collection": 0,
         "ticket_id": 1,
     }
 
@@ -379,11 +380,11 @@ def _filter_parts(combined) -> list:
 PUBLIC_COMMANDS = {"start", "help", "ask", "sections", "section", "documents", "forget"}
 ADMIN_ONLY_COMMANDS = {
     "reindex", "stats", "unanswered", "teach", "taught", "invite", "allowgroup", "members", "revoke", "remove",
-    "helpdesk", "tickets",
+    "helpdesk", "tickets", "collection", "grant", "ungrant",
 }  # fmt: skip
 # By prefix (bot.keyboards); the help desk's 📌 and ✅ (k, c) work in the help-desk group only, for anyone there.
 PUBLIC_BUTTONS = {"a", "t", "v", "h", "s", "S", "l", "d", "r", "n", "k", "c"}
-ADMIN_ONLY_BUTTONS = {"x", "u", "q", "T", "P", "F", "m", "M", "w", "W"}
+ADMIN_ONLY_BUTTONS = {"x", "u", "q", "T", "P", "F", "m", "M", "w", "W", "o"}
 
 
 def test_no_admin_handler_acts_for_a_member_who_is_no_admin(bot_factory):

@@ -15,9 +15,11 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import escape, paged_list, shorten
 from bot.handlers.buttons import pressed
+from bot.handlers.collections import collection_names, parse_collections
 from bot.handlers.common import (
     help_text,
     is_admin,
+    knowledge_of,
     settings_of,
     show_page,
     state_of,
@@ -228,16 +230,22 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, target: Dec
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/invite [uses] [days] (admins): a deep link that makes whoever opens it a member."""
     language = user_language(update)
-    numbers = [int(argument) if argument.isdigit() else 0 for argument in context.args or []]
+    arguments = context.args or []
+    named = arguments[:1] if arguments and not arguments[0].isdigit() else []  # /invite hr,umum 20 30
+    numbers = [int(argument) if argument.isdigit() else 0 for argument in arguments[len(named) :]]
     uses, days = (numbers + [INVITE_USES, INVITE_DAYS][len(numbers) :])[:2] if len(numbers) <= 2 else (0, 0)
-    if not (1 <= uses <= MAX_INVITE_USES and 1 <= days <= MAX_INVITE_DAYS):
+    names, unknown = parse_collections(named, knowledge_of(context).collections())
+    if not (1 <= uses <= MAX_INVITE_USES and 1 <= days <= MAX_INVITE_DAYS) or unknown:
         usage = text(language, "invite_usage", max_uses=MAX_INVITE_USES, max_days=MAX_INVITE_DAYS)
         await update.effective_message.reply_html(usage)
         return
-    code = await asyncio.to_thread(state_of(context).members.invite, update.effective_user.id, uses, days)
+    reads = frozenset(names) if names else None
+    code = await asyncio.to_thread(state_of(context).members.invite, update.effective_user.id, uses, days, reads)
     link = f"https://t.me/{context.bot.username}?start={code}"
     expires = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + days * 86400, timezone.utc)
     reply = text(language, "invite_created", uses=uses, expires=expires.strftime("%Y-%m-%d %H:%M UTC"), link=link)
+    if reads is not None:
+        reply += text(language, "invite_collections", collections=collection_names(reads))
     await update.effective_message.reply_html(reply + (text(language, "access_open_note") if is_open(context) else ""))
 
 
@@ -297,6 +305,11 @@ def _member_line(member: Member, language: str) -> str:
             via=text(language, f"via_{member.via}"),
             added_by=member.added_by,
             added_at=added_at,
+        )
+        + (
+            ""
+            if member.collections is None
+            else text(language, "member_reads", collections=collection_names(member.collections))
         )
     )
 

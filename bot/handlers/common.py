@@ -43,6 +43,18 @@ def history_of(context: ContextTypes.DEFAULT_TYPE) -> History:
     return state_of(context).history
 
 
+async def readable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> frozenset[str] | None:
+    """The collections what answers ``update`` may show (None: every one). Judged by where the reply
+    goes: in a group, what the group is bound to (/collection), whoever asks; in a private chat or
+    inline, in members-only mode, what the member was invited to or granted (admins: everything)."""
+    chat, user, state = update.effective_chat, update.effective_user, state_of(context)
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return await asyncio.to_thread(state.bindings.bound, chat.id)
+    if settings_of(context).access == "open" or user is None or is_admin(update, context):
+        return None
+    return await asyncio.to_thread(state.members.collections_of, user.id)
+
+
 async def read_history(context: ContextTypes.DEFAULT_TYPE, read, *args):
     """``read(*args)`` in a worker thread, once the history has written what was queued before (waited
     for briefly): whoever has seen an answer and asks /stats next finds it counted."""

@@ -9,7 +9,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -23,6 +23,7 @@ from bot.handlers.admin import run_reindex
 from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     knowledge_of,
+    readable,
     settings_of,
     show_page,
     state_of,
@@ -32,11 +33,14 @@ from bot.keyboards import (
     DocumentsButton,
     RemoveButton,
     UploadButton,
+    UploadToButton,
+    collection_keyboard,
     confirm_keyboard,
     document_list_keyboard,
 )
 from bot.reindexing import reserve
 from bot.texts import text
+from embeddings.collections import GENERAL, folder_of
 from embeddings.documents.folder import safe_document_name
 
 logger = logging.getLogger(__name__)
@@ -50,10 +54,15 @@ async def only_admins_add(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An admin's file or photo in a private chat: a document to add (asking before replacing one); a photo
-    is read by OCR, named after its caption or else the time it was sent."""
+    """An admin's file or photo in a private chat (into the collection they choose, when there are several),
+    or in a group bound to collections (into its first): a document to add, asking before replacing one. A
+    photo is read by OCR, named after its caption or else the time it was sent. In a group not bound, a file
+    is only a file people share."""
     language = user_language(update)
     message = update.effective_message
+    bound = None if update.effective_chat.type == ChatType.PRIVATE else await readable(update, context)
+    if update.effective_chat.type != ChatType.PRIVATE and not bound:
+        return
     document = message.document or message.photo[-1]  # a photo's largest size
     file_name = message.document.file_name if message.document else _photo_name(message)
     try:
@@ -82,6 +91,41 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reason = escape(shorten(str(error), 600))
         await message.reply_html(text(language, "upload_unreadable", name=shown, reason=reason))
         return
+    if update.effective_chat.type != ChatType.PRIVATE:  # a bound group's: into its first collection's folder
+        folder = folder_of(sorted(bound)[0])
+        await _offer(message, context, f"{folder}/{name}" if folder else name, data, language)
+        return
+    collections = knowledge.collections()
+    if any(collection != GENERAL for collection in collections):  # the admin chooses where it goes
+        upload_id = await asyncio.to_thread(state_of(context).kept.keep_upload, message.chat_id, name, data)
+        keyboard = collection_keyboard(upload_id, knowledge.index_id, collections)
+        await message.reply_html(text(language, "upload_which_collection", name=shown), reply_markup=keyboard)
+        return
+    await _offer(message, context, name, data, language)
+
+
+@pressed(UploadToButton)
+async def upload_to(update: Update, context: ContextTypes.DEFAULT_TYPE, target: UploadToButton, language: str) -> None:
+    """📁 under an upload: it goes into that collection's folder."""
+    query, knowledge = update.callback_query, knowledge_of(context)
+    collections = knowledge.collections()
+    if target.collection >= len(collections):
+        await query.answer(text(language, "stale_button"), show_alert=True)
+        return
+    kept = await asyncio.to_thread(state_of(context).kept.take_upload, query.message.chat_id, target.upload_id)
+    if kept is None:
+        await query.answer(text(language, "upload_expired"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(None)
+    name, data = kept
+    folder = folder_of(collections[target.collection])
+    await _offer(query.message, context, f"{folder}/{name}" if folder else name, data, language)
+
+
+async def _offer(message: Message, context: ContextTypes.DEFAULT_TYPE, name: str, data: bytes, language: str) -> None:
+    """Add the document ``name``, asking first when one of that name is there."""
+    knowledge, shown = knowledge_of(context), escape(shorten(name, 200))
     if knowledge.has_document(name):
         upload_id = await asyncio.to_thread(state_of(context).kept.keep_upload, message.chat_id, name, data)
         keyboard = confirm_keyboard(
@@ -150,7 +194,7 @@ async def documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/documents: the documents, with their sections, passages and pages, paged."""
     language = user_language(update)
     knowledge = knowledge_of(context)
-    entries = knowledge.documents()
+    entries = knowledge.documents(await readable(update, context))
     if not entries:
         await update.effective_message.reply_html(text(language, "no_documents"))
         return
@@ -165,7 +209,7 @@ async def show_document_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: DocumentsButton, language: str
 ) -> None:
     knowledge = knowledge_of(context)
-    pages = document_list(knowledge.documents(), language)
+    pages = document_list(knowledge.documents(await readable(update, context)), language)
     page = (
         None
         if target.page >= len(pages)

@@ -235,7 +235,11 @@ async def teach_ticket(
         return
     state = state_of(context)
     wordings = await _wordings_of(context, ticket.question)
-    await asyncio.to_thread(state.taught.teach, wordings, ticket.answer, update.effective_user.id)
+    # For the collections the asker's group reads, when it is bound; else for everyone.
+    collections = (
+        await asyncio.to_thread(state.bindings.bound, ticket.asker_chat_id) if ticket.asker_chat_id < 0 else None
+    )
+    await asyncio.to_thread(state.taught.teach, wordings, ticket.answer, update.effective_user.id, collections)
     await relearn(context)
     HANDOFFS.labels("taught").inc()
     await query.answer(text(language, "helpdesk_taught"), show_alert=True)

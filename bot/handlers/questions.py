@@ -30,6 +30,7 @@ from bot.handlers.common import (
     history_of,
     kept_answer_of,
     knowledge_of,
+    readable,
     settings_of,
     spoken_language,
     state_of,
@@ -48,6 +49,7 @@ from bot.metrics import QUESTIONS, REPLY_SECONDS, SEARCH_SECONDS
 from bot.state.history import Asked, Vote, new_ref
 from bot.state.kept import KeptAnswer, new_id
 from bot.texts import text
+from embeddings.collections import collection_of
 from embeddings.search.retrieval import Answer
 
 logger = logging.getLogger(__name__)
@@ -180,10 +182,11 @@ async def _find(
     ref = new_ref()
     started = time.perf_counter()
     knowledge, k = knowledge_of(context), settings_of(context).answers
+    collections = await readable(update, context)
     if earlier:
-        found = await asyncio.to_thread(knowledge.ask_followup, earlier, asked, k)
+        found = await asyncio.to_thread(knowledge.ask_followup, earlier, asked, k, collections)
     else:
-        found = await asyncio.to_thread(knowledge.ask, asked, k)
+        found = await asyncio.to_thread(knowledge.ask, asked, k, collections)
     seconds = time.perf_counter() - started
     SEARCH_SECONDS.observe(seconds)
     given = found.taught_given
@@ -236,7 +239,8 @@ async def show_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, target
         return
     found, index_id = kept.answer, kept.index_id
     handoff = not found.sure and await offers_handoff(context)
-    if target.rank >= len(found.hits):
+    collections = await readable(update, context)  # the chat may have been bound since
+    if target.rank >= len(found.hits) or not _readable(found.hits[target.rank].passage.document, collections):
         await query.answer(text(language, "stale_button"), show_alert=True)
         return
     await query.answer()
@@ -348,3 +352,7 @@ async def inline_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             )
         )
     await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+
+
+def _readable(document: str, collections: frozenset[str] | None) -> bool:
+    return collections is None or collection_of(document) in collections

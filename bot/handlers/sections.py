@@ -23,6 +23,7 @@ from bot.formatting import (
 from bot.handlers.buttons import pressed
 from bot.handlers.common import (
     knowledge_of,
+    readable,
     show_page,
     user_language,
 )
@@ -47,7 +48,7 @@ async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _send_section_list(update: Update, context: ContextTypes.DEFAULT_TYPE, text_before: str) -> None:
     language = user_language(update)
     knowledge = knowledge_of(context)
-    entries = knowledge.sections()
+    entries = knowledge.sections(await readable(update, context))
     if not entries:
         await update.effective_message.reply_html(text_before + text(language, "no_documents"))
         return
@@ -73,10 +74,14 @@ async def section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not argument:
         await _send_section_list(update, context, text_before=text(language, "section_usage"))
         return
-    found = knowledge.section(int(argument)) if argument.isdigit() else knowledge.find_section(argument)
+    collections = await readable(update, context)
+    if argument.isdigit():
+        found = knowledge.section(int(argument), collections)
+    else:
+        found = knowledge.find_section(argument, collections)
     if found is None:
         if argument.isdigit():
-            shown, count = escape(shorten(argument, 20)), len(knowledge.sections())
+            shown, count = escape(shorten(argument, 20)), len(knowledge.sections(collections))
             problem = text(language, "section_not_found_number", number=shown, count=count)
         else:
             problem = text(language, "section_not_found_words", words=escape(shorten(argument, 60)))
@@ -105,7 +110,7 @@ async def show_section_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: SectionButton, language: str
 ) -> None:
     query = update.callback_query
-    entry = knowledge_of(context).section(target.section)
+    entry = knowledge_of(context).section(target.section, await readable(update, context))  # a forged one: None
     pages = section_pages(entry, language) if entry else []
     if target.page >= len(pages):
         await query.answer(text(language, "stale_button"), show_alert=True)
@@ -119,7 +124,7 @@ async def show_section_list_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: ListButton, language: str
 ) -> None:
     knowledge = knowledge_of(context)
-    entries = knowledge.sections()
+    entries = knowledge.sections(await readable(update, context))
     pages = section_list(entries, language)
     page = (
         None

@@ -13,7 +13,15 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import TAUGHT_ANSWER_LIMIT, escaped_length, question_lines, shown_suggestions, taught_list
 from bot.handlers.buttons import pressed
-from bot.handlers.common import answered_question, knowledge_of, settings_of, show_page, state_of, user_language
+from bot.handlers.common import (
+    answered_question,
+    knowledge_of,
+    readable,
+    settings_of,
+    show_page,
+    state_of,
+    user_language,
+)
 from bot.keyboards import (
     ApproveWordingButton,
     ForgetTaughtButton,
@@ -185,7 +193,8 @@ async def _teach(
             text(language, "teach_too_long", length=escaped_length(answer), limit=TAUGHT_ANSWER_LIMIT)
         )
         return
-    await asyncio.to_thread(state_of(context).taught.teach, questions, answer, update.effective_user.id)
+    collections = await readable(update, context)  # taught in a bound group: for its collections only
+    await asyncio.to_thread(state_of(context).taught.teach, questions, answer, update.effective_user.id, collections)
     await relearn(context)
     await message.reply_html(text(language, "taught_done", questions=question_lines(questions)), do_quote=True)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from bot.state.collections import Bindings
 from bot.state.database import Fallback, default_url, open_database
 from bot.state.deliveries import Deliveries
 from bot.state.history import History
@@ -48,6 +49,7 @@ class State:
         self.leases = Leases(engine, clock)
         self.deliveries = Deliveries(engine, clock)
         self.members = Members(engine, clock)
+        self.bindings = Bindings(engine, clock)
         self.taught = Taught(engine, clock)
         self.tickets = Tickets(engine, clock)
 

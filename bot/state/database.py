@@ -147,6 +147,7 @@ members = Table(  # users who joined or were approved, and groups an admin allow
     Column("via", String(16), nullable=False),  # "invite", "approved" or "allowed" (a group)
     Column("added_by", BigInteger, nullable=False),  # the admin who made the invite, approved or allowed
     Column("added_at", Float, nullable=False),
+    Column("collections", Text, nullable=False, server_default=""),  # schema 8: JSON list read; "": every one
 )
 invites = Table(
     "invites",
@@ -157,6 +158,7 @@ invites = Table(
     Column("expires_at", Float, nullable=False),
     Column("uses_left", Integer, nullable=False),
     Column("revoked", Integer, nullable=False, server_default="0"),
+    Column("collections", Text, nullable=False, server_default=""),  # schema 8: what its members read; "": all
 )
 access_requests = Table(  # a non-member's request for access, and the admins' decision on it
     "access_requests",
@@ -175,6 +177,7 @@ taught_answers = Table(
     Column("answer", Text, nullable=False),
     Column("taught_by", BigInteger, nullable=False),  # the admin's Telegram id (0: imported from a file)
     Column("taught_at", Float, nullable=False),
+    Column("collections", Text, nullable=False, server_default=""),  # schema 8: JSON list given to; "": everyone
     sqlite_autoincrement=True,
 )
 taught_questions = Table(
@@ -246,6 +249,15 @@ taught_suggestions = Table(
     Index("suggestions_by_state", "state", "at"),
     sqlite_autoincrement=True,
 )
+# Schema 8: which collections (embeddings.collections) a group reads (bot.state.collections).
+chat_collections = Table(  # a group an admin bound with /collection: it reads only these
+    "chat_collections",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("collections", Text, nullable=False),  # JSON list of names
+    Column("set_by", BigInteger, nullable=False),
+    Column("set_at", Float, nullable=False),
+)
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each entry migrates the schema from its position's version to the next: tables to create, and
@@ -258,6 +270,7 @@ _MIGRATIONS: list[tuple[Table | Column, ...]] = [
     (deliveries.c.done, taught_revision),
     (helpdesk, tickets, ticket_messages),
     (taught_suggestions,),
+    (chat_collections, members.c.collections, invites.c.collections, taught_answers.c.collections),
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.state.collections import read_back, stored
 from bot.state.database import access_requests, insert_for, invites, members, reading
 
 REQUEST_SECONDS = 86400.0  # a user may ask for access once a day
@@ -29,6 +30,7 @@ class Member:
     via: str  # "invite", "approved" or "allowed"
     added_by: int
     added_at: float
+    collections: frozenset[str] | None = None  # what the member reads; None: every collection
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +74,20 @@ class Members:
         with self.engine.begin() as connection:
             return self._add(connection, member_id, kind, name, via, added_by)
 
-    def _add(self, connection, member_id: int, kind: str, name: str, via: str, added_by: int) -> bool:
+    def _add(
+        self, connection, member_id: int, kind: str, name: str, via: str, added_by: int, collections: str = ""
+    ) -> bool:
         statement = insert_for(connection)(members).on_conflict_do_nothing(index_elements=["id"])
         added = connection.execute(
-            statement.values(id=member_id, kind=kind, name=name, via=via, added_by=added_by, added_at=self._clock())
+            statement.values(
+                id=member_id,
+                kind=kind,
+                name=name,
+                via=via,
+                added_by=added_by,
+                added_at=self._clock(),
+                collections=collections,
+            )
         )
         return added.rowcount == 1
 
@@ -88,12 +100,32 @@ class Members:
         """Every member, groups first, then users, each by when they were added."""
         with reading(self.engine) as connection:
             rows = connection.execute(select(members).order_by(members.c.kind, members.c.added_at)).all()
-        return [Member(row.id, row.kind, row.name, row.via, row.added_by, row.added_at) for row in rows]
+        return [
+            Member(row.id, row.kind, row.name, row.via, row.added_by, row.added_at, read_back(row.collections))
+            for row in rows
+        ]
+
+    def collections_of(self, member_id: int) -> frozenset[str] | None:
+        """The collections ``member_id`` reads: those their invite named or admins granted; None for every
+        one (also for no member: the gate keeps non-members out)."""
+        with reading(self.engine) as connection:
+            return read_back(
+                connection.execute(select(members.c.collections).where(members.c.id == member_id)).scalar()
+            )
+
+    def grant(self, member_id: int, collections: frozenset[str] | None) -> bool:
+        """``member_id`` reads ``collections`` from now on (None: every one); False when no such member."""
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(members).where(members.c.id == member_id).values(collections=stored(collections))
+            )
+            return changed.rowcount == 1
 
     # ---- invites -----------------------------------------------------------------------------
 
-    def invite(self, created_by: int, uses: int, days: float) -> str:
-        """A new invite code, good for ``uses`` joins within ``days``; only its hash is stored."""
+    def invite(self, created_by: int, uses: int, days: float, collections: frozenset[str] | None = None) -> str:
+        """A new invite code, good for ``uses`` joins within ``days``, whose members read ``collections``
+        (None: every one); only its hash is stored."""
         code = secrets.token_urlsafe(CODE_BYTES)
         now = self._clock()
         with self.engine.begin() as connection:
@@ -104,6 +136,7 @@ class Members:
                     created_at=now,
                     expires_at=now + days * 86400,
                     uses_left=uses,
+                    collections=stored(collections),
                 )
             )
         return code
@@ -128,7 +161,7 @@ class Members:
             connection.execute(
                 update(invites).where(invites.c.code_hash == row.code_hash).values(uses_left=row.uses_left - 1)
             )
-            self._add(connection, user_id, "user", name, "invite", row.created_by)
+            self._add(connection, user_id, "user", name, "invite", row.created_by, row.collections)
             return Joined.JOINED
 
     def revoke_invite(self, code: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from bot.state.collections import read_back, stored
 from bot.state.database import (
     insert_for,
     reading,
@@ -66,23 +67,36 @@ class Taught:
         self.engine, self._clock = engine, clock
         self._poller: Poller | None = None
 
-    def teach(self, questions: list[str], answer: str, by: int) -> int:
-        """Teach ``answer`` for ``questions``; its id. An answer taught before in the same words gains the
-        questions; a question taught before with another answer has this one from now on."""
-        return self.teach_many([(questions, answer)], by)[0]
+    def teach(self, questions: list[str], answer: str, by: int, collections: frozenset[str] | None = None) -> int:
+        """Teach ``answer`` for ``questions``, given to chats reading one of ``collections`` (None: to
+        everyone); its id. An answer taught before in the same words gains the questions (and the
+        collections); a question taught before with another answer has this one from now on."""
+        return self.teach_many([(questions, answer)], by, collections)[0]
 
-    def teach_many(self, taught: list[tuple[list[str], str]], by: int) -> list[int]:
-        """Teach each ``(questions, answer)`` in one transaction: all of them, or none; their ids."""
+    def teach_many(
+        self, taught: list[tuple[list[str], str]], by: int, collections: frozenset[str] | None = None
+    ) -> list[int]:
+        """Teach each ``(questions, answer)`` in one transaction (as ``teach``): all of them, or none; their ids."""
         ids = []
         with self.engine.begin() as connection:
             for questions, answer in taught:
-                taught_id = connection.execute(
-                    select(taught_answers.c.id).where(taught_answers.c.answer == answer)
-                ).scalar()
-                if taught_id is None:
+                row = connection.execute(
+                    select(taught_answers.c.id, taught_answers.c.collections).where(taught_answers.c.answer == answer)
+                ).first()
+                if row is None:
                     taught_id = connection.execute(
-                        insert(taught_answers).values(answer=answer, taught_by=by, taught_at=self._clock())
+                        insert(taught_answers).values(
+                            answer=answer, taught_by=by, taught_at=self._clock(), collections=stored(collections)
+                        )
                     ).inserted_primary_key[0]
+                else:
+                    taught_id, before = row.id, read_back(row.collections)
+                    widened = None if before is None or collections is None else before | collections
+                    connection.execute(
+                        update(taught_answers)
+                        .where(taught_answers.c.id == taught_id)
+                        .values(collections=stored(widened))
+                    )
                 known = set(
                     connection.execute(
                         select(taught_questions.c.question).where(taught_questions.c.taught_id == taught_id)
@@ -253,9 +267,12 @@ class Taught:
         """Every taught answer, oldest first, its questions in alphabetical order."""
         with reading(self.engine) as connection:
             answers = connection.execute(
-                select(taught_answers.c.id, taught_answers.c.answer, taught_answers.c.taught_at).order_by(
-                    taught_answers.c.id
-                )
+                select(
+                    taught_answers.c.id,
+                    taught_answers.c.answer,
+                    taught_answers.c.taught_at,
+                    taught_answers.c.collections,
+                ).order_by(taught_answers.c.id)
             ).all()
             questions: dict[int, list[str]] = {}
             for taught_id, question in connection.execute(
@@ -264,7 +281,16 @@ class Taught:
                 )
             ):
                 questions.setdefault(taught_id, []).append(question)
-        return [TaughtAnswer(row.id, row.answer, row.taught_at, tuple(questions.get(row.id, ()))) for row in answers]
+        return [
+            TaughtAnswer(
+                row.id,
+                row.answer,
+                row.taught_at,
+                tuple(questions.get(row.id, ())),
+                tuple(sorted(read_back(row.collections) or ())),
+            )
+            for row in answers
+        ]
 
     def version(self) -> int:
         """The revision: it changes in the transaction of every change (an answer taught, a question moved

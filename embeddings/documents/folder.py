@@ -189,12 +189,37 @@ def safe_document_name(name: str) -> str:
     return kept[: MAX_NAME_CHARS - len(tag)].rstrip(". ") + tag
 
 
+def safe_folder_name(name: str) -> bool:
+    """Whether ``name`` may be a subfolder of the documents folder that uploads go into (a collection):
+    one visible folder, no separators or control characters, not too long."""
+    shown = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C")
+    return (
+        bool(name)
+        and shown == name == name.strip()
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and len(name) <= MAX_NAME_CHARS
+        and len(name.encode()) <= MAX_NAME_BYTES
+    )
+
+
 def save_document(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` as ``folder/name`` atomically (a crash leaves the old file or none, never half of one)."""
-    target = folder / name
-    if target.parent != folder or name != safe_document_name(name):
+    """Write ``data`` as ``folder/name`` atomically (a crash leaves the old file or none, never half of
+    one). ``name`` is a safe file name, or one inside a subfolder (``collection/file.pdf``), which is made
+    if it is not there; a subfolder that is a link is refused."""
+    subfolder, _, file_name = name.rpartition("/")
+    if file_name != safe_document_name(file_name) or (subfolder and not safe_folder_name(subfolder)):
         raise ValueError(f"“{name}” is not a safe document name")
-    descriptor, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)  # hidden: never read as a document
+    parent = folder / subfolder if subfolder else folder
+    if subfolder:
+        if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
+            raise ValueError(f"“{subfolder}” is not a folder of its own in {folder.name}")
+        if not parent.exists():
+            parent.mkdir()
+            fsync_folder(folder)
+    target = parent / file_name
+    descriptor, temporary = tempfile.mkstemp(prefix=".upload-", dir=parent)  # hidden: never read as a document
     try:
         os.close(descriptor)
         write_synced(Path(temporary), data)
@@ -202,7 +227,7 @@ def save_document(folder: Path, name: str, data: bytes) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    fsync_folder(folder)
+    fsync_folder(parent)
     return target
 
 

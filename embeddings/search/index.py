@@ -12,6 +12,7 @@ memory-maps the vectors, so a large index opens without being read into memory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -25,6 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from embeddings.collections import collection_of
 from embeddings.defaults import EXACT_SEARCH_LIMIT
 from embeddings.documents.passages import Passage
 from embeddings.files import fsync_folder, write_synced
@@ -45,6 +47,9 @@ _CURRENT = "current"
 # against exact search 0.976 on a million passages (benchmarks/scale.py).
 HNSW_NEIGHBOURS = 32
 HNSW_SEARCH_DEPTH = 512
+SELECTIONS_KEPT = 64  # selections of collections an index keeps at hand (each one bool per passage)
+FILTERED_EXACT_LIMIT = 10_000  # allowed rows up to which a filtered search of a graph compares them all
+FILTERED_SEARCH_DEPTH = 8192  # the deepest a search among a few collections' passages looks in the graph
 
 
 class IndexUnavailable(Exception):
@@ -115,13 +120,34 @@ def vector_index(vectors: np.ndarray, method: str) -> faiss.Index:
     return index
 
 
-def search_vectors(vectors: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and row numbers of the ``k`` rows of ``vectors`` nearest each query, searched in this thread alone."""
+def search_vectors(
+    vectors: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and row numbers of the ``k`` rows of ``vectors`` nearest each query, searched in this thread
+    alone; only among the rows where ``allowed`` (one bool per row) is true, when it is given."""
     # One question takes microseconds to a few milliseconds: FAISS's OpenMP threads would only
     # contend with ONNX Runtime's for the cores (10,000 passages, benchmarks/speed.py: p50 per
     # question 16 ms with them, 7 ms without). The setting holds for the calling thread.
     faiss.omp_set_num_threads(1)
-    return vectors.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    if allowed is None:
+        return vectors.search(queries, k)
+    bitmap = np.packbits(allowed, bitorder="little")  # held here while FAISS reads it
+    selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+    if isinstance(vectors, faiss.IndexHNSW):
+        if int(allowed.sum()) <= FILTERED_EXACT_LIMIT:
+            # Few rows allowed: compared one by one among the graph's stored vectors, exact and faster
+            # than walking a graph mostly of rows it must skip (benchmarks/collections.py).
+            storage = faiss.downcast_index(vectors.storage)
+            return storage.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        # The graph is walked through every row, the others only skipped in the results: the fewer
+        # rows allowed, the deeper it must look to find k of them.
+        share = max(float(allowed.mean()), 1e-6)
+        depth = int(min(max(HNSW_SEARCH_DEPTH, k / share), FILTERED_SEARCH_DEPTH))
+        parameters = faiss.SearchParametersHNSW(sel=selector, efSearch=depth)
+    else:
+        parameters = faiss.SearchParameters(sel=selector)
+    return vectors.search(queries, k, params=parameters)
 
 
 def read_vector_index(path: Path) -> faiss.Index:
@@ -161,6 +187,7 @@ class PassageIndex:
         self.sentence_spans = sentence_spans
         self.lexical = lexical
         self.manifest = manifest
+        self._selections: dict[frozenset[str], np.ndarray] = {}  # by the collections selected
 
     def passage_vectors(self, numbers: np.ndarray) -> np.ndarray:
         """The stored vectors of the passages ``numbers``."""
@@ -185,13 +212,36 @@ class PassageIndex:
             for number, group in sorted(grouped.items())
         ]
 
-    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and passage numbers of the ``k`` nearest passages for each query row."""
-        k = min(k, len(self.passages))
+    def search(
+        self, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and passage numbers of the ``k`` nearest passages for each query row; only among the
+        passages ``allowed`` (a ``selection``) when it is given."""
+        k = min(k, len(self.passages) if allowed is None else int(allowed.sum()))
         if k == 0:
             empty = np.zeros((len(query_vectors), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        return search_vectors(self.vectors, query_vectors, k)
+        return search_vectors(self.vectors, query_vectors, k, allowed)
+
+    @functools.cached_property
+    def collections(self) -> tuple[str, ...]:
+        """The collection of each passage (``embeddings.collections.collection_of`` of its document)."""
+        return tuple(collection_of(passage.document) for passage in self.passages)
+
+    def selection(self, collections: frozenset[str] | None) -> np.ndarray | None:
+        """One bool per passage: whether it is in one of ``collections``; None (every passage) for None."""
+        if collections is None:
+            return None
+        selected = self._selections.get(collections)
+        if selected is None:
+            selected = np.fromiter(
+                (name in collections for name in self.collections), dtype=bool, count=len(self.passages)
+            )
+            selected.flags.writeable = False
+            if len(self._selections) >= SELECTIONS_KEPT:
+                self._selections.clear()
+            self._selections[collections] = selected
+        return selected
 
 
 def build_index(

@@ -155,12 +155,14 @@ class Retriever:
         self.reader = reader
         preload()
 
-    def ask(self, question: str, k: int = ANSWERS) -> Answer:
+    def ask(self, question: str, k: int = ANSWERS, collections: frozenset[str] | None = None) -> Answer:
         """The best passages for one question.
 
         Args:
             question: as the user wrote it.
             k: how many passages to return.
+            collections: search only the passages of these collections (``embeddings.collections``);
+                None: every passage.
 
         Returns:
             The ``k`` best passages, best first, their answering sentences, the evidence and confidence
@@ -168,23 +170,34 @@ class Retriever:
             adds it).
         """
         question = " ".join(question.split())
-        if not question or not self.index.passages:
-            return Answer([], [])
-        return self._answer(question, self.encoder.encode_queries([question])[0], k)
+        return self.ask_many([question], k, collections)[0] if question else Answer([], [])
 
-    def ask_many(self, questions: list[str], k: int = ANSWERS) -> list[Answer]:
+    def ask_many(
+        self, questions: list[str], k: int = ANSWERS, collections: frozenset[str] | None = None
+    ) -> list[Answer]:
         """``ask`` for many questions."""
         questions = [" ".join(question.split()) for question in questions]
-        if not self.index.passages:
-            return [Answer([], []) for _ in questions]
+        index = self.index  # one index for all: a reindex may swap it meanwhile
+        allowed = index.selection(collections)
+        if not index.passages or (allowed is not None and not allowed.any()):
+            vectors = self.encoder.encode_queries(questions) if index.passages else [None] * len(questions)
+            return [Answer([], [], question_vector=vector) for vector in vectors]
         vectors = self.encoder.encode_queries(questions)
-        return [self._answer(question, vector, k) for question, vector in zip(questions, vectors, strict=True)]
+        return [
+            self._answer(index, question, vector, k, allowed)
+            for question, vector in zip(questions, vectors, strict=True)
+        ]
 
-    def candidates(self, question: str, query: np.ndarray) -> Candidates:
-        """The passages weighed for ``question`` (its vector: ``query``), with their evidence."""
-        index = self.index
-        _, dense_ids = index.search(query[None, :], CANDIDATES)
+    def candidates(
+        self, question: str, query: np.ndarray, index: PassageIndex | None = None, allowed: np.ndarray | None = None
+    ) -> Candidates:
+        """The passages weighed for ``question`` (its vector: ``query``), with their evidence; only those
+        ``allowed`` (``PassageIndex.selection``) when it is given."""
+        index = self.index if index is None else index
+        _, dense_ids = index.search(query[None, :], CANDIDATES, allowed)
         lexical, coverage = index.lexical.scores(question)
+        if allowed is not None:
+            lexical = np.where(allowed, lexical, 0.0).astype(lexical.dtype)
         lexical_ids = np.arange(len(lexical))
         if len(lexical) > CANDIDATES:
             lexical_ids = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES]
@@ -206,12 +219,14 @@ class Retriever:
             coverage=coverage,
         )
 
-    def _answer(self, question: str, query: np.ndarray, k: int) -> Answer:
-        found = self.candidates(question, query)
+    def _answer(
+        self, index: PassageIndex, question: str, query: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> Answer:
+        found = self.candidates(question, query, index, allowed)
         lexical_weight = LEXICAL_WEIGHT * found.coverage**2
         combined = (1 - lexical_weight) * found.dense + lexical_weight * found.relative_lexical
         order = np.argsort(-combined, kind="stable")[: max(k, READ if self.reader else 0)]
-        readings = self._read(question, found, order) if self.reader is not None else {}
+        readings = self._read(index, question, found, order) if self.reader is not None else {}
         if readings:  # the passage the reader finds answering comes first, unless retrieval much prefers another
             read = order[: len(readings)]
             lead = float(combined[read[0]])
@@ -219,12 +234,12 @@ class Retriever:
             order = np.array([*ranked, *order[len(readings) :]])
         order = order[:k]
         first = int(order[0])
-        weights = self.index.lexical.term_weights(question)
+        weights = index.lexical.term_weights(question)
         hits, sentences, support = [], [], 0.0
         for position in order:
             number = int(found.numbers[position])
-            passage = self.index.passages[number]
-            rows = self.index.sentences(number)
+            passage = index.passages[number]
+            rows = index.sentences(number)
             kept = [row for row, (start, end) in enumerate(rows) if end > start]  # not a FAQ's question
             spans = [rows[row] for row in kept]
             scores = found.sentence_scores[position][kept]
@@ -244,7 +259,7 @@ class Retriever:
                 sentences.append(spans[answering_sentence(question, texts, scores, found.coverage**2 * shares)])
             else:
                 sentences.append(spans[int(np.argmax(scores))])
-        passage = self.index.passages[int(found.numbers[first])]
+        passage = index.passages[int(found.numbers[first])]
         language = language_of(question)
         reading = readings.get(first)
         evidence = Evidence(
@@ -263,14 +278,14 @@ class Retriever:
             hits, sentences, evidence, confidence, sure=confidence >= self.min_confidence, question_vector=query
         )
 
-    def _read(self, question: str, found: Candidates, order: np.ndarray) -> dict[int, Reading]:
+    def _read(self, index: PassageIndex, question: str, found: Candidates, order: np.ndarray) -> dict[int, Reading]:
         """The reader's verdict on the first ``READ`` candidates of ``order``, by their position in ``found``;
         a long passage is read around its sentence closest to the question."""
         readings = {}
         for position in order[:READ].tolist():
             number = int(found.numbers[position])
-            passage = self.index.passages[number]
-            rows = self.index.sentences(number)
+            passage = index.passages[number]
+            rows = index.sentences(number)
             scores = found.sentence_scores[position]
             focus = 0
             spoken = [row for row, (start, end) in enumerate(rows) if end > start]

@@ -23,6 +23,11 @@ class TaughtAnswer:
     text: str
     taught_at: float  # Unix time
     questions: tuple[str, ...]
+    collections: tuple[str, ...] = ()  # given only to chats reading one of these; (): to everyone
+
+    def open_to(self, collections: frozenset[str] | None) -> bool:
+        """Whether a chat reading ``collections`` (None: every collection) may be given this answer."""
+        return collections is None or not self.collections or not collections.isdisjoint(self.collections)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,11 @@ class TaughtMatch:
         """The match ``to_data`` wrote. Raises KeyError, TypeError or ValueError for data of another shape."""
         answer = data["answer"]
         taught = TaughtAnswer(
-            int(answer["id"]), str(answer["text"]), float(answer["taught_at"]), tuple(answer["questions"])
+            int(answer["id"]),
+            str(answer["text"]),
+            float(answer["taught_at"]),
+            tuple(answer["questions"]),
+            tuple(answer.get("collections", ())),
         )
         return cls(taught, str(data["question"]), float(data["similarity"]), bool(data["given"]))
 
@@ -85,9 +94,13 @@ class TaughtIndex:
             self._current = (rows, matrix.astype(np.float32, copy=False))
             self._count = len(answers)
 
-    def match(self, vector: np.ndarray) -> TaughtMatch | None:
-        """The taught answer for a question of ``vector``, if one is close enough to be given or offered."""
+    def match(self, vector: np.ndarray, collections: frozenset[str] | None = None) -> TaughtMatch | None:
+        """The taught answer for a question of ``vector``, if one is close enough to be given or offered;
+        only among those open to ``collections`` (``TaughtAnswer.open_to``) when it is given."""
         rows, matrix = self._current
+        if collections is not None:
+            kept = [n for n, (taught, _) in enumerate(rows) if taught.open_to(collections)]
+            rows, matrix = [rows[n] for n in kept], matrix[kept]
         if not rows:
             return None
         similarity = matrix @ vector
