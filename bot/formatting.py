@@ -246,6 +246,14 @@ def taught_date(taught: TaughtAnswer) -> str:
     return date.fromtimestamp(taught.taught_at).isoformat()
 
 
+COLLECTION_NAME_LIMIT = 64  # characters of a collection's name shown
+
+
+def collection_names(names) -> str:
+    """Collections as a message names them: each in bold, in alphabetical order."""
+    return ", ".join(f"<b>{escape(shorten(name, COLLECTION_NAME_LIMIT))}</b>" for name in sorted(names))
+
+
 SUGGESTIONS_SHOWN = 2  # suggested wordings listed under one taught answer at a time (the oldest)
 
 
@@ -272,6 +280,8 @@ def taught_list(
             questions += f" (+{len(entry.questions) - 3})"
         answer = escape(shorten(entry.text, TAUGHT_SHOWN))
         line = text(language, "taught_line", number=number, questions=questions, answer=answer, date=taught_date(entry))
+        if entry.collections:  # given only in chats reading one of them
+            line += " 📚 " + collection_names(entry.collections)
         waiting = suggested.get(entry.id, [])
         for label, suggestion in shown_suggestions(number, waiting):
             line += text(

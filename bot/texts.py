@@ -333,6 +333,7 @@ MESSAGES: dict[str, str] = {
     "grant_no_member": N_("No member has the id <code>{id}</code>: /members lists them."),
     "grant_done": N_("✅ Member <code>{id}</code> now reads {collections}."),
     "upload_which_collection": N_("📁 Which collection should {name} go into?"),
+    "stats_collections": N_("\n\n📚 Only questions answered from this group's collections are counted: {collections}."),
     "member_reads": N_(" · reads {collections}"),
     "invite_collections": N_("\nWhoever joins through it reads {collections}."),
     "members_title": N_("👥 <b>Members</b> ({count})"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import html
 import json
+import time
 
 import numpy as np
 import pytest
 
-from bot.handlers.collections import collection_names
+from bot.formatting import collection_names
 from bot.keyboards import NewSectionButton, SectionButton
 from bot.texts import text
 from embeddings.collections import GENERAL, collection_of
@@ -202,6 +203,8 @@ def test_collection_binds_a_group_and_an_upload_there_goes_into_its_folder(bot_f
     assert (
         "keuangan/klaim.md" in bot.ask("Kapan klaim perjalanan dinas diajukan?", user_id=1001)["text"]
     )  # private: all
+    stats = bot.ask("/stats", user_id=ADMIN, **group)["text"]
+    assert stats.endswith(text("en", "stats_collections", collections="<b>hr</b>"))
     listed = bot.ask("/documents", user_id=1001, **group)["text"]
     assert "hr/cuti.md" in listed and "klaim" not in listed and "pertemuan" not in listed
 
@@ -285,3 +288,60 @@ def test_an_upload_goes_into_a_collections_own_folder_and_never_through_a_link(t
         with pytest.raises(ValueError):
             save_document(docs, name, b"x")
     assert not list(outside.iterdir()) and sorted(p.name for p in docs.rglob("*")) == ["cuti.md", "hr", "keuangan"]
+
+
+def test_the_history_counts_each_collections_questions_apart(database_url):
+    from bot.state import State
+    from bot.state.database import open_database
+    from bot.state.history import Asked
+
+    state = State(open_database(database_url), 90, 20)
+    history = state.history.start()
+    now = time.time()
+    for n, (document, not_sure) in enumerate(
+        [("hr/cuti.md", False), ("hr/cuti.md", True), ("keuangan/klaim.md", True), (None, True)]
+    ):
+        history.record(
+            Asked(
+                ref=f"r{n}",
+                asked_at=now - n,
+                chat_type="private",
+                language="id",
+                user="u",
+                question=f"Pertanyaan nomor {n} tentang {document}?",
+                document=document,
+                section=1 if document else None,
+                paragraph=1 if document else None,
+                confidence=0.1 if not_sure else 0.9,
+                not_sure=not_sure,
+                seconds=0.1,
+                vector=None,
+            )
+        )
+    assert history.flush()
+    everything, hr = history.usage(now), history.usage(now, frozenset({"hr"}))
+    assert (everything.all_time, everything.not_sure) == (4, 3) and (hr.all_time, hr.not_sure) == (2, 1)
+    assert hr.by_document == [("hr/cuti.md", 2)] and hr.today == 2
+    assert sum(day.questions for day in history.by_day(7, now, frozenset({"keuangan"}))) == 1
+    assert [group.question for group in history.unanswered(30, now, frozenset({"keuangan"}))] == [
+        "Pertanyaan nomor 2 tentang keuangan/klaim.md?"
+    ]
+    assert len(history.unanswered(30, now)) == 3
+    history.close()
+
+
+def test_an_index_kept_in_milvus_filters_collections_as_the_folder_store_does(encoder, model_cache, tmp_path):
+    from embeddings.knowledge import KnowledgeSetup
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    company(docs)
+    setup = KnowledgeSetup(
+        docs, tmp_path / "index", model_cache, vector_store="milvus", milvus_uri=str(tmp_path / "milvus.db")
+    )
+    KnowledgeBase.build(setup, encoder)
+    knowledge = KnowledgeBase.open(setup, encoder)
+    assert knowledge.collections() == ["general", "hr", "keuangan"]
+    finance = knowledge.ask("Berapa hari cuti tahunan karyawan?", collections=frozenset({"keuangan"}))
+    assert {hit.passage.document for hit in finance.hits} == {"keuangan/klaim.md"} and not finance.sure
+    assert knowledge.ask("Berapa hari cuti tahunan karyawan?").hits[0].passage.document == "hr/cuti.md"

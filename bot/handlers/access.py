@@ -13,9 +13,9 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.formatting import escape, paged_list, shorten
+from bot.formatting import collection_names, escape, paged_list, shorten
 from bot.handlers.buttons import pressed
-from bot.handlers.collections import collection_names, parse_collections
+from bot.handlers.collections import parse_collections
 from bot.handlers.common import (
     help_text,
     is_admin,

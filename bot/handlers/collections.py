@@ -12,18 +12,12 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.formatting import shorten
+from bot.formatting import COLLECTION_NAME_LIMIT, collection_names, shorten
 from bot.handlers.common import knowledge_of, state_of, user_language
 from bot.texts import text
 
 ALL = "all"  # /collection all: the group reads every collection again
 ID_DIGITS = 19  # a Telegram user id has at most this many digits
-SHOWN_NAME = 64  # characters of a collection's name shown back
-
-
-def collection_names(names) -> str:
-    """Collections as a message names them: each in bold, by name."""
-    return ", ".join(f"<b>{escape(shorten(name, SHOWN_NAME))}</b>" for name in sorted(names))
 
 
 def parse_collections(words: list[str], known: list[str]) -> tuple[list[str], list[str]]:
@@ -56,7 +50,7 @@ async def collection(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     names, unknown = parse_collections(words, known)
     if unknown or not names:
-        shown = ", ".join(escape(shorten(word, SHOWN_NAME)) for word in unknown[:5])
+        shown = ", ".join(escape(shorten(word, COLLECTION_NAME_LIMIT)) for word in unknown[:5])
         await message.reply_html(text(language, "collection_unknown", names=shown, collections=collection_names(known)))
         return
     await asyncio.to_thread(bindings.bind, chat.id, names, update.effective_user.id)

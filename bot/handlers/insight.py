@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.chart import CHART_DAYS, caption, usage_chart
 from bot.formatting import (
+    collection_names,
     escape,
     shorten,
     stats_message,
@@ -24,6 +25,7 @@ from bot.handlers.common import (
     history_of,
     knowledge_of,
     read_history,
+    readable,
     show_page,
     state_of,
     user_language,
@@ -49,15 +51,18 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = user_language(update)
     manifest = knowledge_of(context).manifest
     history = history_of(context)
+    collections = await readable(update, context)  # in a bound group: its collections' figures
     try:
-        usage = await read_history(context, history.usage)
-        days = await asyncio.to_thread(history.by_day, CHART_DAYS)
+        usage = await read_history(context, history.usage, None, collections)
+        days = await asyncio.to_thread(history.by_day, CHART_DAYS, None, collections)
         handoffs = await asyncio.to_thread(state_of(context).tickets.opened_by_day, [day.day for day in days])
     except SQLAlchemyError as error:
         logger.error("could not read the history for /stats: %s", error)
         await update.effective_message.reply_html(stats_message(manifest, None, language, reason=str(error)))
         return
     message = stats_message(manifest, usage, language) + await handoff_line(context, language)
+    if collections is not None:
+        message += text(language, "stats_collections", collections=collection_names(collections))
     if not any(day.questions for day in days):  # no chart of nothing: the numbers say so
         empty = "\n\n" + text(language, "chart_empty", days=CHART_DAYS)
         await update.effective_message.reply_html(message + empty)
@@ -72,7 +77,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unanswered (admins): recent questions that got "not sure" or 👎, near-duplicates grouped, paged."""
     language = user_language(update)
-    page = await _unanswered_page(context, update.effective_chat.id, 0, language)
+    page = await _unanswered_page(context, update, 0, language)
     if page is not None:
         await update.effective_message.reply_html(page[0], reply_markup=page[1])
     else:
@@ -83,19 +88,21 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def show_unanswered_page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, target: UnansweredButton, language: str
 ) -> None:
-    await show_page(update, language, await _unanswered_page(context, update.effective_chat.id, target.page, language))
+    await show_page(update, language, await _unanswered_page(context, update, target.page, language))
 
 
-async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, page: int, language: str):
+async def _unanswered_page(context: ContextTypes.DEFAULT_TYPE, update: Update, page: int, language: str):
     """Page ``page`` of /unanswered and its keyboard (✍️ for each group listed: its wordings kept for the
     button); None when the history keeps no questions or has no such page. Questions that a taught
-    answer now answers are left out."""
-    history = history_of(context)
+    answer now answers are left out, and in a bound group those its collections' documents did not
+    answer."""
+    history, chat_id = history_of(context), update.effective_chat.id
     if history.days == 0:
         return None
     days = min(UNANSWERED_DAYS, history.days)
+    collections = await readable(update, context)
     try:
-        groups = await read_history(context, history.unanswered, days)
+        groups = await read_history(context, history.unanswered, days, None, collections)
     except SQLAlchemyError as error:
         logger.error("could not read the history for /unanswered: %s", error)
         return text(language, "history_unavailable", reason=escape(shorten(str(error), 200))), None

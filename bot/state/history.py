@@ -44,6 +44,7 @@ from bot.state.database import (
     unpooled,
     votes,
 )
+from embeddings.collections import collection_of
 
 logger = logging.getLogger(__name__)
 
@@ -350,85 +351,94 @@ class History:
 
     # ---- reading and deleting (blocking: call from a worker thread) -------------------------
 
-    def usage(self, now: float | None = None) -> Usage:
-        """The figures /stats shows."""
+    def usage(self, now: float | None = None, collections: frozenset[str] | None = None) -> Usage:
+        """The figures /stats shows; only of the questions answered from ``collections``' documents when
+        it is given (taught answers and questions with no passage found are in none)."""
         now = time.time() if now is None else now
+        week = (date.fromtimestamp(now) - timedelta(days=6)).isoformat()
         with reading(self.engine) as connection:
-
-            def total(since: str) -> int:
-                return connection.execute(
-                    select(func.coalesce(func.sum(daily.c.questions), 0)).where(daily.c.day >= since)
-                ).scalar_one()
-
-            week = date.fromtimestamp(now) - timedelta(days=6)
-            sums = connection.execute(
+            rows = connection.execute(
                 select(
-                    func.coalesce(func.sum(daily.c.not_sure), 0),
-                    func.coalesce(func.sum(daily.c.helpful), 0),
-                    func.coalesce(func.sum(daily.c.unhelpful), 0),
-                    func.coalesce(func.sum(daily.c.taught), 0),
+                    daily.c.day,
+                    daily.c.document,
+                    daily.c.questions,
+                    daily.c.not_sure,
+                    daily.c.helpful,
+                    daily.c.unhelpful,
+                    daily.c.taught,
                 )
-            ).one()
-            seconds = (
-                connection.execute(select(questions.c.seconds).where(questions.c.asked_at >= now - 7 * 86400))
-                .scalars()
-                .all()
-            )
-            count = func.sum(daily.c.questions)
-            by_document = connection.execute(
-                select(daily.c.document, count)
-                .where(daily.c.document != "")
-                .group_by(daily.c.document)
-                .having(count > 0)
-                .order_by(count.desc(), daily.c.document)
             ).all()
-            return Usage(
-                today=total(today(now)),
-                last_7_days=total(week.isoformat()),
-                all_time=total(""),
-                not_sure=int(sums[0]),
-                taught=int(sums[3]),
-                helpful=int(sums[1]),
-                unhelpful=int(sums[2]),
-                median_seconds=statistics.median(seconds) if seconds else None,
-                by_document=[(document, int(total)) for document, total in by_document],
-            )
+            recent = connection.execute(
+                select(questions.c.seconds, questions.c.document).where(questions.c.asked_at >= now - 7 * 86400)
+            ).all()
+        rows = [row for row in rows if _in(row.document, collections)]
+        seconds = [row.seconds for row in recent if _in(row.document, collections)]
+        by_document: dict[str, int] = {}
+        for row in rows:
+            if row.document:
+                by_document[row.document] = by_document.get(row.document, 0) + row.questions
+        return Usage(
+            today=sum(row.questions for row in rows if row.day >= today(now)),
+            last_7_days=sum(row.questions for row in rows if row.day >= week),
+            all_time=sum(row.questions for row in rows),
+            not_sure=sum(row.not_sure for row in rows),
+            taught=sum(row.taught for row in rows),
+            helpful=sum(row.helpful for row in rows),
+            unhelpful=sum(row.unhelpful for row in rows),
+            median_seconds=statistics.median(seconds) if seconds else None,
+            by_document=sorted(((d, n) for d, n in by_document.items() if n > 0), key=lambda item: (-item[1], item[0])),
+        )
 
-    def by_day(self, days: int = 30, now: float | None = None) -> list[Day]:
-        """Each of the last ``days`` days (today last), with zeros for days without questions."""
+    def by_day(self, days: int = 30, now: float | None = None, collections: frozenset[str] | None = None) -> list[Day]:
+        """Each of the last ``days`` days (today last), with zeros for days without questions; only of
+        ``collections``' documents when it is given."""
         last = date.fromtimestamp(time.time() if now is None else now)
         first = last - timedelta(days=days - 1)
         with reading(self.engine) as connection:
             rows = connection.execute(
                 select(
                     daily.c.day,
-                    func.sum(daily.c.questions),
-                    func.sum(daily.c.not_sure),
-                    func.sum(daily.c.helpful),
-                    func.sum(daily.c.unhelpful),
-                )
-                .where(daily.c.day >= first.isoformat())
-                .group_by(daily.c.day)
+                    daily.c.document,
+                    daily.c.questions,
+                    daily.c.not_sure,
+                    daily.c.helpful,
+                    daily.c.unhelpful,
+                ).where(daily.c.day >= first.isoformat())
             ).all()
-        counts = {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
+        counts: dict[str, list[int]] = {}
+        for row in rows:
+            if _in(row.document, collections):
+                total = counts.setdefault(row.day, [0, 0, 0, 0])
+                for n, value in enumerate((row.questions, row.not_sure, row.helpful, row.unhelpful)):
+                    total[n] += int(value)
         return [
             Day(day, *counts.get(day.isoformat(), (0, 0, 0, 0)))
             for day in (first + timedelta(days=offset) for offset in range(days))
         ]
 
-    def unanswered(self, days: int = 30, now: float | None = None) -> list[Unanswered]:
-        """The questions of the last ``days`` that got "not sure" or a 👎, near-duplicates grouped, most asked first."""
+    def unanswered(
+        self, days: int = 30, now: float | None = None, collections: frozenset[str] | None = None
+    ) -> list[Unanswered]:
+        """The questions of the last ``days`` that got "not sure" or a 👎, near-duplicates grouped, most asked
+        first; only those whose best passage was in ``collections`` when it is given."""
         now = time.time() if now is None else now
         unhelpful = exists().where(votes.c.ref == questions.c.ref, votes.c.vote < 0)
         with reading(self.engine) as connection:
             rows = connection.execute(
-                select(questions.c.question, questions.c.asked_at, questions.c.not_sure, questions.c.vector, unhelpful)
+                select(
+                    questions.c.question,
+                    questions.c.asked_at,
+                    questions.c.not_sure,
+                    questions.c.vector,
+                    unhelpful,
+                    questions.c.document,
+                )
                 .where(questions.c.asked_at >= now - days * 86400)
                 .order_by(questions.c.asked_at.desc())
             ).all()
         groups: list[dict] = []
-        for question, asked_at, not_sure, vector, was_unhelpful in rows:
-            if not (not_sure or was_unhelpful):
+        for question, asked_at, not_sure, vector, was_unhelpful, document in rows:
+            if not (not_sure or was_unhelpful) or not _in(document, collections):
                 continue
             vector = np.frombuffer(vector, dtype=np.float32) if vector else None
             group = next((g for g in groups if _same(g, question, vector)), None)
@@ -518,6 +528,11 @@ class History:
                 writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count
+
+
+def _in(document: str | None, collections: frozenset[str] | None) -> bool:
+    """Whether a question answered from ``document`` ("" or None: from none) counts for ``collections``."""
+    return collections is None or (bool(document) and collection_of(document) in collections)
 
 
 def _same(group: dict, question: str, vector: np.ndarray | None) -> bool:
