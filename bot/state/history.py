@@ -357,17 +357,7 @@ class History:
         now = time.time() if now is None else now
         week = (date.fromtimestamp(now) - timedelta(days=6)).isoformat()
         with reading(self.engine) as connection:
-            rows = connection.execute(
-                select(
-                    daily.c.day,
-                    daily.c.document,
-                    daily.c.questions,
-                    daily.c.not_sure,
-                    daily.c.helpful,
-                    daily.c.unhelpful,
-                    daily.c.taught,
-                )
-            ).all()
+            rows = _daily_rows(connection)
             recent = connection.execute(
                 select(questions.c.seconds, questions.c.document).where(questions.c.asked_at >= now - 7 * 86400)
             ).all()
@@ -395,16 +385,7 @@ class History:
         last = date.fromtimestamp(time.time() if now is None else now)
         first = last - timedelta(days=days - 1)
         with reading(self.engine) as connection:
-            rows = connection.execute(
-                select(
-                    daily.c.day,
-                    daily.c.document,
-                    daily.c.questions,
-                    daily.c.not_sure,
-                    daily.c.helpful,
-                    daily.c.unhelpful,
-                ).where(daily.c.day >= first.isoformat())
-            ).all()
+            rows = _daily_rows(connection, first.isoformat())
         counts: dict[str, list[int]] = {}
         for row in rows:
             if _in(row.document, collections):
@@ -528,6 +509,12 @@ class History:
                 writer.writerow(["" if value is None else value for value in values])
                 count += 1
             return count
+
+
+def _daily_rows(connection: Connection, since: str = "") -> list:
+    """The daily counts by document from the day ``since`` (YYYY-MM-DD; "": all)."""
+    columns = (daily.c.day, daily.c.document, daily.c.questions, daily.c.not_sure, daily.c.helpful, daily.c.unhelpful)
+    return connection.execute(select(*columns, daily.c.taught).where(daily.c.day >= since)).all()
 
 
 def _in(document: str | None, collections: frozenset[str] | None) -> bool:
